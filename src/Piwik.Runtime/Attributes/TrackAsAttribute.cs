@@ -1,0 +1,50 @@
+namespace Piwik;
+
+/// <summary>
+/// Marks a minimal-API handler (a lambda, a method or a local function) as a tracked endpoint: each
+/// successful request to it is recorded as one Matomo event (category, action, name, value).
+/// </summary>
+/// <remarks>
+/// <para>
+/// <see cref="Name"/> and <see cref="Value"/> are templates: <c>{x}</c> is the route parameter or handler
+/// parameter named <c>x</c>; <c>{p.A.B}</c> is the member path <c>A.B</c> on handler parameter <c>p</c>.
+/// <see cref="Value"/> must resolve to a number. The Piwik source generator binds templates at compile time,
+/// so no reflection runs over your types.
+/// </para>
+/// <para>
+/// By default an event is recorded only when the endpoint answers 2xx. Set <see cref="FailureAction"/> to
+/// record a different action when it answers 4xx.
+/// </para>
+/// </remarks>
+/// <example><code>app.MapPost("/signup", [TrackAs("signup", Category = "account", Name = "{request.Plan}")] (SignupRequest request) => ...);</code></example>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
+public sealed class TrackAsAttribute : Attribute
+{
+    /// <summary>Creates the attribute.</summary>
+    /// <param name="action">The Matomo event action (<c>e_a</c>), for example <c>signup</c>. Must not be empty.</param>
+    public TrackAsAttribute(string action) => Action = action;
+
+    /// <summary>The Matomo event action (<c>e_a</c>) recorded when the endpoint succeeds.</summary>
+    public string Action { get; }
+
+    /// <summary>
+    /// The Matomo event category (<c>e_c</c>). Default: <c>null</c>, meaning <see cref="PiwikOptions.DefaultCategory"/>.
+    /// </summary>
+    public string? Category { get; set; }
+
+    /// <summary>
+    /// The event name template (<c>e_n</c>), for example <c>{groupId}</c> or <c>{request.Plan}</c>. Default: <c>null</c> (no name).
+    /// </summary>
+    public string? Name { get; set; }
+
+    /// <summary>
+    /// The event value template (<c>e_v</c>); it must resolve to a number, for example <c>{order.Total}</c>. Default: <c>null</c> (no value).
+    /// </summary>
+    public string? Value { get; set; }
+
+    /// <summary>
+    /// The action recorded instead of <see cref="Action"/> when the endpoint answers 4xx, for example <c>login-failed</c>.
+    /// Default: <c>null</c>, meaning failed requests are not recorded.
+    /// </summary>
+    public string? FailureAction { get; set; }
+}

@@ -1,0 +1,134 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using Piwik.Diagnostics;
+
+namespace Piwik.Capture;
+
+/// <summary>
+/// The request path of tracking: privacy admission (Do-Not-Track, Global Privacy Control, the app's consent rule),
+/// then a <see cref="TrackedEvent"/> of references to what the request already holds, then one <c>TryWrite</c>.
+/// Never throws into the pipeline.
+/// </summary>
+internal sealed class RequestRecorder
+{
+    private readonly EventQueue _queue;
+    private readonly PiwikMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly bool _enabled;
+    private readonly bool _honorDnt;
+    private readonly bool _honorGpc;
+    private readonly bool _keepQuery;
+    private readonly string? _userIdClaim;
+    private readonly Func<HttpContext, bool>? _shouldTrack;
+
+    public RequestRecorder(EventQueue queue, PiwikMetrics metrics, IOptions<PiwikOptions> options, TimeProvider time)
+    {
+        _queue = queue;
+        _metrics = metrics;
+        _time = time;
+        var o = options.Value;
+        _enabled = o.Enabled;
+        _honorDnt = o.HonorDoNotTrack;
+        _honorGpc = o.HonorGlobalPrivacyControl;
+        _keepQuery = o.QueryString != QueryStringMode.Omit;
+        _userIdClaim = o.UserIdClaim;
+        _shouldTrack = o.ShouldTrack;
+        DefaultCategory = o.DefaultCategory;
+    }
+
+    public bool Enabled => _enabled;
+
+    public string DefaultCategory { get; }
+
+    /// <summary>Whether this request may be recorded at all: tracking on, no DNT or GPC opt-out, the app's consent rule.</summary>
+    public bool IsAllowed(HttpContext context)
+    {
+        if (!_enabled)
+        {
+            return false;
+        }
+
+        var headers = context.Request.Headers;
+        if (_honorDnt && IsOptOut(headers["DNT"]))
+        {
+            return false;
+        }
+
+        if (_honorGpc && IsOptOut(headers["Sec-GPC"]))
+        {
+            return false;
+        }
+
+        if (_shouldTrack is { } rule)
+        {
+            try
+            {
+                return rule(context);
+            }
+            catch (Exception)
+            {
+                // A consent rule that fails is no consent.
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Records an event for this request. Returns whether it was queued.</summary>
+    public bool TryRecord(HttpContext context, TrackedEventKind kind, string? category, string action, TrackedValue name, TrackedValue value)
+    {
+        try
+        {
+            if (!IsAllowed(context))
+            {
+                return false;
+            }
+
+            var request = context.Request;
+            var headers = request.Headers;
+            var snapshot = new RequestSnapshot(
+                request.IsHttps,
+                request.Host.Value,
+                request.PathBase.Value,
+                request.Path.Value,
+                _keepQuery ? request.QueryString.Value : null,
+                First(headers.UserAgent),
+                First(headers.AcceptLanguage),
+                First(headers.Referer),
+                context.Connection.RemoteIpAddress);
+            var userId = _userIdClaim is null ? null : context.User?.FindFirst(_userIdClaim)?.Value;
+            return _queue.TryEnqueue(new TrackedEvent(kind, _time.GetUtcNow().UtcTicks, category ?? DefaultCategory, action, name, value, snapshot, userId));
+        }
+        catch (Exception)
+        {
+            // Tracking never breaks the request.
+            _metrics.AddDropped(DropReason.CaptureFailed);
+            return false;
+        }
+    }
+
+    /// <summary>Records an event that has no HTTP request (a background job, a webhook).</summary>
+    public bool TryRecordDetached(string category, string action, TrackedValue name, TrackedValue value, string? userId)
+    {
+        if (!_enabled)
+        {
+            return false;
+        }
+
+        try
+        {
+            return _queue.TryEnqueue(new TrackedEvent(TrackedEventKind.Event, _time.GetUtcNow().UtcTicks, category, action, name, value, default, userId));
+        }
+        catch (Exception)
+        {
+            _metrics.AddDropped(DropReason.CaptureFailed);
+            return false;
+        }
+    }
+
+    private static bool IsOptOut(StringValues value) => value.Count > 0 && value[0] is { } v && v.AsSpan().Trim().SequenceEqual("1");
+
+    private static string? First(StringValues values) => values.Count == 0 ? null : values[0];
+}

@@ -1,0 +1,109 @@
+using System.Net;
+
+namespace Piwik.Capture;
+
+/// <summary>What kind of Matomo request an event becomes.</summary>
+internal enum TrackedEventKind : byte
+{
+    /// <summary>An event (<c>e_c</c>, <c>e_a</c>, <c>ca=1</c>).</summary>
+    Event = 0,
+
+    /// <summary>A page view named by <see cref="TrackedEvent.Action"/> (<c>action_name</c>).</summary>
+    PageView = 1,
+}
+
+/// <summary>
+/// One recorded event, as the request path hands it to the sender: references to strings the request already holds,
+/// a timestamp and a few numbers. No formatting, encoding or hashing happens until the background sender takes it.
+/// A struct, so the bounded channel stores it inline and the request path allocates nothing for it.
+/// </summary>
+internal readonly struct TrackedEvent
+{
+    public TrackedEvent(
+        TrackedEventKind kind,
+        long timestampTicks,
+        string? category,
+        string action,
+        TrackedValue name,
+        TrackedValue value,
+        RequestSnapshot request,
+        string? userId)
+    {
+        Kind = kind;
+        TimestampTicks = timestampTicks;
+        Category = category;
+        Action = action;
+        Name = name;
+        Value = value;
+        Request = request;
+        UserId = userId;
+    }
+
+    public TrackedEventKind Kind { get; }
+
+    /// <summary>UTC ticks (<see cref="DateTime.Ticks"/>) of the time the request was recorded.</summary>
+    public long TimestampTicks { get; }
+
+    /// <summary>Event category (<c>e_c</c>); unused for page views.</summary>
+    public string? Category { get; }
+
+    /// <summary>Event action (<c>e_a</c>), or the page title (<c>action_name</c>) of a page view.</summary>
+    public string Action { get; }
+
+    /// <summary>Event name (<c>e_n</c>), text or number; <see cref="TrackedValue.None"/> when absent.</summary>
+    public TrackedValue Name { get; }
+
+    /// <summary>Event value (<c>e_v</c>); only a number is sent.</summary>
+    public TrackedValue Value { get; }
+
+    public RequestSnapshot Request { get; }
+
+    /// <summary>The signed-in user's id, raw; hashed or not by the encoder according to the options.</summary>
+    public string? UserId { get; }
+}
+
+/// <summary>The parts of the visitor's request an event carries, all references to strings the request already holds.</summary>
+internal readonly struct RequestSnapshot
+{
+    public RequestSnapshot(
+        bool isHttps,
+        string? host,
+        string? pathBase,
+        string? path,
+        string? query,
+        string? userAgent,
+        string? acceptLanguage,
+        string? referrer,
+        IPAddress? remoteIp)
+    {
+        IsHttps = isHttps;
+        Host = host;
+        PathBase = pathBase;
+        Path = path;
+        Query = query;
+        UserAgent = userAgent;
+        AcceptLanguage = acceptLanguage;
+        Referrer = referrer;
+        RemoteIp = remoteIp;
+    }
+
+    public bool IsHttps { get; }
+
+    /// <summary>Host header value (host and optional port); <c>null</c> for events without a request.</summary>
+    public string? Host { get; }
+
+    public string? PathBase { get; }
+
+    public string? Path { get; }
+
+    /// <summary>Raw query string including its leading <c>?</c>, or <c>null</c>.</summary>
+    public string? Query { get; }
+
+    public string? UserAgent { get; }
+
+    public string? AcceptLanguage { get; }
+
+    public string? Referrer { get; }
+
+    public IPAddress? RemoteIp { get; }
+}

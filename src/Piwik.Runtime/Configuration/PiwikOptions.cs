@@ -1,0 +1,178 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Piwik;
+
+/// <summary>
+/// Options of Piwik tracking, bound from the <c>Piwik</c> configuration section
+/// (environment variables <c>Piwik__Url</c>, <c>Piwik__SiteId</c>, ...). Every option is validated at start-up.
+/// </summary>
+public sealed class PiwikOptions
+{
+    /// <summary>The configuration section the options are usually bound from: <c>Piwik</c>.</summary>
+    public const string SectionName = "Piwik";
+
+    /// <summary>
+    /// Base URL of the Matomo server, for example <c>https://matomo.example.com/</c>; <c>/matomo.php</c> is appended
+    /// unless the URL already ends in <c>matomo.php</c> or <c>piwik.php</c>. Default: <c>null</c>, meaning no Matomo:
+    /// each batch that would be sent is written to the log instead (token redacted).
+    /// </summary>
+    public string? Url { get; set; }
+
+    /// <summary>The Matomo site id (<c>idsite</c>), a positive integer. Default: <c>1</c>.</summary>
+    public int SiteId { get; set; } = 1;
+
+    /// <summary>
+    /// Matomo <c>token_auth</c> (32 hexadecimal characters) of a user with write access to the site. Needed to send the
+    /// anonymised visitor IP (<c>cip</c>) and events older than 24 hours. It is sent only in the bulk request body, never
+    /// in a URL or a log line. Default: <c>null</c>.
+    /// </summary>
+    public string? TokenAuth { get; set; }
+
+    /// <summary>Turns tracking on or off. When off, nothing is queued or sent. Default: <c>true</c>.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The event category used when <see cref="TrackAsAttribute.Category"/> is not set. Default: <c>api</c>.</summary>
+    public string DefaultCategory { get; set; } = "api";
+
+    /// <summary>The most events sent in one Matomo bulk request. Default: <c>100</c>.</summary>
+    public int BatchSize { get; set; } = 100;
+
+    /// <summary>The longest an event waits in a partial batch before that batch is sent. Default: <c>00:00:05</c>.</summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The most events held in memory waiting to be sent. When full, new events are dropped (and counted), never
+    /// waited for. Default: <c>10000</c>.
+    /// </summary>
+    public int QueueCapacity { get; set; } = 10_000;
+
+    /// <summary>
+    /// The most bulk requests in flight at once. Events are partitioned by visitor, so each visitor's events stay in
+    /// order. Default: <c>2</c>.
+    /// </summary>
+    public int MaxConcurrentBatches { get; set; } = 2;
+
+    /// <summary>Timeout of one bulk request to Matomo. Default: <c>00:00:10</c>.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long graceful shutdown may spend sending what is still queued; keep it well inside the host's shutdown
+    /// timeout. Default: <c>00:00:05</c>.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How many times a batch is retried after a network error, 408, 429 or 5xx. Default: <c>5</c>.</summary>
+    public int MaxRetries { get; set; } = 5;
+
+    /// <summary>The longest wait between two attempts, <c>Retry-After</c> included. Default: <c>00:00:30</c>.</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// What to do with a batch whose outcome is unknown (a timeout or a broken connection after the body was sent):
+    /// Matomo cannot de-duplicate, so sending it again may count it twice, and not sending it may lose it.
+    /// Default: <see cref="Piwik.DeliveryGuarantee.AtLeastOnce"/>.
+    /// </summary>
+    public DeliveryGuarantee DeliveryGuarantee { get; set; } = DeliveryGuarantee.AtLeastOnce;
+
+    /// <summary>
+    /// Allows an <c>http://</c> <see cref="Url"/> to a host that is not loopback. Default: <c>false</c>: the token and
+    /// the visitors' data would cross the network in clear text.
+    /// </summary>
+    public bool AllowInsecureHttp { get; set; }
+
+    /// <summary>Requests with the header <c>DNT: 1</c> are not recorded at all. Default: <c>true</c>.</summary>
+    public bool HonorDoNotTrack { get; set; } = true;
+
+    /// <summary>Requests with the header <c>Sec-GPC: 1</c> (Global Privacy Control) are not recorded at all. Default: <c>true</c>.</summary>
+    public bool HonorGlobalPrivacyControl { get; set; } = true;
+
+    /// <summary>
+    /// How many bytes of the visitor IP are masked before it leaves the process, with Matomo's own masks: for IPv4 the
+    /// last N bytes are zeroed; for IPv6, 1 keeps /64, 2 keeps /48, 3 keeps /24 and 4 keeps nothing. 0 to 4.
+    /// Default: <c>2</c>.
+    /// </summary>
+    public int IpAnonymizationBytes { get; set; } = 2;
+
+    /// <summary>
+    /// Sends the anonymised visitor IP as <c>cip</c>. Matomo accepts <c>cip</c> only with <see cref="TokenAuth"/>, so it is
+    /// sent only when a token is configured. Default: <c>true</c>.
+    /// </summary>
+    public bool SendVisitorIp { get; set; } = true;
+
+    /// <summary>What happens to the request's query string in the tracked <c>url</c>. Default: <see cref="QueryStringMode.Omit"/>.</summary>
+    public QueryStringMode QueryString { get; set; } = QueryStringMode.Omit;
+
+    /// <summary>
+    /// Query parameters whose values are replaced by <c>REDACTED</c> when <see cref="QueryString"/> is
+    /// <see cref="QueryStringMode.Redact"/> (case-insensitive). Default: <c>token, access_token, code, password, secret,
+    /// key, api_key, apikey, signature, sig, session, auth, email</c>.
+    /// </summary>
+    public IList<string> RedactedQueryParameters { get; } = new List<string>
+    {
+        "token", "access_token", "code", "password", "secret", "key", "api_key", "apikey", "signature", "sig", "session",
+        "auth", "email",
+    };
+
+    /// <summary>
+    /// The claim type whose value identifies the signed-in user (for example <c>sub</c>), sent as Matomo's user id
+    /// (<c>uid</c>) and used for the visitor id. Default: <c>null</c>: no user id is sent.
+    /// </summary>
+    public string? UserIdClaim { get; set; }
+
+    /// <summary>
+    /// Sends a keyed hash of the user id instead of the user id itself. Default: <c>true</c>.
+    /// </summary>
+    public bool HashUserId { get; set; } = true;
+
+    /// <summary>
+    /// The secret key of the visitor-id and user-id hashes (HMAC-SHA256), at least 16 characters. Set the same value
+    /// on every instance of the app so a visitor keeps one id across instances and restarts. Default: <c>null</c>: a
+    /// random key per process (visitor ids then change when the process restarts).
+    /// </summary>
+    public string? VisitorIdSecret { get; set; }
+
+    /// <summary>
+    /// Custom dimensions sent with every event, by dimension id (<c>dimension1</c>, ...), for example the app version.
+    /// Values are cut to 250 characters. Default: none.
+    /// </summary>
+    public IDictionary<int, string> CustomDimensions { get; } = new Dictionary<int, string>();
+
+    /// <summary>
+    /// Records requests to endpoints that are neither <see cref="TrackAsAttribute"/> nor <see cref="DoNotTrackAttribute"/>
+    /// as page views named by verb and route pattern (<c>GET /groups/{groupId}</c>), never by raw path. Default: <c>false</c>.
+    /// </summary>
+    public bool TrackUntrackedEndpointsAsPageViews { get; set; }
+
+    /// <summary>
+    /// The absolute URL recorded for events tracked outside an HTTP request (background jobs, webhooks) through
+    /// <see cref="IPiwikTracker"/>. Default: <c>null</c>: such events carry no <c>url</c>.
+    /// </summary>
+    public string? ApplicationUrl { get; set; }
+
+    /// <summary>
+    /// The app's own consent rule, asked for every request after Do-Not-Track and Global Privacy Control: return
+    /// <c>false</c> to not record it. It runs on the request path: keep it cheap and make it never throw (an exception
+    /// counts as no consent). Default: <c>null</c>.
+    /// </summary>
+    public Func<HttpContext, bool>? ShouldTrack { get; set; }
+}
+
+/// <summary>What the tracked <c>url</c> keeps of the request's query string.</summary>
+public enum QueryStringMode
+{
+    /// <summary>The query string is left out.</summary>
+    Omit = 0,
+
+    /// <summary>The query string is kept, with the values of <see cref="PiwikOptions.RedactedQueryParameters"/> replaced by <c>REDACTED</c>.</summary>
+    Redact = 1,
+}
+
+/// <summary>What the sender does when it cannot tell whether Matomo stored a batch.</summary>
+public enum DeliveryGuarantee
+{
+    /// <summary>Send it again: nothing is lost, a batch may be counted twice.</summary>
+    AtLeastOnce = 0,
+
+    /// <summary>Drop it (counted as <c>unconfirmed</c>): nothing is counted twice, a batch may be lost.</summary>
+    AtMostOnce = 1,
+}

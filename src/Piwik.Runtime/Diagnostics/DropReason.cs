@@ -1,0 +1,49 @@
+namespace Piwik.Diagnostics;
+
+/// <summary>Why an accepted event was not delivered. Each reason is a value of the <c>reason</c> tag of <c>piwik.events.dropped</c>.</summary>
+internal enum DropReason
+{
+    /// <summary>The in-memory queue was full (Matomo slow or down longer than the queue could absorb).</summary>
+    QueueFull,
+
+    /// <summary>Recorded after shutdown began.</summary>
+    ShuttingDown,
+
+    /// <summary>Still unsent when the shutdown deadline came.</summary>
+    ShutdownDeadline,
+
+    /// <summary>Matomo kept failing for longer than the retry budget.</summary>
+    RetriesExhausted,
+
+    /// <summary>Older than 24 hours with no (accepted) token_auth: Matomo would reject its time.</summary>
+    StaleWithoutToken,
+
+    /// <summary>Matomo answered success but counted fewer entries than were sent (for example a lock timeout).</summary>
+    Unconfirmed,
+
+    /// <summary>An entry that made Matomo fail the whole batch every time, isolated and dead-lettered.</summary>
+    Poison,
+
+    /// <summary>The request could not be captured (an unexpected error on the request path, swallowed).</summary>
+    CaptureFailed,
+
+    /// <summary>The event could not be encoded.</summary>
+    EncodingFailed,
+}
+
+internal static class DropReasonNames
+{
+    public static string ToTag(this DropReason reason) => reason switch
+    {
+        DropReason.QueueFull => "queue_full",
+        DropReason.ShuttingDown => "shutting_down",
+        DropReason.ShutdownDeadline => "shutdown_deadline",
+        DropReason.RetriesExhausted => "retries_exhausted",
+        DropReason.StaleWithoutToken => "stale_without_token",
+        DropReason.Unconfirmed => "unconfirmed",
+        DropReason.Poison => "poison",
+        DropReason.CaptureFailed => "capture_failed",
+        DropReason.EncodingFailed => "encoding_failed",
+        _ => "unknown",
+    };
+}

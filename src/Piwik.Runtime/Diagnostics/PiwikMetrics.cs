@@ -1,0 +1,158 @@
+using System.Diagnostics.Metrics;
+
+namespace Piwik.Diagnostics;
+
+/// <summary>
+/// The <c>Piwik</c> meter's instruments, made once, plus exact totals kept beside them so the accounting identity
+/// <c>enqueued = sent + rejected + dropped + spooled + pending</c> can be checked in-process (tests, health checks).
+/// </summary>
+internal sealed class PiwikMetrics : IDisposable
+{
+    public const string MeterName = "Piwik";
+
+    private static readonly int ReasonCount = Enum.GetValues<DropReason>().Length;
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _enqueued;
+    private readonly Counter<long> _dropped;
+    private readonly Counter<long> _sent;
+    private readonly Counter<long> _rejected;
+    private readonly Counter<long> _retries;
+    private readonly Counter<long> _ambiguous;
+    private readonly UpDownCounter<long> _spooled;
+    private readonly Histogram<double> _batchDuration;
+    private readonly KeyValuePair<string, object?>[][] _reasonTags;
+    private readonly long[] _droppedByReason = new long[ReasonCount];
+    private long _enqueuedTotal;
+    private long _sentTotal;
+    private long _rejectedTotal;
+    private long _spooledTotal;
+    private long _retriesTotal;
+    private long _ambiguousTotal;
+
+    public PiwikMetrics(IMeterFactory meterFactory)
+    {
+        _meter = meterFactory.Create(MeterName);
+        _enqueued = _meter.CreateCounter<long>("piwik.events.enqueued", "{event}", "Events recorded and offered to the queue, including those then dropped.");
+        _dropped = _meter.CreateCounter<long>("piwik.events.dropped", "{event}", "Events not delivered, by reason.");
+        _sent = _meter.CreateCounter<long>("piwik.events.sent", "{event}", "Events Matomo confirmed as tracked.");
+        _rejected = _meter.CreateCounter<long>("piwik.events.rejected", "{event}", "Events Matomo answered as invalid.");
+        _spooled = _meter.CreateUpDownCounter<long>("piwik.events.spooled", "{event}", "Events held in the disk spool, waiting to be replayed.");
+        _retries = _meter.CreateCounter<long>("piwik.requests.retries", "{request}", "Bulk requests sent again after a failure.");
+        _ambiguous = _meter.CreateCounter<long>("piwik.events.ambiguous", "{event}", "Events in bulk requests whose outcome was unknown (timeout or broken connection after sending).");
+        _batchDuration = _meter.CreateHistogram<double>("piwik.batch.duration", "s", "Time to deliver one bulk request, retries included.");
+        _reasonTags = new KeyValuePair<string, object?>[ReasonCount][];
+        for (var i = 0; i < ReasonCount; i++)
+        {
+            _reasonTags[i] = [new("reason", ((DropReason)i).ToTag())];
+        }
+    }
+
+    public long Enqueued => Volatile.Read(ref _enqueuedTotal);
+
+    public long Sent => Volatile.Read(ref _sentTotal);
+
+    public long Rejected => Volatile.Read(ref _rejectedTotal);
+
+    public long Spooled => Volatile.Read(ref _spooledTotal);
+
+    public long Retries => Volatile.Read(ref _retriesTotal);
+
+    public long Dropped
+    {
+        get
+        {
+            long total = 0;
+            for (var i = 0; i < _droppedByReason.Length; i++)
+            {
+                total += Volatile.Read(ref _droppedByReason[i]);
+            }
+
+            return total;
+        }
+    }
+
+    public long DroppedFor(DropReason reason) => Volatile.Read(ref _droppedByReason[(int)reason]);
+
+    /// <summary>Registers the queue-length gauge once the queue exists.</summary>
+    public void ObserveQueueLength(Func<long> queueLength) =>
+        _meter.CreateObservableGauge("piwik.queue.length", queueLength, "{event}", "Events waiting in memory to be batched.");
+
+    public void AddEnqueued()
+    {
+        Interlocked.Increment(ref _enqueuedTotal);
+        _enqueued.Add(1);
+    }
+
+    public void AddDropped(DropReason reason, long count = 1)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+
+        Interlocked.Add(ref _droppedByReason[(int)reason], count);
+        _dropped.Add(count, _reasonTags[(int)reason]);
+    }
+
+    public void AddSent(long count)
+    {
+        if (count > 0)
+        {
+            Interlocked.Add(ref _sentTotal, count);
+            _sent.Add(count);
+        }
+    }
+
+    public void AddRejected(long count)
+    {
+        if (count > 0)
+        {
+            Interlocked.Add(ref _rejectedTotal, count);
+            _rejected.Add(count);
+        }
+    }
+
+    public void AddSpooled(long count)
+    {
+        if (count > 0)
+        {
+            Interlocked.Add(ref _spooledTotal, count);
+            _spooled.Add(count);
+        }
+    }
+
+    /// <summary>Takes back events counted as spooled when they are replayed from the spool (they are then counted again as sent, rejected or dropped).</summary>
+    public void RemoveSpooled(long count)
+    {
+        if (count > 0)
+        {
+            Interlocked.Add(ref _spooledTotal, -count);
+            _spooled.Add(-count);
+        }
+    }
+
+    public long Ambiguous => Volatile.Read(ref _ambiguousTotal);
+
+    public void AddAmbiguous(long count)
+    {
+        Interlocked.Add(ref _ambiguousTotal, count);
+        _ambiguous.Add(count);
+    }
+
+    public void AddRetry()
+    {
+        Interlocked.Increment(ref _retriesTotal);
+        _retries.Add(1);
+    }
+
+    public void RecordBatchDuration(TimeSpan elapsed)
+    {
+        if (_batchDuration.Enabled)
+        {
+            _batchDuration.Record(elapsed.TotalSeconds);
+        }
+    }
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,61 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Piwik;
+using Piwik.Capture;
+using Piwik.Configuration;
+using Piwik.Diagnostics;
+using Piwik.Sending;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers Piwik tracking in an <see cref="IServiceCollection"/>.</summary>
+public static class PiwikServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds Piwik tracking with options bound from a configuration section, usually <c>builder.Configuration.GetSection("Piwik")</c>.
+    /// Options are validated at start-up; a wrong value fails the start with a message naming its key.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configuration">The <c>Piwik</c> configuration section.</param>
+    /// <returns>The builder of the <see cref="HttpClient"/> that talks to Matomo, to add handlers, a proxy or resilience.</returns>
+    public static IHttpClientBuilder AddPiwikTracking(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<PiwikOptions>().Bind(configuration);
+        return AddCore(services);
+    }
+
+    /// <summary>Adds Piwik tracking configured in code.</summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>The builder of the <see cref="HttpClient"/> that talks to Matomo.</returns>
+    public static IHttpClientBuilder AddPiwikTracking(this IServiceCollection services, Action<PiwikOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddOptions<PiwikOptions>().Configure(configure);
+        return AddCore(services);
+    }
+
+    private static IHttpClientBuilder AddCore(IServiceCollection services)
+    {
+        services.AddOptions<PiwikOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PiwikOptions>, PiwikOptionsValidator>());
+        services.AddMetrics();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<PiwikMetrics>();
+        services.TryAddSingleton<EventQueue>();
+        services.TryAddSingleton<RequestRecorder>();
+        services.TryAddSingleton<IPiwikTracker, PiwikTracker>();
+        services.TryAddSingleton<LogBulkTransport>();
+        services.TryAddSingleton<IBulkTransport>(sp => sp.GetRequiredService<IOptions<PiwikOptions>>().Value.Url is null
+            ? sp.GetRequiredService<LogBulkTransport>()
+            : new HttpBulkTransport(sp));
+        services.TryAddSingleton<PiwikSender>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PiwikSender>(sp => sp.GetRequiredService<PiwikSender>()));
+        return services.AddHttpClient<MatomoClient>(static client => client.Timeout = Timeout.InfiniteTimeSpan);
+    }
+}
