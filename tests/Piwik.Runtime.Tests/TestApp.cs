@@ -1,0 +1,83 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Piwik.Diagnostics;
+
+namespace Piwik.Runtime.Tests;
+
+/// <summary>A real app on Kestrel at 127.0.0.1 with Piwik tracking, an endpoint that records events, and captured logs.</summary>
+internal sealed class TestApp : IAsyncDisposable
+{
+    private TestApp(WebApplication app, LogCapture logs)
+    {
+        App = app;
+        Logs = logs;
+        Client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+    }
+
+    public WebApplication App { get; }
+
+    public LogCapture Logs { get; }
+
+    public HttpClient Client { get; }
+
+    public PiwikMetrics Metrics => App.Services.GetRequiredService<PiwikMetrics>();
+
+    public IPiwikTracker Tracker => App.Services.GetRequiredService<IPiwikTracker>();
+
+    /// <summary>
+    /// Starts an app whose <c>GET /track</c> records an event from its query: <c>c</c>, <c>a</c>, <c>n</c>, <c>v</c>.
+    /// </summary>
+    public static async Task<TestApp> StartAsync(Action<PiwikOptions> configure, Action<WebApplication>? map = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestHeadersTotalSize = 512 * 1024);
+        var logs = new LogCapture();
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Trace);
+        builder.Logging.AddProvider(logs);
+        builder.Services.AddPiwikTracking(configure);
+        var app = builder.Build();
+        app.MapGet("/track", (HttpContext context, IPiwikTracker tracker, string? c, string? a, string? n, double? v) =>
+            tracker.TrackEvent(context, c ?? "cat", a ?? "act", n, v) ? Results.Ok() : Results.Accepted());
+        map?.Invoke(app);
+        await app.StartAsync();
+        return new TestApp(app, logs);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}
+
+/// <summary>Every log line, formatted, with its category and event id.</summary>
+internal sealed class LogCapture : ILoggerProvider
+{
+    public ConcurrentQueue<(string Category, EventId Id, LogLevel Level, string Message, Exception? Exception)> Entries { get; } = new();
+
+    public string AllText => string.Join("\n", Entries.Select(e => $"{e.Category} {e.Id} {e.Message} {e.Exception}"));
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(LogCapture owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            owner.Entries.Enqueue((category, eventId, logLevel, formatter(state, exception), exception));
+    }
+}
