@@ -16,6 +16,7 @@ internal sealed class TestApp : IAsyncDisposable
         App = app;
         Logs = logs;
         Client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+        Metrics = app.Services.GetRequiredService<PiwikMetrics>(); // kept: its totals stay readable after shutdown
     }
 
     public WebApplication App { get; }
@@ -24,7 +25,7 @@ internal sealed class TestApp : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    public PiwikMetrics Metrics => App.Services.GetRequiredService<PiwikMetrics>();
+    public PiwikMetrics Metrics { get; }
 
     public IPiwikTracker Tracker => App.Services.GetRequiredService<IPiwikTracker>();
 

@@ -1,0 +1,238 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Piwik.Capture;
+using Piwik.Diagnostics;
+using Piwik.Testing;
+
+namespace Piwik.Runtime.Tests;
+
+public class SenderTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task Batches_are_cut_by_batch_size()
+    {
+        await using var matomo = await StandInMatomo.StartAsync();
+        await using var app = await TestApp.StartAsync(o =>
+        {
+            o.Url = matomo.BaseUrl;
+            o.BatchSize = 3;
+            o.MaxConcurrentBatches = 1;
+            o.FlushInterval = TimeSpan.FromHours(1); // only size can trigger a send
+        });
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.True(app.Tracker.TrackEvent("c", "a" + i));
+        }
+
+        await matomo.WaitForTrackedAsync(6, Wait);
+        Assert.Equal([3, 3], matomo.BulkCalls.Select(c => c.EntryCount));
+    }
+
+    [Fact]
+    public async Task A_partial_batch_is_sent_after_the_flush_interval()
+    {
+        await using var matomo = await StandInMatomo.StartAsync();
+        await using var app = await TestApp.StartAsync(o =>
+        {
+            o.Url = matomo.BaseUrl;
+            o.BatchSize = 100;
+            o.FlushInterval = TimeSpan.FromMilliseconds(300);
+        });
+        app.Tracker.TrackEvent("c", "one");
+        app.Tracker.TrackEvent("c", "two");
+        var entries = await matomo.WaitForTrackedAsync(2, Wait);
+        Assert.Equal(["one", "two"], entries.Select(e => e["e_a"]));
+        Assert.Equal(2, matomo.BulkCalls.Sum(c => c.EntryCount));
+    }
+
+    [Fact]
+    public async Task Retryable_failures_are_retried_honouring_retry_after_and_keep_order()
+    {
+        await using var matomo = await StandInMatomo.StartAsync();
+        matomo.EnqueueFault(new Fault(StatusCode: 503, RetryAfter: TimeSpan.FromSeconds(1)));
+        matomo.EnqueueFault(new Fault(StatusCode: 500));
+        matomo.EnqueueFault(new Fault(ResetConnection: true));
+        await using var app = await TestApp.StartAsync(o =>
+        {
+            o.Url = matomo.BaseUrl;
+            o.BatchSize = 2;
+            o.MaxConcurrentBatches = 1;
+            o.FlushInterval = TimeSpan.FromMilliseconds(50);
+            o.MaxRetryDelay = TimeSpan.FromSeconds(2);
+        });
+        var started = DateTime.UtcNow;
+        for (var i = 0; i < 6; i++)
+        {
+            app.Tracker.TrackEvent("c", "e" + i, userId: "same-visitor");
+        }
+
+        var entries = await matomo.WaitForTrackedAsync(6, Wait);
+        Assert.Equal(Enumerable.Range(0, 6).Select(i => "e" + i), entries.Select(e => e["e_a"]));
+        Assert.True(DateTime.UtcNow - started >= TimeSpan.FromSeconds(1), "Retry-After: 1 was not honoured");
+        await Eventually.HoldsAsync(() => app.Metrics.Sent == 6);
+        Assert.Equal(3, app.Metrics.Retries);
+        Assert.Equal(2, app.Metrics.Ambiguous); // the reset came after the body was sent: a batch of 2 with an unknown outcome, sent again
+    }
+
+    [Fact]
+    public async Task A_400_is_not_retried_and_its_entries_count_as_rejected()
+    {
+        await using var matomo = await StandInMatomo.StartAsync();
+        matomo.EnqueueFault(new Fault(StatusCode: 400));
+        await using var app = await TestApp.StartAsync(o =>
+        {
+            o.Url = matomo.BaseUrl;
+            o.BatchSize = 2;
+            o.MaxConcurrentBatches = 1;
+            o.FlushInterval = TimeSpan.FromMilliseconds(50);
+        });
+        app.Tracker.TrackEvent("c", "first");
+        app.Tracker.TrackEvent("c", "second");
+        app.Tracker.TrackEvent("c", "third");
+        var entry = Assert.Single(await matomo.WaitForTrackedAsync(1, Wait));
+        Assert.Equal("third", entry["e_a"]);
+        await Eventually.HoldsAsync(() => app.Metrics.Rejected == 2 && app.Metrics.Sent == 1);
+        Assert.Equal(0, app.Metrics.Retries);
+        Assert.Equal(2, matomo.BulkCalls.Count);
+    }
+
+    [Fact]
+    public async Task Invalid_entries_are_counted_as_rejected_and_the_rest_as_sent()
+    {
+        // Site 1 exists for the stand-in; a cip without a valid token is invalid in Matomo.
+        const string token = "0123456789abcdef0123456789abcdef";
+        await using var matomo = await StandInMatomo.StartAsync(tokenAuth: "ffffffffffffffffffffffffffffffff");
+        await using var app = await TestApp.StartAsync(o =>
+        {
+            o.Url = matomo.BaseUrl;
+            o.TokenAuth = token; // wrong for this Matomo
+            o.BatchSize = 2;
+            o.MaxConcurrentBatches = 1;
+            o.FlushInterval = TimeSpan.FromMilliseconds(50);
+        });
+        (await app.Client.GetAsync("/track?a=with-ip")).EnsureSuccessStatusCode(); // has an IP → cip
+        app.Tracker.TrackEvent("c", "no-ip");                                         // no request → no cip
+        var entry = Assert.Single(await matomo.WaitForTrackedAsync(1, Wait));
+        Assert.Equal("no-ip", entry["e_a"]);
+        await Eventually.HoldsAsync(() => app.Metrics.Rejected == 1 && app.Metrics.Sent == 1);
+        Assert.Contains(app.Logs.Entries, e => e.Id.Id == 1010);
+    }
+
+    [Fact]
+    public async Task Shutdown_sends_everything_still_queued()
+    {
+        await using var matomo = await StandInMatomo.StartAsync();
+        var app = await TestApp.StartAsync(o =>
+        {
+            o.Url = matomo.BaseUrl;
+            o.BatchSize = 100;
+            o.FlushInterval = TimeSpan.FromHours(1);
+        });
+        for (var i = 0; i < 250; i++)
+        {
+            app.Tracker.TrackEvent("c", "e" + i, userId: "u" + (i % 7));
+        }
+
+        await app.DisposeAsync(); // StopAsync: graceful shutdown
+        Assert.Equal(250, matomo.Tracked.Count);
+        Assert.Equal(250, app.Metrics.Sent);
+        Assert.Equal(0, app.Metrics.Dropped);
+    }
+
+    [Fact]
+    public async Task Shutdown_gives_up_at_its_own_deadline_and_counts_the_loss()
+    {
+        await using var matomo = await StandInMatomo.StartAsync();
+        var app = await TestApp.StartAsync(o =>
+        {
+            o.Url = "http://127.0.0.1:9/"; // discard port: connection refused
+            o.BatchSize = 10;
+            o.FlushInterval = TimeSpan.FromHours(1);
+            o.ShutdownTimeout = TimeSpan.FromMilliseconds(500);
+        });
+        for (var i = 0; i < 25; i++)
+        {
+            app.Tracker.TrackEvent("c", "e" + i);
+        }
+
+        var stopping = DateTime.UtcNow;
+        await app.DisposeAsync();
+        Assert.True(DateTime.UtcNow - stopping < TimeSpan.FromSeconds(5), "shutdown waited past its deadline");
+        Assert.Equal(25, app.Metrics.DroppedFor(DropReason.ShutdownDeadline));
+        Assert.Single(app.Logs.Entries, e => e.Id.Id == 1020);
+        Assert.Equal(app.Metrics.Enqueued, app.Metrics.Sent + app.Metrics.Rejected + app.Metrics.Dropped + app.Metrics.Spooled);
+    }
+
+    [Fact]
+    public async Task Retry_budget_exhaustion_drops_and_counts()
+    {
+        await using var matomo = await StandInMatomo.StartAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            matomo.EnqueueFault(new Fault(StatusCode: 502));
+        }
+
+        await using var app = await TestApp.StartAsync(o =>
+        {
+            o.Url = matomo.BaseUrl;
+            o.MaxRetries = 2;
+            o.MaxRetryDelay = TimeSpan.FromMilliseconds(50);
+            o.FlushInterval = TimeSpan.FromMilliseconds(20);
+        });
+        app.Tracker.TrackEvent("c", "lost");
+        await Eventually.HoldsAsync(() => app.Metrics.DroppedFor(DropReason.RetriesExhausted) == 1);
+        Assert.Equal(3, matomo.BulkCalls.Count);
+        Assert.Equal(2, app.Metrics.Retries);
+    }
+
+    [Fact]
+    public void A_full_queue_drops_counts_by_reason_and_warns_once()
+    {
+        var options = Options.Create(new PiwikOptions { QueueCapacity = 5 });
+        using var metrics = new PiwikMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        var logs = new LogCapture();
+        var queue = new EventQueue(options, metrics, new Microsoft.Extensions.Logging.Logger<EventQueue>(new Microsoft.Extensions.Logging.LoggerFactory([logs])), TimeProvider.System);
+        var accepted = 0;
+        for (var i = 0; i < 12; i++)
+        {
+            accepted += queue.TryEnqueue(EncodingTests.Event()) ? 1 : 0;
+        }
+
+        Assert.Equal(5, accepted);
+        Assert.Equal(12, metrics.Enqueued);
+        Assert.Equal(7, metrics.DroppedFor(DropReason.QueueFull));
+        Assert.Single(logs.Entries, e => e.Id.Id == 1001);
+
+        queue.Close();
+        Assert.False(queue.TryEnqueue(EncodingTests.Event()));
+        Assert.Equal(1, metrics.DroppedFor(DropReason.ShuttingDown));
+    }
+
+    [Fact]
+    public async Task The_request_path_never_throws_even_when_capture_fails()
+    {
+        await using var app = await TestApp.StartAsync(o => o.FlushInterval = TimeSpan.FromMilliseconds(50));
+        var recorder = app.App.Services.GetRequiredService<RequestRecorder>();
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        context.Features.Set<Microsoft.AspNetCore.Http.Features.IHttpConnectionFeature>(new ThrowingConnection());
+        Assert.False(recorder.TryRecord(context, TrackedEventKind.Event, "c", "a", default, default));
+        Assert.Equal(1, app.Metrics.DroppedFor(DropReason.CaptureFailed));
+    }
+
+    private sealed class ThrowingConnection : Microsoft.AspNetCore.Http.Features.IHttpConnectionFeature
+    {
+        public string ConnectionId { get; set; } = "x";
+
+        public IPAddress? RemoteIpAddress { get => throw new InvalidOperationException("broken"); set { } }
+
+        public IPAddress? LocalIpAddress { get; set; }
+
+        public int RemotePort { get; set; }
+
+        public int LocalPort { get; set; }
+    }
+}
