@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -50,6 +51,7 @@ public static class PiwikServiceCollectionExtensions
         services.TryAddSingleton<EventQueue>();
         services.TryAddSingleton<RequestRecorder>();
         services.TryAddSingleton<IPiwikTracker, PiwikTracker>();
+        services.AddPiwikEndpointTracking();
         services.TryAddSingleton<LogBulkTransport>();
         services.TryAddSingleton<IBulkTransport>(sp => sp.GetRequiredService<IOptions<PiwikOptions>>().Value.Url is null
             ? sp.GetRequiredService<LogBulkTransport>()

@@ -1,0 +1,82 @@
+namespace Piwik.Generator.Model;
+
+// Pipeline models: records of strings, primitives and EquatableArray only (no ISymbol, SyntaxNode or Location), so that
+// an unrelated edit produces equal models and every step stays cached.
+
+/// <summary>One <c>[TrackAs]</c> handler, as the emitter needs it.</summary>
+/// <param name="Description">Where the handler is, for a comment in the generated code: <c>MapPost("/signup") lambda</c>, <c>Handlers.Login</c>.</param>
+/// <param name="Category">The attribute's <c>Category</c>, or null.</param>
+/// <param name="Action">The attribute's action.</param>
+/// <param name="FailureAction">The attribute's <c>FailureAction</c>, or null.</param>
+/// <param name="NameTemplate">The <c>Name</c> template as written, or null.</param>
+/// <param name="ValueTemplate">The <c>Value</c> template as written, or null.</param>
+/// <param name="Parameters">The handler's parameters, in order.</param>
+/// <param name="Name">The bound name accessor, or null (no template, or one that cannot be bound: the analyzer reports it).</param>
+/// <param name="Value">The bound value accessor, or null.</param>
+internal sealed record TrackedHandlerSpec(
+    string Description,
+    string? Category,
+    string Action,
+    string? FailureAction,
+    string? NameTemplate,
+    string? ValueTemplate,
+    EquatableArray<HandlerParameterSpec> Parameters,
+    AccessorSpec? Name,
+    AccessorSpec? Value);
+
+/// <summary>A handler parameter.</summary>
+/// <param name="Name">Its name (without <c>@</c>).</param>
+/// <param name="TypeName">Its type, fully qualified, usable in <c>typeof(...)</c> and as a type argument.</param>
+internal sealed record HandlerParameterSpec(string Name, string TypeName);
+
+/// <summary>How the emitter turns the bound template into a <c>TrackedValue</c>.</summary>
+internal enum AccessorShape
+{
+    /// <summary>A template without placeholders: a constant text (or, for a value, a constant number).</summary>
+    Constant,
+
+    /// <summary>Exactly one placeholder: captured as it is (text or number), without building a string.</summary>
+    Single,
+
+    /// <summary>Literal text and placeholders: a string built in the invariant culture.</summary>
+    Composite,
+}
+
+/// <summary>A bound template.</summary>
+/// <param name="Shape">How the value is produced.</param>
+/// <param name="Parts">The parts in order (literals and bound placeholders).</param>
+/// <param name="IsValue">Whether this is the numeric <c>Value</c> (else the textual <c>Name</c>).</param>
+internal sealed record AccessorSpec(AccessorShape Shape, EquatableArray<AccessorPart> Parts, bool IsValue);
+
+/// <summary>Where a placeholder's value comes from.</summary>
+internal enum PartSource
+{
+    /// <summary>Literal template text.</summary>
+    Literal,
+
+    /// <summary>A handler argument, read with <c>GetArgument&lt;T&gt;(index)</c>, then member accesses.</summary>
+    Argument,
+
+    /// <summary>A route value (a string), read from <c>HttpContext.Request.RouteValues</c>.</summary>
+    RouteValue,
+}
+
+/// <summary>What the final type of a placeholder is, for choosing the capture.</summary>
+internal enum ValueKind
+{
+    /// <summary><c>string</c>: captured as text without allocating.</summary>
+    Text,
+
+    /// <summary>A built-in numeric type: captured as a number without allocating.</summary>
+    Number,
+
+    /// <summary>Anything else: captured with <c>TrackedValue.FromObject</c> (boxes value types).</summary>
+    Other,
+}
+
+/// <summary>One part of a bound template.</summary>
+/// <param name="Source">Literal, argument or route value.</param>
+/// <param name="Text">Literal: the text. Route value: the route parameter name. Argument: the C# expression reading it (<c>context.GetArgument&lt;global::T&gt;(0)?.A.B</c>).</param>
+/// <param name="Kind">The final value's kind.</param>
+/// <param name="MaybeNull">Whether the expression's type is nullable (a reference type, or a value type lifted by <c>?.</c>).</param>
+internal sealed record AccessorPart(PartSource Source, string Text, ValueKind Kind, bool MaybeNull);

@@ -1,0 +1,296 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Piwik.Generator.Model;
+using Piwik.Generator.Templates;
+
+namespace Piwik.Generator;
+
+public sealed partial class PiwikGenerator
+{
+    /// <summary>Turns one <c>[TrackAs]</c> target into a <see cref="TrackedHandlerSpec"/>. All symbol work happens here.</summary>
+    internal static class Parser
+    {
+        public static TrackedHandlerSpec? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        {
+            if (context.TargetSymbol is not IMethodSymbol method || method.IsGenericMethod || context.Attributes.Length != 1)
+            {
+                return null;
+            }
+
+            var attribute = context.Attributes[0];
+            if (attribute.ConstructorArguments.Length != 1
+                || attribute.ConstructorArguments[0].Value is not string action
+                || string.IsNullOrWhiteSpace(action))
+            {
+                // The analyzer reports an empty action; without one there is nothing to record.
+                return null;
+            }
+
+            string? category = null, name = null, value = null, failureAction = null;
+            foreach (var argument in attribute.NamedArguments)
+            {
+                var text = argument.Value.Value as string;
+                switch (argument.Key)
+                {
+                    case "Category": category = text; break;
+                    case "Name": name = text; break;
+                    case "Value": value = text; break;
+                    case "FailureAction": failureAction = text; break;
+                }
+            }
+
+            var compilation = context.SemanticModel.Compilation;
+            var parameters = new List<HandlerParameterSpec>(method.Parameters.Length);
+            foreach (var parameter in method.Parameters)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+
+                // The runtime identifies the handler by its parameter types: generated code must be able to name every one.
+                if (parameter.RefKind != RefKind.None || !IsNameable(parameter.Type, compilation))
+                {
+                    return null;
+                }
+
+                parameters.Add(new HandlerParameterSpec(parameter.Name, TypeName(parameter.Type)));
+            }
+
+            return new TrackedHandlerSpec(
+                Describe(context.TargetNode, method),
+                category,
+                action,
+                failureAction,
+                name,
+                value,
+                parameters.ToEquatableArray(),
+                name is null ? null : Bind(name, method, compilation, isValue: false),
+                value is null ? null : Bind(value, method, compilation, isValue: true));
+        }
+
+        /// <summary>Binds a template to the handler's parameters and route values; null when any placeholder cannot be bound.</summary>
+        private static AccessorSpec? Bind(string template, IMethodSymbol method, Compilation compilation, bool isValue)
+        {
+            var parsed = TemplateParser.Parse(template);
+            if (!parsed.IsValid)
+            {
+                return null;
+            }
+
+            var parts = new List<AccessorPart>(parsed.Segments.Count);
+            foreach (var segment in parsed.Segments)
+            {
+                if (!segment.IsPlaceholder)
+                {
+                    parts.Add(new AccessorPart(PartSource.Literal, segment.Text, ValueKind.Text, MaybeNull: false));
+                    continue;
+                }
+
+                var part = BindPlaceholder(segment.Path, method, compilation);
+                if (part is null)
+                {
+                    return null;
+                }
+
+                parts.Add(part);
+            }
+
+            var shape = parsed.Segments.Count == 0 || parts.All(static p => p.Source == PartSource.Literal)
+                ? AccessorShape.Constant
+                : parsed.IsSinglePlaceholder ? AccessorShape.Single : AccessorShape.Composite;
+
+            if (isValue)
+            {
+                // A value is a number: one numeric placeholder, a route value parsed as a number, or a numeric constant.
+                var valid = shape switch
+                {
+                    AccessorShape.Constant => double.TryParse(string.Concat(parts.Select(static p => p.Text)), NumberStyles.Float, CultureInfo.InvariantCulture, out _),
+                    AccessorShape.Single => parts[0].Source == PartSource.RouteValue || parts[0].Kind == ValueKind.Number,
+                    _ => false,
+                };
+                if (!valid)
+                {
+                    return null;
+                }
+            }
+
+            return new AccessorSpec(shape, parts.ToEquatableArray(), isValue);
+        }
+
+        private static AccessorPart? BindPlaceholder(string[] path, IMethodSymbol method, Compilation compilation)
+        {
+            var root = Unescape(path[0]);
+            var index = -1;
+            for (var i = 0; i < method.Parameters.Length; i++)
+            {
+                if (method.Parameters[i].Name == root)
+                {
+                    index = i;
+                    break;
+                }
+            }
+
+            if (index < 0)
+            {
+                // Not a handler parameter: a route value, which has no members to walk.
+                return path.Length == 1 ? new AccessorPart(PartSource.RouteValue, root, ValueKind.Text, MaybeNull: true) : null;
+            }
+
+            var parameter = method.Parameters[index];
+            ITypeSymbol type = parameter.Type;
+            var expression = $"context.GetArgument<{TypeName(type)}>({index.ToString(CultureInfo.InvariantCulture)})";
+            var lifted = false;
+            for (var i = 1; i < path.Length; i++)
+            {
+                var member = FindMember(type, Unescape(path[i]), compilation);
+                if (member is null)
+                {
+                    return null;
+                }
+
+                // Null-safe all the way: a null body or nested object gives no value, never an exception.
+                var nullable = IsNullable(type);
+                expression += (nullable ? "?." : ".") + EscapeIdentifier(member.Name);
+                lifted |= nullable;
+                type = member is IPropertySymbol property ? property.Type : ((IFieldSymbol)member).Type;
+            }
+
+            return new AccessorPart(PartSource.Argument, expression, KindOf(type), lifted || IsNullable(type));
+        }
+
+        /// <summary>An instance property with an accessible getter, or an instance field, on the type, its bases or (for interfaces) its base interfaces.</summary>
+        private static ISymbol? FindMember(ITypeSymbol type, string name, Compilation compilation)
+        {
+            if (type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable)
+            {
+                type = nullable.TypeArguments[0];
+            }
+
+            IEnumerable<ITypeSymbol> Candidates()
+            {
+                for (var current = type; current is not null; current = current.BaseType)
+                {
+                    yield return current;
+                }
+
+                foreach (var @interface in type.AllInterfaces)
+                {
+                    yield return @interface;
+                }
+            }
+
+            foreach (var candidate in Candidates())
+            {
+                foreach (var member in candidate.GetMembers(name))
+                {
+                    if (member.IsStatic || !compilation.IsSymbolAccessibleWithin(member, compilation.Assembly))
+                    {
+                        continue;
+                    }
+
+                    switch (member)
+                    {
+                        case IPropertySymbol { IsIndexer: false, GetMethod: { } getter } property
+                            when compilation.IsSymbolAccessibleWithin(getter, compilation.Assembly) && IsNameable(property.Type, compilation):
+                            return member;
+                        case IFieldSymbol field when IsNameable(field.Type, compilation):
+                            return member;
+                    }
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary>Whether generated code in this compilation can name the type (in <c>typeof</c> and as a type argument).</summary>
+        private static bool IsNameable(ITypeSymbol type, Compilation compilation) => type switch
+        {
+            IArrayTypeSymbol array => IsNameable(array.ElementType, compilation),
+            IErrorTypeSymbol or ITypeParameterSymbol or IPointerTypeSymbol or IFunctionPointerTypeSymbol or IDynamicTypeSymbol => false,
+            INamedTypeSymbol named => !named.IsAnonymousType
+                && !IsFileLocal(named)
+                && compilation.IsSymbolAccessibleWithin(named, compilation.Assembly)
+                && named.TypeArguments.All(argument => IsNameable(argument, compilation)),
+            _ => false,
+        };
+
+        private static bool IsFileLocal(INamedTypeSymbol type)
+        {
+            for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
+            {
+                if (current.IsFileLocal)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private static bool IsNullable(ITypeSymbol type) =>
+            type.IsReferenceType || type.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T;
+
+        private static ValueKind KindOf(ITypeSymbol type)
+        {
+            if (type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable)
+            {
+                type = nullable.TypeArguments[0];
+            }
+
+            return type.SpecialType switch
+            {
+                SpecialType.System_String => ValueKind.Text,
+                SpecialType.System_SByte or SpecialType.System_Byte or SpecialType.System_Int16 or SpecialType.System_UInt16
+                    or SpecialType.System_Int32 or SpecialType.System_UInt32 or SpecialType.System_Int64 or SpecialType.System_UInt64
+                    or SpecialType.System_Single or SpecialType.System_Double or SpecialType.System_Decimal => ValueKind.Number,
+                _ => ValueKind.Other,
+            };
+        }
+
+        private static string TypeName(ITypeSymbol type) => type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+
+        private static string Unescape(string identifier) => identifier.Length > 0 && identifier[0] == '@' ? identifier.Substring(1) : identifier;
+
+        private static string EscapeIdentifier(string name) =>
+            Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + name : name;
+
+        /// <summary>A short, stable description of where the handler is (no line numbers, so unrelated edits keep models equal).</summary>
+        private static string Describe(SyntaxNode node, IMethodSymbol method)
+        {
+            switch (node)
+            {
+                case MethodDeclarationSyntax:
+                    return $"{method.ContainingType?.Name}.{method.Name}";
+                case LocalFunctionStatementSyntax localFunction:
+                    return $"local function {localFunction.Identifier.ValueText}";
+            }
+
+            if (node.Parent is ArgumentSyntax { Parent: ArgumentListSyntax { Parent: InvocationExpressionSyntax invocation } arguments })
+            {
+                var called = invocation.Expression switch
+                {
+                    MemberAccessExpressionSyntax access => access.Name.Identifier.ValueText,
+                    IdentifierNameSyntax identifier => identifier.Identifier.ValueText,
+                    _ => null,
+                };
+                if (called is not null)
+                {
+                    var route = arguments.Arguments.Count > 0 && arguments.Arguments[0].Expression is LiteralExpressionSyntax literal
+                        ? literal.Token.Text.Replace("\r", " ").Replace("\n", " ")
+                        : "...";
+                    return $"{called}({route}) lambda";
+                }
+            }
+
+            var container = node.FirstAncestorOrSelf<MemberDeclarationSyntax>() switch
+            {
+                MethodDeclarationSyntax m => m.Identifier.ValueText,
+                GlobalStatementSyntax => "top-level statements",
+                _ => "code",
+            };
+            return $"lambda in {container}";
+        }
+    }
+}

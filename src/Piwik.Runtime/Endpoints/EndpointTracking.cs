@@ -1,0 +1,247 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Patterns;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Piwik.Capture;
+using Piwik.Diagnostics;
+using Piwik.Infrastructure;
+
+namespace Piwik.Endpoints;
+
+/// <summary>
+/// Attaches Piwik to minimal-API endpoints: wraps the route builders' data sources, and provides the conventions that
+/// add the endpoint filter to <see cref="TrackAsAttribute"/> handlers (and only to them: under the Request Delegate
+/// Generator any filter factory moves an endpoint to a slower path) and, when enabled, page views to the others.
+/// </summary>
+internal sealed partial class EndpointTracking
+{
+    private readonly RequestRecorder _recorder;
+    private readonly PiwikMetrics _metrics;
+    private readonly ILogger<EndpointTracking> _logger;
+    private readonly bool _pageViews;
+    private readonly List<IEndpointRouteBuilder> _builders = [];
+    private readonly ConcurrentDictionary<MethodInfo, TrackedHandler> _handlers = new();
+    private readonly ConcurrentDictionary<string, bool> _warned = new(StringComparer.Ordinal);
+
+    public EndpointTracking(RequestRecorder recorder, PiwikMetrics metrics, IOptions<PiwikOptions> options, ILogger<EndpointTracking> logger)
+    {
+        _recorder = recorder;
+        _metrics = metrics;
+        _logger = logger;
+        _pageViews = options.Value.TrackUntrackedEndpointsAsPageViews;
+        Convention = ApplyConvention;
+        FinallyConvention = ApplyFinallyConvention;
+    }
+
+    /// <summary>Runs first, when the endpoint's metadata holds its handler's <see cref="MethodInfo"/> but not yet its attributes.</summary>
+    public Action<EndpointBuilder> Convention { get; }
+
+    /// <summary>Runs last, when the metadata and the request delegate are final.</summary>
+    public Action<EndpointBuilder> FinallyConvention { get; }
+
+    internal RequestRecorder Recorder => _recorder;
+
+    internal PiwikMetrics Metrics => _metrics;
+
+    /// <summary>Remembers the route builder and wraps its minimal-API data sources. Safe to call again: wrapped sources are skipped.</summary>
+    public void Attach(IEndpointRouteBuilder endpoints)
+    {
+        lock (_builders)
+        {
+            if (!_builders.Contains(endpoints))
+            {
+                _builders.Add(endpoints);
+            }
+        }
+
+        Wrap(endpoints);
+    }
+
+    /// <summary>The second pass, when the pipeline is built: wraps the sources of endpoints mapped after <c>UsePiwikTracking()</c>.</summary>
+    public void AttachLate()
+    {
+        IEndpointRouteBuilder[] builders;
+        lock (_builders)
+        {
+            builders = [.. _builders];
+        }
+
+        foreach (var endpoints in builders)
+        {
+            Wrap(endpoints);
+        }
+    }
+
+    /// <summary>Logs a warning for each endpoint whose handler carries <see cref="TrackAsAttribute"/> but has no working Piwik filter.</summary>
+    public int WarnAboutMissedEndpoints(IEnumerable<Endpoint> endpoints)
+    {
+        var missed = 0;
+        foreach (var endpoint in endpoints)
+        {
+            if (endpoint.Metadata.GetMetadata<TrackAsAttribute>() is null)
+            {
+                continue;
+            }
+
+            if (endpoint.Metadata.GetMetadata<TrackingEndpointMetadata>() is { FilterAttached: true, Handler: not null })
+            {
+                continue;
+            }
+
+            missed++;
+            if (_warned.TryAdd("missed:" + endpoint.DisplayName, true))
+            {
+                LogMissedEndpoint(_logger, endpoint.DisplayName ?? "(unnamed endpoint)");
+            }
+        }
+
+        return missed;
+    }
+
+    private void Wrap(IEndpointRouteBuilder endpoints)
+    {
+        if (!_recorder.Enabled)
+        {
+            // Tracking is off: no filter at all, so endpoints keep their fastest path.
+            return;
+        }
+
+        var sources = endpoints.DataSources;
+        var replacements = new List<(EndpointDataSource Old, EndpointDataSource New)>();
+        foreach (var source in sources)
+        {
+            if (source is not TrackingEndpointDataSource && TrackingEndpointDataSource.CanWrap(source))
+            {
+                replacements.Add((source, new TrackingEndpointDataSource(source, this, endpoints.ServiceProvider)));
+            }
+        }
+
+        if (replacements.Count == 0)
+        {
+            return;
+        }
+
+        // Replace in place, keeping the order: route matching and link generation depend on it.
+        if (sources is IList<EndpointDataSource> list)
+        {
+            foreach (var (old, replacement) in replacements)
+            {
+                list[list.IndexOf(old)] = replacement;
+            }
+        }
+        else
+        {
+            var all = sources.ToArray();
+            sources.Clear();
+            foreach (var source in all)
+            {
+                var index = replacements.FindIndex(r => ReferenceEquals(r.Old, source));
+                sources.Add(index < 0 ? source : replacements[index].New);
+            }
+        }
+    }
+
+    private void ApplyConvention(EndpointBuilder builder)
+    {
+        var method = HandlerMethod(builder);
+        if (method is null || method.GetCustomAttribute<TrackAsAttribute>() is not { } attribute)
+        {
+            return;
+        }
+
+        var handler = _handlers.GetOrAdd(method, static (m, state) => state.Self.Resolve(m, state.Attribute, state.Builder), (Self: this, Attribute: attribute, Builder: builder));
+        var marker = TrackingEndpointMetadata.ForEvent(handler);
+        builder.Metadata.Add(marker);
+        builder.FilterFactories.Add((factoryContext, next) =>
+        {
+            marker.MarkAttached();
+            return new TrackedEndpointFilter(handler, _recorder, _metrics, next).InvokeAsync;
+        });
+    }
+
+    private void ApplyFinallyConvention(EndpointBuilder builder)
+    {
+        if (!_pageViews || builder is not RouteEndpointBuilder routeBuilder)
+        {
+            return;
+        }
+
+        foreach (var item in builder.Metadata)
+        {
+            // Tracked as an event, attached already (nested groups run this twice), or excluded.
+            if (item is TrackAsAttribute or TrackingEndpointMetadata or DoNotTrackAttribute)
+            {
+                return;
+            }
+        }
+
+        if (builder.RequestDelegate is not { } inner)
+        {
+            return;
+        }
+
+        string? method = null;
+        if (builder.Metadata.OfType<HttpMethodMetadata>().LastOrDefault() is { HttpMethods.Count: 1 } methods)
+        {
+            method = methods.HttpMethods[0];
+        }
+
+        var route = RouteText(routeBuilder.RoutePattern);
+        var title = method is null ? route : method + " " + route;
+        builder.Metadata.Add(TrackingEndpointMetadata.ForPageView(title));
+        builder.RequestDelegate = new PageViewRequestDelegate(inner, method is null ? null : title, route, _recorder).InvokeAsync;
+    }
+
+    /// <summary>The handler's <see cref="MethodInfo"/>: ASP.NET Core puts it first in the metadata, before group conventions run.</summary>
+    private static MethodInfo? HandlerMethod(EndpointBuilder builder)
+    {
+        foreach (var item in builder.Metadata)
+        {
+            if (item is MethodInfo method)
+            {
+                return method;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The generated descriptor for this handler, else one built from the attribute alone.</summary>
+    private TrackedHandler Resolve(MethodInfo method, TrackAsAttribute attribute, EndpointBuilder builder)
+    {
+        if (TrackedHandlerMatcher.Match(TrackedHandlerRegistry.All, method, attribute) is { } generated)
+        {
+            return generated;
+        }
+
+        var pattern = (builder as RouteEndpointBuilder)?.RoutePattern;
+        var fallback = RuntimeTrackedHandler.Create(attribute, method, pattern, out var unbound);
+        var name = builder.DisplayName ?? (pattern is null ? method.Name : RouteText(pattern));
+        LogNoGeneratedHandler(_logger, name);
+        foreach (var template in unbound)
+        {
+            LogUnboundTemplate(_logger, name, template);
+        }
+
+        return fallback;
+    }
+
+    internal static string RouteText(RoutePattern pattern)
+    {
+        var text = pattern.RawText ?? string.Empty;
+        return text.StartsWith('/') ? text : "/" + text;
+    }
+
+    [LoggerMessage(EventId = 1200, Level = LogLevel.Warning, Message = "Endpoint '{Endpoint}' has [TrackAs] but no generated Piwik code matches its handler: it is tracked from the attribute alone, and its Name/Value templates can only use route values. Reference Piwik.Generator as an analyzer, and keep handler parameter types accessible (not private or file-local).")]
+    private static partial void LogNoGeneratedHandler(ILogger logger, string endpoint);
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Endpoint '{Endpoint}': the [TrackAs] template '{Template}' cannot be bound without generated code and is left out of its events.")]
+    private static partial void LogUnboundTemplate(ILogger logger, string endpoint, string template);
+
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Warning, Message = "Endpoint '{Endpoint}' has [TrackAs] but Piwik is not attached to it, so it records nothing. Call app.UsePiwikTracking() on the app that maps it (after its Map* calls, or at least before the app starts), and do not add [TrackAs] with WithMetadata: put it on the handler.")]
+    private static partial void LogMissedEndpoint(ILogger logger, string endpoint);
+}

@@ -1,0 +1,55 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Piwik.Endpoints;
+
+/// <summary>
+/// The second pass of <c>UsePiwikTracking()</c>, when the host builds the pipeline: it wraps data sources of endpoints
+/// mapped after the call, before routing copies the sources, then checks at <c>ApplicationStarted</c> that every
+/// <see cref="TrackAsAttribute"/> endpoint got its filter and names those that did not.
+/// </summary>
+internal sealed class EndpointTrackingStartupFilter : IStartupFilter
+{
+    private readonly EndpointTracking _tracking;
+    private readonly IHostApplicationLifetime _lifetime;
+
+    public EndpointTrackingStartupFilter(EndpointTracking tracking, IHostApplicationLifetime lifetime)
+    {
+        _tracking = tracking;
+        _lifetime = lifetime;
+    }
+
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        // Before next: the app's Map* calls are done, and WebApplication's UseEndpoints has not yet copied the sources.
+        _tracking.AttachLate();
+        var services = app.ApplicationServices;
+        _lifetime.ApplicationStarted.Register(() => CheckEndpoints(services));
+        next(app);
+    };
+
+    private void CheckEndpoints(IServiceProvider services)
+    {
+        if (!_tracking.Recorder.Enabled)
+        {
+            return;
+        }
+
+        try
+        {
+            // The app-wide composite of all routed endpoints (what routing, link generation and OpenAPI see).
+            if (services.GetService<EndpointDataSource>() is { } endpoints)
+            {
+                _tracking.WarnAboutMissedEndpoints(endpoints.Endpoints);
+            }
+        }
+        catch (Exception)
+        {
+            // A diagnostic must not stop the app; a broken endpoint will fail on its own when requested.
+        }
+    }
+}

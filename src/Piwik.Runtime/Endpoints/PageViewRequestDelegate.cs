@@ -1,0 +1,57 @@
+using Microsoft.AspNetCore.Http;
+using Piwik.Capture;
+
+namespace Piwik.Endpoints;
+
+/// <summary>
+/// Wraps the request delegate of an endpoint that is neither <see cref="TrackAsAttribute"/> nor excluded, when
+/// <see cref="PiwikOptions.TrackUntrackedEndpointsAsPageViews"/> is on: a page view titled by the route pattern
+/// (<c>GET /groups/{groupId}</c>), never by the raw path, which may hold identifiers. Recorded when the endpoint answers
+/// below 400; exceptions pass through and record nothing.
+/// </summary>
+internal sealed class PageViewRequestDelegate
+{
+    private readonly RequestDelegate _next;
+    private readonly string? _title;
+    private readonly string _route;
+    private readonly RequestRecorder _recorder;
+
+    /// <param name="next">The endpoint's request delegate.</param>
+    /// <param name="title">The title when the endpoint has exactly one HTTP method, else null (the request's method is used).</param>
+    /// <param name="route">The route pattern text.</param>
+    /// <param name="recorder">The recorder.</param>
+    public PageViewRequestDelegate(RequestDelegate next, string? title, string route, RequestRecorder recorder)
+    {
+        _next = next;
+        _title = title;
+        _route = route;
+        _recorder = recorder;
+    }
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var pending = _next(context);
+        if (!pending.IsCompletedSuccessfully)
+        {
+            return AwaitAsync(context, pending);
+        }
+
+        Record(context);
+        return Task.CompletedTask;
+    }
+
+    private async Task AwaitAsync(HttpContext context, Task pending)
+    {
+        await pending.ConfigureAwait(false);
+        Record(context);
+    }
+
+    private void Record(HttpContext context)
+    {
+        // After the endpoint's delegate has run, the result has been executed: the status is the one it wrote.
+        if (context.Response.StatusCode < 400)
+        {
+            _recorder.TryRecord(context, TrackedEventKind.PageView, null, _title ?? context.Request.Method + " " + _route, TrackedValue.None, TrackedValue.None);
+        }
+    }
+}

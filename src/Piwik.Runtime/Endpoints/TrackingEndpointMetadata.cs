@@ -1,0 +1,35 @@
+using Piwik.Infrastructure;
+
+namespace Piwik.Endpoints;
+
+/// <summary>
+/// Added to the metadata of every endpoint Piwik attached to: for a <see cref="TrackAsAttribute"/> handler, the
+/// descriptor used and whether the endpoint filter was really built into the request delegate; for a page-view
+/// endpoint, its title. The start-up check looks for it to find tracked endpoints that were missed.
+/// </summary>
+internal sealed class TrackingEndpointMetadata
+{
+    private TrackingEndpointMetadata(TrackedHandler? handler, string? pageTitle)
+    {
+        Handler = handler;
+        PageTitle = pageTitle;
+    }
+
+    /// <summary>The descriptor of a <see cref="TrackAsAttribute"/> endpoint, or null for a page-view endpoint.</summary>
+    public TrackedHandler? Handler { get; }
+
+    /// <summary>The page title of a page-view endpoint (<c>GET /groups/{groupId}</c>), or null.</summary>
+    public string? PageTitle { get; }
+
+    /// <summary>
+    /// Whether ASP.NET Core called the filter factory, that is whether the filter is part of the endpoint's request delegate.
+    /// A data source that ignores filter factories would leave it false.
+    /// </summary>
+    public bool FilterAttached { get; private set; }
+
+    public static TrackingEndpointMetadata ForEvent(TrackedHandler handler) => new(handler, null);
+
+    public static TrackingEndpointMetadata ForPageView(string title) => new(null, title) { FilterAttached = true };
+
+    public void MarkAttached() => FilterAttached = true;
+}
