@@ -32,7 +32,7 @@ internal sealed class TestApp : IAsyncDisposable
     /// <summary>
     /// Starts an app whose <c>GET /track</c> records an event from its query: <c>c</c>, <c>a</c>, <c>n</c>, <c>v</c>.
     /// </summary>
-    public static async Task<TestApp> StartAsync(Action<PiwikOptions> configure, Action<WebApplication>? map = null)
+    public static async Task<TestApp> StartAsync(Action<PiwikOptions> configure, Action<WebApplication>? map = null, Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -42,6 +42,7 @@ internal sealed class TestApp : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Trace);
         builder.Logging.AddProvider(logs);
         builder.Services.AddPiwikTracking(configure);
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapGet("/track", (HttpContext context, IPiwikTracker tracker, string? c, string? a, string? n, double? v) =>
             tracker.TrackEvent(context, c ?? "cat", a ?? "act", n, v) ? Results.Ok() : Results.Accepted());

@@ -1,0 +1,80 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Piwik.Testing;
+
+namespace Piwik.Runtime.Tests;
+
+public class HealthCheckTests
+{
+    private const string Token = "0123456789abcdef0123456789abcdef";
+
+    private static async Task<HealthStatus> CheckAsync(TestApp app) =>
+        (await app.App.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Entries["piwik"].Status;
+
+    [Fact]
+    public async Task Healthy_when_matomo_accepts_events()
+    {
+        await using var matomo = await StandInMatomo.StartAsync();
+        await using var app = await TestApp.StartAsync(o => { o.Url = matomo.BaseUrl; o.FlushInterval = TimeSpan.FromMilliseconds(20); }, services: s => s.AddHealthChecks().AddPiwik());
+        app.Tracker.TrackEvent("c", "a");
+        await matomo.WaitForTrackedAsync(1, TimeSpan.FromSeconds(10));
+        await Eventually.HoldsAsync(() => app.Metrics.Sent == 1);
+        Assert.Equal(HealthStatus.Healthy, await CheckAsync(app));
+    }
+
+    [Fact]
+    public async Task Degraded_when_matomo_keeps_failing()
+    {
+        await using var app = await TestApp.StartAsync(o =>
+        {
+            o.Url = "http://127.0.0.1:9/"; // connection refused
+            o.FlushInterval = TimeSpan.FromMilliseconds(20);
+            o.MaxRetryDelay = TimeSpan.FromMilliseconds(50);
+        }, services: s => s.AddHealthChecks().AddPiwik());
+        Assert.Equal(HealthStatus.Healthy, await CheckAsync(app));
+        app.Tracker.TrackEvent("c", "a");
+        await Eventually.HoldsAsync(() => app.Metrics.Retries >= 1);
+        Assert.Equal(HealthStatus.Degraded, await CheckAsync(app));
+    }
+
+    [Fact]
+    public async Task Degraded_when_the_backlog_grows_past_the_threshold()
+    {
+        await using var matomo = await StandInMatomo.StartAsync();
+        matomo.EnqueueFault(new Fault(Delay: TimeSpan.FromSeconds(3)));
+        await using var app = await TestApp.StartAsync(o =>
+        {
+            o.Url = matomo.BaseUrl;
+            o.QueueCapacity = 10;
+            o.BatchSize = 1;
+            o.MaxConcurrentBatches = 1;
+            o.FlushInterval = TimeSpan.FromMilliseconds(10);
+        }, services: s => s.AddHealthChecks().AddPiwik(backlogDegradedRatio: 0.5));
+        app.Tracker.TrackEvent("c", "slow");
+        await matomo.WaitForCallsAsync(1, TimeSpan.FromSeconds(10)); // the sender is now stuck on the slow answer
+        for (var i = 0; i < 10; i++)
+        {
+            app.Tracker.TrackEvent("c", "backlog" + i);
+        }
+
+        await Eventually.HoldsAsync(() => app.App.Services.GetRequiredService<Piwik.Capture.EventQueue>().Count > 5);
+        Assert.Equal(HealthStatus.Degraded, await CheckAsync(app));
+    }
+
+    [Fact]
+    public async Task Unhealthy_when_matomo_refuses_the_token()
+    {
+        await using var matomo = await StandInMatomo.StartAsync(tokenAuth: Token);
+        matomo.EnqueueFault(new Fault(StatusCode: 401));
+        await using var app = await TestApp.StartAsync(o =>
+        {
+            o.Url = matomo.BaseUrl;
+            o.TokenAuth = Token;
+            o.FlushInterval = TimeSpan.FromMilliseconds(20);
+        }, services: s => s.AddHealthChecks().AddPiwik());
+        app.Tracker.TrackEvent("c", "a");
+        await matomo.WaitForTrackedAsync(1, TimeSpan.FromSeconds(10));
+        Assert.Equal(HealthStatus.Unhealthy, await CheckAsync(app));
+        Assert.Single(app.Logs.Entries, e => e.Id.Id == 1012);
+    }
+}
