@@ -1,0 +1,276 @@
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Piwik.Generator.Analyzers;
+
+/// <summary>What the analyzer knows about the builder a <c>Map*</c> call is made on.</summary>
+/// <param name="Prefix">The group prefix (empty on the application itself), or null when it cannot be seen.</param>
+/// <param name="Excluded">Whether the builder, or a group it is in, is excluded with <c>ExcludeFromTracking()</c>.</param>
+internal readonly record struct GroupInfo(string? Prefix, bool Excluded);
+
+/// <summary>
+/// Intra-method data flow for endpoint builders and handlers: follows <c>MapGroup</c> chains, locals assigned from
+/// them, and convention calls made on them anywhere in the method (conventions apply whatever their order, so
+/// <c>group.ExcludeFromTracking()</c> after the <c>Map*</c> calls counts too). Anything that comes from outside the
+/// method (a parameter, a field) is unknown: its prefix is null and it is not excluded.
+/// </summary>
+internal sealed class BuilderFlow
+{
+    private const int MaxDepth = 8;
+    private readonly KnownSymbols _known;
+
+    public BuilderFlow(KnownSymbols known) => _known = known;
+
+    /// <summary>Describes the builder a <c>Map*</c> or <c>MapGroup</c> call receives.</summary>
+    public GroupInfo Describe(IOperation builder) => Describe(builder, 0);
+
+    /// <summary>Whether convention calls on the endpoint (<c>app.MapGet(...).ExcludeFromTracking()</c>) exclude it or mark it tracked.</summary>
+    public (bool Excluded, bool TrackedByMetadata) EndpointConventions(IInvocationOperation map)
+    {
+        bool excluded = false, tracked = false;
+        foreach (var call in ConventionCalls(map, 0))
+        {
+            excluded |= IsExclusion(call);
+            tracked |= CreatesMetadata(call, _known.TrackAs);
+        }
+
+        return (excluded, tracked);
+    }
+
+    /// <summary>The handler method behind a handler argument, and whether it is a lambda.</summary>
+    public static (IMethodSymbol? Handler, bool IsLambda) ResolveHandler(IOperation argument) => ResolveHandler(argument, 0);
+
+    private static (IMethodSymbol? Handler, bool IsLambda) ResolveHandler(IOperation argument, int depth)
+    {
+        var value = EndpointCall.Unwrap(argument);
+        switch (value)
+        {
+            case IAnonymousFunctionOperation lambda:
+                return (lambda.Symbol, true);
+            case IMethodReferenceOperation reference:
+                return (reference.Method, false);
+            case ILocalReferenceOperation local when depth < MaxDepth:
+                // var handler = [TrackAs("x")] () => ...; app.MapGet("/", handler);
+                var sources = LocalSources(local);
+                return sources.Count == 1 ? ResolveHandler(sources[0], depth + 1) : (null, false);
+            default:
+                return (null, false);
+        }
+    }
+
+    private GroupInfo Describe(IOperation builder, int depth)
+    {
+        var value = EndpointCall.Unwrap(builder);
+        if (depth > MaxDepth)
+        {
+            return new GroupInfo(null, false);
+        }
+
+        switch (value)
+        {
+            case IInvocationOperation call when IsMapGroup(call):
+            {
+                var parent = Describe(call.Arguments[0].Value, depth + 1);
+                var prefixArgument = call.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == 1);
+                var prefix = prefixArgument?.Value.ConstantValue is { HasValue: true, Value: string text } && parent.Prefix is not null
+                    ? RouteText.Combine(parent.Prefix, text)
+                    : null;
+                var excluded = parent.Excluded || ConventionCalls(call, 0).Any(IsExclusion);
+                return new GroupInfo(prefix, excluded);
+            }
+
+            case IInvocationOperation call when ReturnsReceiver(call):
+                // group.WithTags(...).RequireAuthorization(): the same builder; its conventions are found from MapGroup.
+                return Describe(call.Arguments[0].Value, depth + 1);
+
+            case ILocalReferenceOperation local:
+            {
+                var sources = LocalSources(local);
+                if (sources.Count == 0)
+                {
+                    return new GroupInfo(null, false);
+                }
+
+                var described = sources.Select(source => Describe(source, depth + 1)).ToList();
+                var prefix = described[0].Prefix;
+                if (described.Any(d => d.Prefix != prefix))
+                {
+                    prefix = null;
+                }
+
+                return new GroupInfo(prefix, described.All(d => d.Excluded));
+            }
+
+            default:
+                // The application itself has no prefix; any other builder from outside the method may be a group.
+                var isApplication = _known.WebApplication is not null && InheritsFrom(value.Type, _known.WebApplication);
+                return new GroupInfo(isApplication ? string.Empty : null, false);
+        }
+    }
+
+    /// <summary>
+    /// The calls made on a builder value: chained extension calls that return their receiver, and, when the value is
+    /// stored in a local, the calls made on every reference to that local in the method.
+    /// </summary>
+    private IEnumerable<IInvocationOperation> ConventionCalls(IOperation value, int depth)
+    {
+        if (depth > MaxDepth)
+        {
+            yield break;
+        }
+
+        var current = value;
+        while (true)
+        {
+            var parent = current.Parent;
+            while (parent is IConversionOperation or IParenthesizedOperation)
+            {
+                current = parent;
+                parent = parent.Parent;
+            }
+
+            switch (parent)
+            {
+                case IArgumentOperation { Parameter.Ordinal: 0, Parent: IInvocationOperation call } when call.TargetMethod.IsExtensionMethod:
+                    yield return call;
+                    if (ReturnsReceiver(call))
+                    {
+                        current = call;
+                        continue;
+                    }
+
+                    yield break;
+
+                case IInvocationOperation call when call.Instance == current:
+                    yield return call;
+                    yield break;
+
+                case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
+                    foreach (var call in CallsOnLocal(declarator.Symbol, current, depth))
+                    {
+                        yield return call;
+                    }
+
+                    yield break;
+
+                case ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment when assignment.Value == current:
+                    foreach (var call in CallsOnLocal(target.Local, current, depth))
+                    {
+                        yield return call;
+                    }
+
+                    yield break;
+
+                default:
+                    yield break;
+            }
+        }
+    }
+
+    private IEnumerable<IInvocationOperation> CallsOnLocal(ILocalSymbol local, IOperation anywhere, int depth)
+    {
+        foreach (var reference in Root(anywhere).Descendants().OfType<ILocalReferenceOperation>())
+        {
+            if (SymbolEqualityComparer.Default.Equals(reference.Local, local) && !reference.IsDeclaration)
+            {
+                foreach (var call in ConventionCalls(reference, depth + 1))
+                {
+                    yield return call;
+                }
+            }
+        }
+    }
+
+    /// <summary>The values a local is given in its method: its initializer and plain assignments.</summary>
+    private static List<IOperation> LocalSources(ILocalReferenceOperation reference)
+    {
+        var sources = new List<IOperation>();
+        foreach (var operation in Root(reference).Descendants())
+        {
+            switch (operation)
+            {
+                case IVariableDeclaratorOperation declarator
+                    when SymbolEqualityComparer.Default.Equals(declarator.Symbol, reference.Local) && declarator.Initializer is { } initializer:
+                    sources.Add(initializer.Value);
+                    break;
+                case ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment
+                    when SymbolEqualityComparer.Default.Equals(target.Local, reference.Local):
+                    sources.Add(assignment.Value);
+                    break;
+            }
+        }
+
+        return sources;
+    }
+
+    private static IOperation Root(IOperation operation)
+    {
+        while (operation.Parent is not null)
+        {
+            operation = operation.Parent;
+        }
+
+        return operation;
+    }
+
+    private bool IsMapGroup(IInvocationOperation call) =>
+        call.TargetMethod.Name == "MapGroup"
+        && SymbolEqualityComparer.Default.Equals(call.TargetMethod.ContainingType, _known.EndpointRouteBuilderExtensions);
+
+    /// <summary>A convention method (<c>TBuilder M&lt;TBuilder&gt;(this TBuilder)</c>) hands back the builder it was given.</summary>
+    private static bool ReturnsReceiver(IInvocationOperation call)
+    {
+        var method = call.TargetMethod.OriginalDefinition;
+        return method.IsExtensionMethod
+            && method.Parameters.Length > 0
+            && SymbolEqualityComparer.Default.Equals(method.ReturnType, method.Parameters[0].Type);
+    }
+
+    private bool IsExclusion(IInvocationOperation call) =>
+        (call.TargetMethod.Name == "ExcludeFromTracking"
+            && SymbolEqualityComparer.Default.Equals(call.TargetMethod.ContainingType, _known.ExclusionExtensions))
+        || CreatesMetadata(call, _known.DoNotTrack);
+
+    /// <summary>Whether the call is <c>WithMetadata(..., new T(), ...)</c>.</summary>
+    private bool CreatesMetadata(IInvocationOperation call, INamedTypeSymbol attributeType)
+    {
+        if (call.TargetMethod.Name != "WithMetadata"
+            || !SymbolEqualityComparer.Default.Equals(call.TargetMethod.ContainingType, _known.ConventionBuilderExtensions))
+        {
+            return false;
+        }
+
+        foreach (var argument in call.Arguments)
+        {
+            if (argument.Parameter?.Ordinal == 0)
+            {
+                continue;
+            }
+
+            foreach (var operation in argument.Value.DescendantsAndSelf())
+            {
+                if (operation is IObjectCreationOperation creation && SymbolEqualityComparer.Default.Equals(creation.Type, attributeType))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static bool InheritsFrom(ITypeSymbol? type, INamedTypeSymbol baseType)
+    {
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(current, baseType))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,77 @@
+using Microsoft.CodeAnalysis;
+
+namespace Piwik.Generator.Analyzers;
+
+/// <summary>The types the analyzer compares against, resolved once per compilation.</summary>
+internal sealed class KnownSymbols
+{
+    private KnownSymbols(
+        INamedTypeSymbol trackAs,
+        INamedTypeSymbol doNotTrack,
+        INamedTypeSymbol? doNotTrackRoutes,
+        INamedTypeSymbol? exclusionExtensions,
+        INamedTypeSymbol? endpointRouteBuilderExtensions,
+        INamedTypeSymbol? conventionBuilderExtensions,
+        INamedTypeSymbol? webApplication,
+        INamedTypeSymbol? conventionBuilder,
+        INamedTypeSymbol? requestDelegate)
+    {
+        TrackAs = trackAs;
+        DoNotTrack = doNotTrack;
+        DoNotTrackRoutes = doNotTrackRoutes;
+        ExclusionExtensions = exclusionExtensions;
+        EndpointRouteBuilderExtensions = endpointRouteBuilderExtensions;
+        ConventionBuilderExtensions = conventionBuilderExtensions;
+        WebApplication = webApplication;
+        ConventionBuilder = conventionBuilder;
+        RequestDelegate = requestDelegate;
+    }
+
+    public INamedTypeSymbol TrackAs { get; }
+
+    public INamedTypeSymbol DoNotTrack { get; }
+
+    /// <summary><c>Piwik.DoNotTrackRoutesAttribute</c>; null with an older Piwik.Runtime.</summary>
+    public INamedTypeSymbol? DoNotTrackRoutes { get; }
+
+    /// <summary><c>Piwik.TrackingExclusionExtensions</c> (<c>ExcludeFromTracking</c>).</summary>
+    public INamedTypeSymbol? ExclusionExtensions { get; }
+
+    /// <summary>ASP.NET Core's <c>Map*</c> extensions; null when the project does not reference ASP.NET Core.</summary>
+    public INamedTypeSymbol? EndpointRouteBuilderExtensions { get; }
+
+    /// <summary>ASP.NET Core's <c>WithMetadata</c> and friends.</summary>
+    public INamedTypeSymbol? ConventionBuilderExtensions { get; }
+
+    public INamedTypeSymbol? WebApplication { get; }
+
+    public INamedTypeSymbol? ConventionBuilder { get; }
+
+    public INamedTypeSymbol? RequestDelegate { get; }
+
+    /// <summary>Null when the compilation does not reference Piwik.Runtime: then there is nothing to check.</summary>
+    public static KnownSymbols? Create(Compilation compilation)
+    {
+        var trackAs = compilation.GetTypeByMetadataName("Piwik.TrackAsAttribute");
+        var doNotTrack = compilation.GetTypeByMetadataName("Piwik.DoNotTrackAttribute");
+        if (trackAs is null || doNotTrack is null)
+        {
+            return null;
+        }
+
+        return new KnownSymbols(
+            trackAs,
+            doNotTrack,
+            compilation.GetTypeByMetadataName("Piwik.DoNotTrackRoutesAttribute"),
+            compilation.GetTypeByMetadataName("Piwik.TrackingExclusionExtensions"),
+            compilation.GetTypeByMetadataName("Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions"),
+            compilation.GetTypeByMetadataName("Microsoft.AspNetCore.Builder.RoutingEndpointConventionBuilderExtensions"),
+            compilation.GetTypeByMetadataName("Microsoft.AspNetCore.Builder.WebApplication"),
+            compilation.GetTypeByMetadataName("Microsoft.AspNetCore.Builder.IEndpointConventionBuilder"),
+            compilation.GetTypeByMetadataName("Microsoft.AspNetCore.Http.RequestDelegate"));
+    }
+
+    public bool IsTrackAs(AttributeData attribute) => SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, TrackAs);
+
+    public bool IsDoNotTrack(AttributeData attribute) => SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, DoNotTrack);
+}

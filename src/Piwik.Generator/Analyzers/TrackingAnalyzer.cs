@@ -1,0 +1,298 @@
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Piwik.Generator.Analyzers;
+
+/// <summary>
+/// Reports minimal-API endpoints that are not covered by tracking (PIWIK001) and mistakes in <c>[TrackAs]</c>
+/// (PIWIK002-PIWIK010). Lives beside the generator in one analyzer assembly, but outside its cached pipeline: whether a
+/// route is tracked needs the whole compilation.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class TrackingAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>Property key of a PIWIK001 diagnostic: the action the code fix suggests.</summary>
+    internal const string SuggestedActionKey = "SuggestedAction";
+
+    /// <inheritdoc/>
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
+        DiagnosticDescriptors.UntrackedRoute,
+        DiagnosticDescriptors.UnknownPlaceholder,
+        DiagnosticDescriptors.MemberNotFound,
+        DiagnosticDescriptors.ValueNotNumeric,
+        DiagnosticDescriptors.EmptyEventPart,
+        DiagnosticDescriptors.TrackAsAndDoNotTrack,
+        DiagnosticDescriptors.TrackAsNotAnEndpoint,
+        DiagnosticDescriptors.LiteralTooLong,
+        DiagnosticDescriptors.AmbiguousEvent,
+        DiagnosticDescriptors.InvalidTemplate);
+
+    /// <inheritdoc/>
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var known = KnownSymbols.Create(start.Compilation);
+            if (known is null)
+            {
+                return;
+            }
+
+            new CompilationAnalysis(start.Compilation, known).Register(start);
+        });
+    }
+
+    /// <summary>State of one compilation: what compilation-end rules (PIWIK007, PIWIK009) need.</summary>
+    private sealed class CompilationAnalysis
+    {
+        private readonly Compilation _compilation;
+        private readonly KnownSymbols _known;
+        private readonly BuilderFlow _flow;
+        private readonly ImmutableArray<string> _excludedRoutes;
+        private readonly ConcurrentDictionary<IMethodSymbol, bool> _referencedMethods = new(SymbolEqualityComparer.Default);
+        private readonly ConcurrentBag<(IMethodSymbol Method, Location Location)> _trackAsMethods = new();
+        private readonly ConcurrentBag<TrackedEndpoint> _trackedEndpoints = new();
+
+        public CompilationAnalysis(Compilation compilation, KnownSymbols known)
+        {
+            _compilation = compilation;
+            _known = known;
+            _flow = new BuilderFlow(known);
+            _excludedRoutes = ExcludedRoutes(compilation, known);
+        }
+
+        public void Register(CompilationStartAnalysisContext start)
+        {
+            start.RegisterSyntaxNodeAction(AnalyzeAttribute, SyntaxKind.Attribute);
+            start.RegisterOperationAction(AnalyzeMethodReference, OperationKind.MethodReference);
+            if (_known.EndpointRouteBuilderExtensions is not null)
+            {
+                start.RegisterOperationAction(AnalyzeInvocation, OperationKind.Invocation);
+            }
+
+            start.RegisterCompilationEndAction(AnalyzeCompilationEnd);
+        }
+
+        private static ImmutableArray<string> ExcludedRoutes(Compilation compilation, KnownSymbols known)
+        {
+            if (known.DoNotTrackRoutes is null)
+            {
+                return ImmutableArray<string>.Empty;
+            }
+
+            var patterns = ImmutableArray.CreateBuilder<string>();
+            foreach (var attribute in compilation.Assembly.GetAttributes())
+            {
+                if (!SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, known.DoNotTrackRoutes))
+                {
+                    continue;
+                }
+
+                foreach (var argument in attribute.ConstructorArguments)
+                {
+                    if (argument.Kind == TypedConstantKind.Array)
+                    {
+                        patterns.AddRange(argument.Values.Select(v => v.Value).OfType<string>());
+                    }
+                }
+            }
+
+            return patterns.ToImmutable();
+        }
+
+        private void AnalyzeAttribute(SyntaxNodeAnalysisContext context)
+        {
+            var syntax = (AttributeSyntax)context.Node;
+            if (syntax.Parent is not AttributeListSyntax list || (list.Target is { } target && !target.Identifier.IsKind(SyntaxKind.MethodKeyword)))
+            {
+                return;
+            }
+
+            var owner = list.Parent;
+            if (owner is not (MethodDeclarationSyntax or LocalFunctionStatementSyntax or ParenthesizedLambdaExpressionSyntax))
+            {
+                return;
+            }
+
+            var semanticModel = context.SemanticModel;
+            if (semanticModel.GetSymbolInfo(syntax, context.CancellationToken).Symbol is not IMethodSymbol constructor
+                || !SymbolEqualityComparer.Default.Equals(constructor.ContainingType, _known.TrackAs))
+            {
+                return;
+            }
+
+            var handler = owner is ParenthesizedLambdaExpressionSyntax lambda
+                ? semanticModel.GetSymbolInfo(lambda, context.CancellationToken).Symbol as IMethodSymbol
+                : semanticModel.GetDeclaredSymbol(owner, context.CancellationToken) as IMethodSymbol;
+            var data = handler?.GetAttributes().FirstOrDefault(a => a.ApplicationSyntaxReference?.Span == syntax.Span && a.ApplicationSyntaxReference.SyntaxTree == syntax.SyntaxTree);
+            if (handler is null || data is null)
+            {
+                return;
+            }
+
+            var info = TrackAsInfo.From(data, syntax);
+            if (handler.GetAttributes().Any(_known.IsDoNotTrack))
+            {
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.TrackAsAndDoNotTrack, syntax.GetLocation(), HandlerName(handler)));
+            }
+
+            TemplateChecks.CheckAttribute(info, handler, context.Compilation, context.ReportDiagnostic);
+
+            if (owner is not ParenthesizedLambdaExpressionSyntax)
+            {
+                _trackAsMethods.Add((handler, syntax.GetLocation()));
+            }
+        }
+
+        private void AnalyzeMethodReference(OperationAnalysisContext context)
+        {
+            var method = ((IMethodReferenceOperation)context.Operation).Method;
+            _referencedMethods.TryAdd(method.OriginalDefinition, true);
+        }
+
+        private void AnalyzeInvocation(OperationAnalysisContext context)
+        {
+            var invocation = (IInvocationOperation)context.Operation;
+            var endpoint = EndpointCall.TryCreate(invocation, _known, _flow);
+            if (endpoint?.Handler is not { } handler)
+            {
+                // Not an ASP.NET Core Map* call with a handler we can see: nothing to say without guessing.
+                return;
+            }
+
+            var (endpointExcluded, trackedByMetadata) = _flow.EndpointConventions(invocation);
+            var trackAs = TrackAsInfo.For(handler, _known);
+            if (trackAs is null)
+            {
+                var untracked = !trackedByMetadata
+                    && !endpointExcluded
+                    && !endpoint.GroupExcluded
+                    && !handler.GetAttributes().Any(_known.IsDoNotTrack)
+                    && !(endpoint.Route is { } route && _excludedRoutes.Any(p => RouteText.IsExcludedBy(p, route)));
+                if (untracked)
+                {
+                    var suggestion = RouteText.SuggestAction(endpoint.Verb, endpoint.Route, endpoint.HandlerIsLambda ? null : handler.Name);
+                    var declaration = endpoint.HandlerDeclaration;
+                    context.ReportDiagnostic(Diagnostic.Create(
+                        DiagnosticDescriptors.UntrackedRoute,
+                        endpoint.Location,
+                        declaration is null ? null : new[] { declaration.GetLocation() },
+                        ImmutableDictionary<string, string?>.Empty.Add(SuggestedActionKey, suggestion),
+                        endpoint.RouteDisplay));
+                }
+
+                return;
+            }
+
+            if (endpoint.Route is { } knownRoute)
+            {
+                var handlerLocation = endpoint.HandlerIsLambda ? null : EndpointCall.Unwrap(endpoint.HandlerArgument).Syntax.GetLocation();
+                TemplateChecks.CheckRoute(trackAs, handler, knownRoute, handlerLocation, context.ReportDiagnostic);
+            }
+
+            if (!endpointExcluded && !endpoint.GroupExcluded)
+            {
+                _trackedEndpoints.Add(new TrackedEndpoint(trackAs, endpoint.RouteDisplay, endpoint.Verb, endpoint.Location));
+            }
+        }
+
+        private void AnalyzeCompilationEnd(CompilationAnalysisContext context)
+        {
+            ReportUnusedTrackAs(context);
+            ReportAmbiguousEvents(context);
+        }
+
+        /// <summary>
+        /// PIWIK007. Any method-group reference counts as a use (it may reach a <c>Map*</c> call through a variable),
+        /// and in a class library externally visible methods may be mapped by the application: both stay silent.
+        /// </summary>
+        private void ReportUnusedTrackAs(CompilationAnalysisContext context)
+        {
+            var isLibrary = _compilation.Options.OutputKind == OutputKind.DynamicallyLinkedLibrary;
+            foreach (var (method, location) in _trackAsMethods)
+            {
+                if (_referencedMethods.ContainsKey(method.OriginalDefinition) || (isLibrary && IsExternallyVisible(method)))
+                {
+                    continue;
+                }
+
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.TrackAsNotAnEndpoint, location, HandlerName(method)));
+            }
+        }
+
+        /// <summary>
+        /// PIWIK009. Endpoints sharing a category/action pair must agree on the HTTP method and on the Name and Value
+        /// templates; each one that differs from the first in source order is reported.
+        /// </summary>
+        private void ReportAmbiguousEvents(CompilationAnalysisContext context)
+        {
+            var groups = _trackedEndpoints
+                .Where(e => !string.IsNullOrWhiteSpace(e.TrackAs.Action))
+                .GroupBy(e => (e.TrackAs.Category ?? string.Empty, e.TrackAs.Action!));
+            foreach (var group in groups)
+            {
+                var ordered = group
+                    .OrderBy(e => e.Location.SourceTree?.FilePath, System.StringComparer.Ordinal)
+                    .ThenBy(e => e.Location.SourceSpan.Start)
+                    .ToList();
+                var first = ordered[0];
+                foreach (var other in ordered.Skip(1))
+                {
+                    var differences = new List<string>();
+                    if (other.Verb != first.Verb)
+                    {
+                        differences.Add($"uses {first.Verb}");
+                    }
+
+                    if (other.TrackAs.Name != first.TrackAs.Name)
+                    {
+                        differences.Add($"has Name '{first.TrackAs.Name ?? "(none)"}'");
+                    }
+
+                    if (other.TrackAs.Value != first.TrackAs.Value)
+                    {
+                        differences.Add($"has Value '{first.TrackAs.Value ?? "(none)"}'");
+                    }
+
+                    if (differences.Count > 0)
+                    {
+                        context.ReportDiagnostic(Diagnostic.Create(
+                            DiagnosticDescriptors.AmbiguousEvent, other.Location, other.TrackAs.EventText, other.Route, first.Route, string.Join(" and ", differences)));
+                    }
+                }
+            }
+        }
+
+        private static bool IsExternallyVisible(ISymbol symbol)
+        {
+            for (var current = symbol; current is not null and not INamespaceSymbol; current = current.ContainingSymbol)
+            {
+                if (current.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Protected or Accessibility.ProtectedOrInternal))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
+    private static string HandlerName(IMethodSymbol method) => method.MethodKind switch
+    {
+        MethodKind.AnonymousFunction => "lambda",
+        MethodKind.LocalFunction => method.Name,
+        _ => method.ContainingType is null ? method.Name : method.ContainingType.Name + "." + method.Name,
+    };
+
+    /// <summary>A <c>Map*</c> call whose handler has <c>[TrackAs]</c>, for PIWIK009.</summary>
+    private sealed record TrackedEndpoint(TrackAsInfo TrackAs, string Route, string Verb, Location Location);
+}

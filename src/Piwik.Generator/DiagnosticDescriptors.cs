@@ -1,0 +1,114 @@
+using Microsoft.CodeAnalysis;
+
+namespace Piwik.Generator;
+
+/// <summary>
+/// Every diagnostic of the Piwik analyzer. Ids are assigned by hand and never reused or renumbered: users suppress them
+/// by id in <c>.editorconfig</c>, and <c>AnalyzerReleases.*.md</c> records each release's set.
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    private const string TrackingCategory = "Piwik.Tracking";
+    private const string HelpLinkBase = "https://github.com/piwik-aspnetcore/piwik/blob/main/docs/diagnostics/";
+
+    /// <summary>PIWIK001: a minimal-API endpoint whose handler has neither <c>[TrackAs]</c> nor <c>[DoNotTrack]</c>.</summary>
+    public static readonly DiagnosticDescriptor UntrackedRoute = Create(
+        DiagnosticIds.UntrackedRoute,
+        "Endpoint is not tracked",
+        "Route '{0}' is not tracked: add [TrackAs] or [DoNotTrack]",
+        DiagnosticSeverity.Warning,
+        "Every minimal-API endpoint should state whether it is tracked, so analytics stay complete as the API grows. Exclude whole groups with ExcludeFromTracking() and app-wide routes with [assembly: DoNotTrackRoutes(...)].");
+
+    /// <summary>PIWIK002: a template placeholder that is neither a route parameter nor a handler parameter.</summary>
+    public static readonly DiagnosticDescriptor UnknownPlaceholder = Create(
+        DiagnosticIds.UnknownPlaceholder,
+        "Template placeholder is not a route or handler parameter",
+        "Placeholder '{{{0}}}' in the {1} template is neither a route parameter of '{2}' nor a parameter of the handler{3}",
+        DiagnosticSeverity.Error,
+        "The first name of a placeholder must be a route parameter or a handler parameter. Handler parameters match by exact name, route parameters ignoring case, as ASP.NET Core does.");
+
+    /// <summary>PIWIK003: a placeholder's member path names a member that does not exist.</summary>
+    public static readonly DiagnosticDescriptor MemberNotFound = Create(
+        DiagnosticIds.MemberNotFound,
+        "Template member path does not exist",
+        "Placeholder '{{{0}}}': '{1}' is not an accessible property or field of '{2}'",
+        DiagnosticSeverity.Error,
+        "Each name after the first in a placeholder must be an instance property or field, accessible from the application's own code, of the type before it.");
+
+    /// <summary>PIWIK004: a <c>Value</c> template that does not resolve to a number.</summary>
+    public static readonly DiagnosticDescriptor ValueNotNumeric = Create(
+        DiagnosticIds.ValueNotNumeric,
+        "Value template is not numeric",
+        "Value template '{0}' does not resolve to a number: {1}",
+        DiagnosticSeverity.Error,
+        "Matomo silently drops a non-numeric event value (e_v). A Value template must be a number, or exactly one placeholder whose type is a built-in numeric type (nullable allowed), or a route parameter with a numeric constraint such as {id:int}.");
+
+    /// <summary>PIWIK005: an empty or whitespace action, category or failure action.</summary>
+    public static readonly DiagnosticDescriptor EmptyEventPart = Create(
+        DiagnosticIds.EmptyEventPart,
+        "Event action or category is empty",
+        "[TrackAs] {0} must not be empty or whitespace",
+        DiagnosticSeverity.Error,
+        "Matomo needs a non-empty category (e_c) and action (e_a) for an event, and answers 400 to whitespace. Leave Category unset to use the default category.");
+
+    /// <summary>PIWIK006: <c>[TrackAs]</c> and <c>[DoNotTrack]</c> on the same handler.</summary>
+    public static readonly DiagnosticDescriptor TrackAsAndDoNotTrack = Create(
+        DiagnosticIds.TrackAsAndDoNotTrack,
+        "Handler has both [TrackAs] and [DoNotTrack]",
+        "'{0}' has both [TrackAs] and [DoNotTrack]: keep one",
+        DiagnosticSeverity.Error,
+        "A handler is either tracked or deliberately not tracked.");
+
+    /// <summary>PIWIK007: <c>[TrackAs]</c> on a method that is never used as an endpoint handler.</summary>
+    public static readonly DiagnosticDescriptor TrackAsNotAnEndpoint = Create(
+        DiagnosticIds.TrackAsNotAnEndpoint,
+        "[TrackAs] method is never used as an endpoint handler",
+        "'{0}' has [TrackAs] but is never used as a minimal-API endpoint handler in this project",
+        DiagnosticSeverity.Warning,
+        "[TrackAs] only records events for minimal-API route handlers (Map*(pattern, Delegate)). A method that is never passed to one records nothing.",
+        WellKnownDiagnosticTags.CompilationEnd);
+
+    /// <summary>PIWIK008: a literal longer than Matomo stores.</summary>
+    public static readonly DiagnosticDescriptor LiteralTooLong = Create(
+        DiagnosticIds.LiteralTooLong,
+        "Event text is longer than Matomo stores",
+        "[TrackAs] {0} is {1} UTF-8 bytes; Matomo stores at most {2}",
+        DiagnosticSeverity.Warning,
+        "Matomo cuts event categories, actions and names (e_c, e_a, e_n) at 1024 bytes, so longer texts are recorded truncated.");
+
+    /// <summary>PIWIK009: the same category and action on endpoints that record different things.</summary>
+    public static readonly DiagnosticDescriptor AmbiguousEvent = Create(
+        DiagnosticIds.AmbiguousEvent,
+        "Same event on endpoints that record different things",
+        "Event '{0}' of route '{1}' is also recorded by route '{2}', which {3}: use a distinct action or the same templates",
+        DiagnosticSeverity.Warning,
+        "Two endpoints may share a category/action pair only when they mean the same thing: same HTTP method and the same Name and Value templates. Otherwise Matomo reports cannot tell them apart.",
+        WellKnownDiagnosticTags.CompilationEnd);
+
+    /// <summary>PIWIK010: a template that does not parse.</summary>
+    public static readonly DiagnosticDescriptor InvalidTemplate = Create(
+        DiagnosticIds.InvalidTemplate,
+        "Template is malformed",
+        "The {0} template '{1}' is malformed: {2}",
+        DiagnosticSeverity.Error,
+        "Placeholders are {parameter} or {parameter.Member.Member}; write {{ and }} for literal braces.");
+
+    private static DiagnosticDescriptor Create(
+        string id, string title, string messageFormat, DiagnosticSeverity severity, string description, params string[] customTags) =>
+        new(id, title, messageFormat, TrackingCategory, severity, isEnabledByDefault: true, description, HelpLinkBase + id + ".md", customTags);
+}
+
+/// <summary>The diagnostic ids. The code fix project repeats the ones it fixes as string constants.</summary>
+internal static class DiagnosticIds
+{
+    public const string UntrackedRoute = "PIWIK001";
+    public const string UnknownPlaceholder = "PIWIK002";
+    public const string MemberNotFound = "PIWIK003";
+    public const string ValueNotNumeric = "PIWIK004";
+    public const string EmptyEventPart = "PIWIK005";
+    public const string TrackAsAndDoNotTrack = "PIWIK006";
+    public const string TrackAsNotAnEndpoint = "PIWIK007";
+    public const string LiteralTooLong = "PIWIK008";
+    public const string AmbiguousEvent = "PIWIK009";
+    public const string InvalidTemplate = "PIWIK010";
+}
