@@ -1,0 +1,104 @@
+using System.Collections.Immutable;
+using System.Reflection;
+using System.Runtime.Loader;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Piwik.Generator;
+
+namespace Piwik.Generator.Tests;
+
+/// <summary>Compiles test sources with the Piwik generator (and, on request, ASP.NET Core's Request Delegate Generator) the way the SDK does.</summary>
+internal static class GeneratorHarness
+{
+    // The SDK lets the RDG intercept Map* calls through this feature flag (both spellings, old and new compilers).
+    private static readonly CSharpParseOptions ParseOptions = CSharpParseOptions.Default
+        .WithLanguageVersion(LanguageVersion.Latest)
+        .WithFeatures([
+            new("InterceptorsNamespaces", "Microsoft.AspNetCore.Http.Generated"),
+            new("InterceptorsPreviewNamespaces", "Microsoft.AspNetCore.Http.Generated"),
+        ]);
+
+    private static readonly Lazy<ImmutableArray<MetadataReference>> References = new(LoadReferences);
+
+    private static readonly Lazy<ISourceGenerator> RequestDelegateGenerator = new(LoadRequestDelegateGenerator);
+
+    public const string Usings = """
+        global using System;
+        global using System.Collections.Generic;
+        global using System.Linq;
+        global using System.Threading.Tasks;
+        global using Microsoft.AspNetCore.Builder;
+        global using Microsoft.AspNetCore.Http;
+        global using Microsoft.AspNetCore.Http.HttpResults;
+        global using Microsoft.Extensions.DependencyInjection;
+        global using Piwik;
+
+        """;
+
+    public static CSharpCompilation CreateCompilation(string assemblyName, params string[] sources) =>
+        CSharpCompilation.Create(
+            assemblyName,
+            [CSharpSyntaxTree.ParseText(Usings, ParseOptions, "Usings.cs"), .. sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, $"Source{i}.cs"))],
+            References.Value,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+
+    public static GeneratorDriver CreateDriver(bool withRequestDelegateGenerator = false, bool trackSteps = false)
+    {
+        ISourceGenerator[] generators = withRequestDelegateGenerator
+            ? [new PiwikGenerator().AsSourceGenerator(), RequestDelegateGenerator.Value]
+            : [new PiwikGenerator().AsSourceGenerator()];
+        var options = new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps);
+        return CSharpGeneratorDriver.Create(generators, parseOptions: ParseOptions, driverOptions: options);
+    }
+
+    /// <summary>Runs the generators and returns the output compilation; fails on any generator or compiler error or warning.</summary>
+    public static (Compilation Output, GeneratorDriverRunResult Run) Generate(CSharpCompilation compilation, bool withRequestDelegateGenerator = false)
+    {
+        var driver = CreateDriver(withRequestDelegateGenerator).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
+        Assert.Empty(generatorDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToArray();
+        Assert.True(problems.Length == 0, string.Join(Environment.NewLine, problems.Select(d => d.ToString())));
+        return (output, driver.GetRunResult());
+    }
+
+    /// <summary>The text of the Piwik generator's one output file, or null when it produced none.</summary>
+    public static string? PiwikOutput(GeneratorDriverRunResult run) =>
+        run.Results.SelectMany(r => r.GeneratedSources).Where(s => s.HintName == PiwikGenerator.Emitter.HintName).Select(s => s.SourceText.ToString()).SingleOrDefault();
+
+    /// <summary>Emits and loads the assembly into the default context, sharing Piwik.Runtime and ASP.NET Core with the tests.</summary>
+    public static Assembly EmitAndLoad(Compilation output)
+    {
+        using var stream = new MemoryStream();
+        var emitted = output.Emit(stream);
+        Assert.True(emitted.Success, string.Join(Environment.NewLine, emitted.Diagnostics));
+        stream.Position = 0;
+        return AssemblyLoadContext.Default.LoadFromStream(stream);
+    }
+
+    private static ImmutableArray<MetadataReference> LoadReferences()
+    {
+        // The framework assemblies this test process runs on (.NET and ASP.NET Core), plus Piwik.Runtime.
+        _ = typeof(WebApplication);
+        var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+            .Where(p => p.Contains("Microsoft.NETCore.App", StringComparison.Ordinal) || p.Contains("Microsoft.AspNetCore.App", StringComparison.Ordinal))
+            .Append(typeof(TrackAsAttribute).Assembly.Location)
+            .Distinct();
+        return [.. paths.Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))];
+    }
+
+    private static ISourceGenerator LoadRequestDelegateGenerator()
+    {
+        // Shipped as an analyzer in the ASP.NET Core targeting pack of the SDK that runs the tests.
+        var packs = Path.Combine(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "..", "..", "..", "packs", "Microsoft.AspNetCore.App.Ref");
+        var version = typeof(WebApplication).Assembly.GetName().Version!;
+        var directory = Directory.GetDirectories(packs)
+            .Where(d => Version.TryParse(Path.GetFileName(d), out var v) && v.Major == version.Major)
+            .OrderByDescending(d => Version.Parse(Path.GetFileName(d)))
+            .First();
+        var path = Path.Combine(directory, "analyzers", "dotnet", "cs", "Microsoft.AspNetCore.Http.RequestDelegateGenerator.dll");
+        var assembly = AssemblyLoadContext.Default.LoadFromAssemblyPath(Path.GetFullPath(path));
+        var type = assembly.GetTypes().Single(t => t.Name == "RequestDelegateGenerator");
+        return ((IIncrementalGenerator)Activator.CreateInstance(type)!).AsSourceGenerator();
+    }
+}
