@@ -1,10 +1,12 @@
+extern alias generator;
+
 using System.Collections.Immutable;
 using System.Reflection;
 using System.Runtime.Loader;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
-using Piwik.Generator;
+using generator::Piwik.Generator;
 
 namespace Piwik.Generator.Tests;
 
