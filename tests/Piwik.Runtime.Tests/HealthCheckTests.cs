@@ -72,7 +72,8 @@ public class HealthCheckTests
             o.TokenAuth = Token;
             o.FlushInterval = TimeSpan.FromMilliseconds(20);
         }, services: s => s.AddHealthChecks().AddPiwik());
-        app.Tracker.TrackEvent("c", "a");
+        // A request's event carries cip, so its bulk request carries the token (a detached event needs none).
+        (await app.Client.GetAsync("/track?a=a")).EnsureSuccessStatusCode();
         await matomo.WaitForTrackedAsync(1, TimeSpan.FromSeconds(10));
         Assert.Equal(HealthStatus.Unhealthy, await CheckAsync(app));
         Assert.Single(app.Logs.Entries, e => e.Id.Id == 1012);

@@ -61,7 +61,11 @@ public sealed class PiwikOptions
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How many times a batch is retried after a network error, 408, 429 or 5xx. Default: <c>5</c>.</summary>
+    /// <summary>
+    /// How many times a batch is retried after a network error, 408, 429 or 5xx before it is dropped. With a
+    /// <see cref="SpoolDirectory"/>, a batch is kept in the spool and retried for as long as Matomo is unreachable
+    /// instead (within <see cref="SpoolMaxBytes"/> and <see cref="SpoolMaxAge"/>). Default: <c>5</c>.
+    /// </summary>
     public int MaxRetries { get; set; } = 5;
 
     /// <summary>The longest wait between two attempts, <c>Retry-After</c> included. Default: <c>00:00:30</c>.</summary>
@@ -73,6 +77,27 @@ public sealed class PiwikOptions
     /// Default: <see cref="Piwik.DeliveryGuarantee.AtLeastOnce"/>.
     /// </summary>
     public DeliveryGuarantee DeliveryGuarantee { get; set; } = DeliveryGuarantee.AtLeastOnce;
+
+    /// <summary>
+    /// A directory where batches are kept on disk until Matomo confirms them (the durable spool): with it, batches
+    /// survive an outage of Matomo, a shutdown deadline and a crash of the process, and are replayed in order when the
+    /// app starts again and as soon as Matomo answers again. Each instance of the app needs its own directory.
+    /// Default: <c>null</c>: no spool; batches Matomo cannot take within the retry budget are dropped (and counted).
+    /// </summary>
+    public string? SpoolDirectory { get; set; }
+
+    /// <summary>
+    /// The most bytes of unconfirmed batches the spool keeps; past it the oldest batches are dropped (counted with
+    /// the reason <c>spool_full</c>). At least 1 MiB. Default: <c>104857600</c> (100 MiB).
+    /// </summary>
+    public long SpoolMaxBytes { get; set; } = 100L * 1024 * 1024;
+
+    /// <summary>
+    /// The oldest an event may be and still be replayed from the spool; older batches are dropped (counted with the
+    /// reason <c>spool_expired</c>). Events older than 24 hours are sent only with an accepted <see cref="TokenAuth"/>.
+    /// Default: <c>3.00:00:00</c> (3 days).
+    /// </summary>
+    public TimeSpan SpoolMaxAge { get; set; } = TimeSpan.FromDays(3);
 
     /// <summary>
     /// Allows an <c>http://</c> <see cref="Url"/> to a host that is not loopback. Default: <c>false</c>: the token and

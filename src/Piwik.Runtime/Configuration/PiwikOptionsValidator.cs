@@ -54,6 +54,18 @@ internal sealed class PiwikOptionsValidator : IValidateOptions<PiwikOptions>
             failures.Add($"{S}:MaxRetries must be zero or more, not {options.MaxRetries}.");
         }
 
+        if (options.SpoolDirectory is { } spool && (string.IsNullOrWhiteSpace(spool) || spool.AsSpan().IndexOfAny(Path.GetInvalidPathChars()) >= 0))
+        {
+            failures.Add($"{S}:SpoolDirectory must be a directory path, or left unset for no spool.");
+        }
+
+        if (options.SpoolMaxBytes < 1024 * 1024)
+        {
+            failures.Add($"{S}:SpoolMaxBytes must be at least 1048576 (1 MiB), not {options.SpoolMaxBytes}.");
+        }
+
+        PositiveTime(options.SpoolMaxAge, "SpoolMaxAge");
+
         if (options.IpAnonymizationBytes is < 0 or > 4)
         {
             failures.Add($"{S}:IpAnonymizationBytes must be between 0 and 4, not {options.IpAnonymizationBytes}.");

@@ -29,6 +29,15 @@ internal enum DropReason
 
     /// <summary>The event could not be encoded.</summary>
     EncodingFailed,
+
+    /// <summary>The oldest spooled batch, dropped to keep the spool within <c>Piwik:SpoolMaxBytes</c>.</summary>
+    SpoolFull,
+
+    /// <summary>A spooled batch whose events became older than <c>Piwik:SpoolMaxAge</c> before Matomo took them.</summary>
+    SpoolExpired,
+
+    /// <summary>The spool could not be written (disk full, permissions): the batch was kept nowhere.</summary>
+    SpoolFailed,
 }
 
 internal static class DropReasonNames
@@ -44,6 +53,9 @@ internal static class DropReasonNames
         DropReason.Poison => "poison",
         DropReason.CaptureFailed => "capture_failed",
         DropReason.EncodingFailed => "encoding_failed",
+        DropReason.SpoolFull => "spool_full",
+        DropReason.SpoolExpired => "spool_expired",
+        DropReason.SpoolFailed => "spool_failed",
         _ => "unknown",
     };
 }

@@ -4,7 +4,9 @@ namespace Piwik.Diagnostics;
 
 /// <summary>
 /// The <c>Piwik</c> meter's instruments, made once, plus exact totals kept beside them so the accounting identity
-/// <c>enqueued = sent + rejected + dropped + spooled + pending</c> can be checked in-process (tests, health checks).
+/// <c>enqueued + restored = sent + rejected + dropped + spooled + pending</c> can be checked in-process (tests, health
+/// checks). <c>restored</c> is what a process found in the spool at start (written by an earlier process); it is zero
+/// without a spool. Once the sender is idle, <c>pending</c> (queued or in a batch in memory) is zero.
 /// </summary>
 internal sealed class PiwikMetrics : IDisposable
 {
@@ -20,6 +22,7 @@ internal sealed class PiwikMetrics : IDisposable
     private readonly Counter<long> _retries;
     private readonly Counter<long> _ambiguous;
     private readonly UpDownCounter<long> _spooled;
+    private readonly Counter<long> _restored;
     private readonly Histogram<double> _batchDuration;
     private readonly KeyValuePair<string, object?>[][] _reasonTags;
     private readonly long[] _droppedByReason = new long[ReasonCount];
@@ -29,6 +32,7 @@ internal sealed class PiwikMetrics : IDisposable
     private long _spooledTotal;
     private long _retriesTotal;
     private long _ambiguousTotal;
+    private long _restoredTotal;
 
     public PiwikMetrics(IMeterFactory meterFactory)
     {
@@ -38,6 +42,7 @@ internal sealed class PiwikMetrics : IDisposable
         _sent = _meter.CreateCounter<long>("piwik.events.sent", "{event}", "Events Matomo confirmed as tracked.");
         _rejected = _meter.CreateCounter<long>("piwik.events.rejected", "{event}", "Events Matomo answered as invalid.");
         _spooled = _meter.CreateUpDownCounter<long>("piwik.events.spooled", "{event}", "Events held in the disk spool, waiting to be replayed.");
+        _restored = _meter.CreateCounter<long>("piwik.events.restored", "{event}", "Events found in the disk spool at start, written there by an earlier process; they are then counted as sent, rejected or dropped like the rest.");
         _retries = _meter.CreateCounter<long>("piwik.requests.retries", "{request}", "Bulk requests sent again after a failure.");
         _ambiguous = _meter.CreateCounter<long>("piwik.events.ambiguous", "{event}", "Events in bulk requests whose outcome was unknown (timeout or broken connection after sending).");
         _batchDuration = _meter.CreateHistogram<double>("piwik.batch.duration", "s", "Time to deliver one bulk request, retries included.");
@@ -57,6 +62,21 @@ internal sealed class PiwikMetrics : IDisposable
     public long Spooled => Volatile.Read(ref _spooledTotal);
 
     public long Retries => Volatile.Read(ref _retriesTotal);
+
+    /// <summary>Events found in the spool at start (see the class remarks).</summary>
+    public long Restored => Volatile.Read(ref _restoredTotal);
+
+    /// <summary>Events whose fate is decided: sent, rejected, dropped or held in the spool.</summary>
+    public long Accounted => Sent + Rejected + Dropped + Spooled;
+
+    public void AddRestored(long count)
+    {
+        if (count > 0)
+        {
+            Interlocked.Add(ref _restoredTotal, count);
+            _restored.Add(count);
+        }
+    }
 
     public long Dropped
     {

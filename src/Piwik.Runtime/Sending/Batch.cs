@@ -4,12 +4,15 @@ namespace Piwik.Sending;
 
 /// <summary>
 /// Encoded entries of one bulk request, all of one partition (so of a set of visitors whose order it keeps). The
-/// entries live in one reusable buffer; the batch is reset and reused once delivered.
+/// entries live in one reusable buffer, each with its event time and whether it carries <c>cip</c>; the batch is reset
+/// and reused once delivered.
 /// </summary>
 internal sealed class Batch
 {
     private readonly ArrayBufferWriter<byte> _entries = new(16 * 1024);
     private readonly List<int> _ends = new();
+    private readonly List<long> _ticks = new();
+    private readonly List<bool> _hasIp = new();
 
     public int Count => _ends.Count;
 
@@ -20,9 +23,29 @@ internal sealed class Batch
     public long OldestEventTicks { get; private set; } = long.MaxValue;
 
     /// <summary>Whether some entry carries <c>cip</c>, which needs the token.</summary>
-    public bool HasTokenBoundEntries { get; set; }
+    public bool HasTokenBoundEntries
+    {
+        get
+        {
+            foreach (var withIp in _hasIp)
+            {
+                if (withIp)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>Bytes of all entries.</summary>
+    public int ByteCount => _entries.WrittenCount;
 
     public IBufferWriter<byte> Writer => _entries;
+
+    /// <summary>The spool record this batch was loaded from or written to, when the spool is on.</summary>
+    public Spool.SpoolRecord? Record { get; set; }
 
     public void Begin(long timestamp)
     {
@@ -33,13 +56,22 @@ internal sealed class Batch
     }
 
     /// <summary>Closes the entry written into <see cref="Writer"/> since the last call.</summary>
-    public void EndEntry(long eventTicks)
+    public void EndEntry(long eventTicks, bool hasIp = false)
     {
         _ends.Add(_entries.WrittenCount);
+        _ticks.Add(eventTicks);
+        _hasIp.Add(hasIp);
         if (eventTicks < OldestEventTicks)
         {
             OldestEventTicks = eventTicks;
         }
+    }
+
+    /// <summary>Adds a whole, already encoded entry.</summary>
+    public void Add(ReadOnlySpan<byte> entry, long eventTicks, bool hasIp)
+    {
+        _entries.Write(entry);
+        EndEntry(eventTicks, hasIp);
     }
 
     /// <summary>Removes the bytes written since the last closed entry (an entry that failed to encode).</summary>
@@ -62,11 +94,19 @@ internal sealed class Batch
         return _entries.WrittenSpan[start.._ends[index]];
     }
 
+    /// <summary>UTC ticks of the event of entry <paramref name="index"/>.</summary>
+    public long EventTicks(int index) => _ticks[index];
+
+    /// <summary>Whether entry <paramref name="index"/> carries <c>cip</c>.</summary>
+    public bool HasIp(int index) => _hasIp[index];
+
     public void Reset()
     {
         _entries.ResetWrittenCount();
         _ends.Clear();
+        _ticks.Clear();
+        _hasIp.Clear();
         OldestEventTicks = long.MaxValue;
-        HasTokenBoundEntries = false;
+        Record = null;
     }
 }

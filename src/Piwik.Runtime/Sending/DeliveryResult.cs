@@ -18,7 +18,15 @@ internal enum DeliveryStatus
     Unauthorized,
 }
 
-internal readonly record struct DeliveryResult(DeliveryStatus Status, int Tracked = 0, int Invalid = 0, int[]? InvalidIndices = null, TimeSpan? RetryAfter = null, int HttpStatus = 0, string? Error = null)
+/// <param name="Status">The outcome class.</param>
+/// <param name="Tracked">Entries Matomo counted as tracked.</param>
+/// <param name="Invalid">Entries Matomo counted as invalid.</param>
+/// <param name="InvalidIndices">Which entries were invalid (sent by Matomo to a super user's token only).</param>
+/// <param name="RetryAfter">The <c>Retry-After</c> of the answer.</param>
+/// <param name="HttpStatus">The HTTP status, 0 when there was no answer.</param>
+/// <param name="Error">What went wrong, for logs: an error name or Matomo's message (never a URL or the token).</param>
+/// <param name="BatchFailed">Matomo ran the batch and failed it as a whole (HTTP 500, or an error status in a 2xx answer): the batch was rolled back; when this repeats, one entry is poison.</param>
+internal readonly record struct DeliveryResult(DeliveryStatus Status, int Tracked = 0, int Invalid = 0, int[]? InvalidIndices = null, TimeSpan? RetryAfter = null, int HttpStatus = 0, string? Error = null, bool BatchFailed = false)
 {
     public static DeliveryResult Delivered(int tracked, int invalid, int[]? indices = null) => new(DeliveryStatus.Delivered, tracked, invalid, indices, HttpStatus: 200);
 }

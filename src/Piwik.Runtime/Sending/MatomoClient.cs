@@ -47,6 +47,7 @@ internal sealed class MatomoClient
             {
                 401 or 403 => new DeliveryResult(DeliveryStatus.Unauthorized, HttpStatus: status),
                 408 or 429 => new DeliveryResult(DeliveryStatus.Retryable, RetryAfter: retryAfter, HttpStatus: status),
+                500 => new DeliveryResult(DeliveryStatus.Retryable, RetryAfter: retryAfter, HttpStatus: status, Error: await ErrorMessageAsync(response, timeout.Token).ConfigureAwait(false), BatchFailed: true),
                 >= 500 => new DeliveryResult(DeliveryStatus.Retryable, RetryAfter: retryAfter, HttpStatus: status),
                 _ => new DeliveryResult(DeliveryStatus.Rejected, HttpStatus: status),
             };
@@ -91,7 +92,7 @@ internal sealed class MatomoClient
             if (counts is null || !string.Equals(counts.Status, "success", StringComparison.OrdinalIgnoreCase))
             {
                 // A 2xx with an error status is Matomo failing the batch as a whole.
-                return new DeliveryResult(DeliveryStatus.Retryable, HttpStatus: (int)response.StatusCode, Error: "error status in a 2xx answer");
+                return new DeliveryResult(DeliveryStatus.Retryable, HttpStatus: (int)response.StatusCode, Error: counts?.Message ?? "error status in a 2xx answer", BatchFailed: true);
             }
 
             return DeliveryResult.Delivered(counts.Tracked, counts.Invalid, counts.InvalidIndices);
@@ -100,6 +101,28 @@ internal sealed class MatomoClient
         {
             return DeliveryResult.Delivered(entryCount, 0);
         }
+    }
+
+    /// <summary>Matomo's <c>message</c> from an error body, cut short; never more than the first 4 KB are read.</summary>
+    private static async Task<string> ErrorMessageAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            if (bytes.Length is > 0 and < 4096 && LooksLikeJson(bytes))
+            {
+                var message = JsonSerializer.Deserialize(bytes, PiwikJsonContext.Default.BulkResponse)?.Message;
+                if (!string.IsNullOrEmpty(message))
+                {
+                    return message.Length > 200 ? message[..200] : message;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or HttpRequestException or IOException)
+        {
+        }
+
+        return "HTTP 500";
     }
 
     private static bool LooksLikeJson(byte[] bytes) => bytes.Length > 0 && bytes[0] == (byte)'{';

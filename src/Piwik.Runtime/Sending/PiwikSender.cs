@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Piwik.Capture;
 using Piwik.Diagnostics;
 using Piwik.Encoding;
+using Piwik.Spool;
 
 namespace Piwik.Sending;
 
@@ -14,10 +15,28 @@ namespace Piwik.Sending;
 /// <see cref="PiwikOptions.FlushInterval"/>-old) batches to that partition's delivery loop. Each partition delivers one
 /// batch at a time and retries it before the next, so a visitor's events reach Matomo in order while
 /// <see cref="PiwikOptions.MaxConcurrentBatches"/> batches are in flight.
+/// <para>
+/// With a <see cref="PiwikOptions.SpoolDirectory"/>, the hand-off goes through the durable <see cref="BatchSpool"/>
+/// instead: a batch is on disk before it is sent, acknowledged once its fate is final, and waits there (instead of
+/// being dropped) for as long as Matomo is unreachable.
+/// </para>
+/// <para>
+/// Delivery of a batch: a batch Matomo fails as a whole twice in a row (HTTP 500: it rolled the batch back) is split in
+/// halves, delivered in order, until the entry that fails it alone is found and dead-lettered
+/// (<see cref="DropReason.Poison"/>). The token is sent only with requests that need it (<c>cip</c>, events older than
+/// 24 hours); until Matomo has accepted it once, such requests go one at a time, and once Matomo refuses it (401/403, or
+/// answers that exactly the entries needing it are invalid) it is never sent again: <c>cip</c> is stripped from what is
+/// still to send and events older than 24 hours are dropped.
+/// </para>
 /// </summary>
 internal sealed partial class PiwikSender : BackgroundService
 {
     private static readonly long StaleTicks = TimeSpan.FromHours(24).Ticks;
+
+    private const int TokenUnknown = 0;
+    private const int TokenSuspect = 1;
+    private const int TokenConfirmed = 2;
+    private const int TokenRefused = 3;
 
     private readonly EventQueue _queue;
     private readonly IBulkTransport _transport;
@@ -29,7 +48,11 @@ internal sealed partial class PiwikSender : BackgroundService
     private readonly Partition[] _partitions;
     private readonly bool _logOnly;
     private readonly CancellationTokenSource _deadline = new();
-    private volatile bool _tokenRejected;
+    private readonly SemaphoreSlim _tokenGate = new(1, 1);
+    private BatchSpool? _spool;
+    private int _tokenState;
+    private volatile bool _tokenAlwaysNeeded;
+    private long _deliveredAnswers;
     private int _tokenWarningLogged;
     private int _staleWarningLogged;
 
@@ -46,14 +69,17 @@ internal sealed partial class PiwikSender : BackgroundService
         _partitions = new Partition[_options.MaxConcurrentBatches];
         for (var i = 0; i < _partitions.Length; i++)
         {
-            _partitions[i] = new Partition(this);
+            _partitions[i] = new Partition(this, i);
         }
     }
 
     /// <summary>Whether Matomo refused the token: <c>cip</c> and old events are no longer sent with it.</summary>
-    internal bool TokenRejected => _tokenRejected;
+    internal bool TokenRejected => Volatile.Read(ref _tokenState) == TokenRefused;
 
-    private bool HasUsableToken => _options.TokenAuth is not null && !_tokenRejected;
+    /// <summary>The spool, when <see cref="PiwikOptions.SpoolDirectory"/> is set and it could be opened.</summary>
+    internal BatchSpool? Spool => _spool;
+
+    private bool HasUsableToken => _options.TokenAuth is not null && !TokenRejected;
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -70,12 +96,26 @@ internal sealed partial class PiwikSender : BackgroundService
             }
         }
 
+        if (_options.SpoolDirectory is not null && !_logOnly)
+        {
+            try
+            {
+                // Opened here, before any event is read, so what an earlier process left is counted and goes first.
+                _spool = BatchSpool.Open(_options, _partitions.Length, _metrics, _logger, _time);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                LogSpoolUnavailable(_logger, ex);
+            }
+        }
+
         return base.StartAsync(cancellationToken);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        // Our own deadline, well inside the host's: what is not sent by then is counted and logged once.
+        // Our own deadline, well inside the host's: what is not sent by then is counted and logged once (or, with
+        // the spool, kept on disk for the next start).
         _deadline.CancelAfter(_options.ShutdownTimeout);
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -83,6 +123,8 @@ internal sealed partial class PiwikSender : BackgroundService
     public override void Dispose()
     {
         _deadline.Dispose();
+        _tokenGate.Dispose();
+        _spool?.Dispose();
         base.Dispose();
     }
 
@@ -92,7 +134,7 @@ internal sealed partial class PiwikSender : BackgroundService
         var deliveries = new Task[_partitions.Length];
         for (var i = 0; i < _partitions.Length; i++)
         {
-            deliveries[i] = _partitions[i].RunAsync();
+            deliveries[i] = _spool is null ? _partitions[i].RunAsync() : _partitions[i].RunFromSpoolAsync(_spool);
         }
 
         try
@@ -131,6 +173,7 @@ internal sealed partial class PiwikSender : BackgroundService
             partition.Complete();
         }
 
+        _spool?.Complete();
         await Task.WhenAll(deliveries).ConfigureAwait(false);
 
         long unsent = 0;
@@ -149,6 +192,11 @@ internal sealed partial class PiwikSender : BackgroundService
         if (lost > 0)
         {
             LogShutdownLoss(_logger, lost, _options.ShutdownTimeout);
+        }
+
+        if (_spool is { } spool && _metrics.Spooled > 0)
+        {
+            LogSpooledAtShutdown(_logger, _metrics.Spooled);
         }
     }
 
@@ -223,16 +271,12 @@ internal sealed partial class PiwikSender : BackgroundService
             {
                 // Matomo needs the token for a cdt older than 24 h; sending it with a wrong time would corrupt reports.
                 _metrics.AddDropped(DropReason.StaleWithoutToken);
-                if (Interlocked.Exchange(ref _staleWarningLogged, 1) == 0)
-                {
-                    LogStaleDropped(_logger);
-                }
-
+                NoteStaleDropped();
                 return;
             }
 
             var visitorId = _encoder.VisitorId(e);
-            partition = _partitions[(visitorId.GetHashCode() & int.MaxValue) % _partitions.Length];
+            partition = _partitions[StableHash(visitorId) % _partitions.Length];
             var batch = partition.Current;
             batch.Begin(_time.GetTimestamp());
             var withIp = HasUsableToken;
@@ -246,8 +290,7 @@ internal sealed partial class PiwikSender : BackgroundService
                 throw;
             }
 
-            batch.EndEntry(e.TimestampTicks);
-            batch.HasTokenBoundEntries |= withIp && e.Request.RemoteIp is not null && _options.SendVisitorIp;
+            batch.EndEntry(e.TimestampTicks, withIp && e.Request.RemoteIp is not null && _options.SendVisitorIp);
         }
         catch (Exception ex)
         {
@@ -262,79 +305,224 @@ internal sealed partial class PiwikSender : BackgroundService
         }
     }
 
-    /// <summary>Delivers one batch: sends, reads the counts, retries what may be retried, accounts for every entry.</summary>
-    private async Task DeliverAsync(Batch batch, BulkRequestWriter writer)
+    /// <summary>A hash of the visitor id that is the same in every process (string hashes are randomised per process).</summary>
+    private static int StableHash(string visitorId)
     {
+        var hash = 2166136261u;
+        foreach (var c in visitorId)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return (int)(hash & int.MaxValue);
+    }
+
+    /// <summary>
+    /// Delivers a batch from entry <paramref name="start"/> on, and accounts for every entry. Returns how many entries,
+    /// from the first, have a final fate; fewer than <see cref="Batch.Count"/> only when the shutdown deadline came.
+    /// </summary>
+    /// <param name="source">The batch.</param>
+    /// <param name="start">Entries before this one are already done (a batch replayed from the spool).</param>
+    /// <param name="writer">The body writer of the calling lane.</param>
+    /// <param name="commit">Called each time a longer prefix of the batch is done (the spool's acknowledgement).</param>
+    internal async Task<int> DeliverBatchAsync(Batch source, int start, BulkRequestWriter writer, Action<int>? commit)
+    {
+        var delivery = new Delivery(this, source, start, commit);
         var started = _time.GetTimestamp();
+        while (delivery.Committed < source.Count)
+        {
+            delivery.Prepare();
+            if (delivery.Prepared.Count == 0)
+            {
+                delivery.FinalizeThrough(0);
+                break;
+            }
+
+            var outcome = await DeliverSliceAsync(delivery, 0, delivery.Prepared.Count, writer, -1).ConfigureAwait(false);
+            if (outcome == SliceOutcome.Halted)
+            {
+                return delivery.Committed;
+            }
+
+            // Done: everything is final. TokenRefused: prepare the rest again without what needs the token.
+        }
+
+        _metrics.RecordBatchDuration(_time.GetElapsedTime(started));
+        return delivery.Committed;
+    }
+
+    private enum SliceOutcome
+    {
+        /// <summary>Every entry of the slice has a final fate, counted.</summary>
+        Done,
+
+        /// <summary>The token was refused: what is left must be prepared again without it.</summary>
+        TokenRefused,
+
+        /// <summary>The shutdown deadline came: what is left stays unsent (and, with the spool, on disk).</summary>
+        Halted,
+    }
+
+    /// <summary>Sends entries [<paramref name="first"/>, +<paramref name="count"/>) of the prepared batch until their fate is final.</summary>
+    /// <param name="delivery">The batch being delivered.</param>
+    /// <param name="first">First entry of the slice.</param>
+    /// <param name="count">Entries in the slice.</param>
+    /// <param name="writer">The body writer.</param>
+    /// <param name="answersAtFirstFailure">The count of delivered answers when the enclosing slice was first failed whole by Matomo; -1 at the top.</param>
+    private async Task<SliceOutcome> DeliverSliceAsync(Delivery delivery, int first, int count, BulkRequestWriter writer, long answersAtFirstFailure)
+    {
         var attempt = 0;
+        var wholeFailures = 0;
+        var batch = delivery.Prepared;
         while (true)
         {
             if (_deadline.IsCancellationRequested)
             {
-                _metrics.AddDropped(DropReason.ShutdownDeadline, batch.Count);
-                return;
+                return SliceOutcome.Halted;
             }
 
-            var token = _tokenRejected ? null : _options.TokenAuth;
+            var tokenBound = delivery.TokenBound(first, count);
+            if (tokenBound > 0 && !HasUsableToken)
+            {
+                return SliceOutcome.TokenRefused;
+            }
 
-            var body = writer.Write(batch, 0, batch.Count, token, redactToken: _logOnly);
+            var token = (tokenBound > 0 || _tokenAlwaysNeeded) && HasUsableToken ? _options.TokenAuth : null;
+            var gated = false;
             DeliveryResult result;
             try
             {
-                result = await _transport.SendAsync(body, batch.Count, _deadline.Token).ConfigureAwait(false);
+                if (token is not null && Volatile.Read(ref _tokenState) != TokenConfirmed)
+                {
+                    // Until Matomo has accepted the token once, one request at a time carries it: a wrong token then
+                    // costs one or two failed logins, not one per lane.
+                    await _tokenGate.WaitAsync(_deadline.Token).ConfigureAwait(false);
+                    gated = true;
+                    if (!HasUsableToken)
+                    {
+                        continue;
+                    }
+                }
+
+                var body = writer.Write(batch, first, count, token, redactToken: _logOnly);
+                result = await _transport.SendAsync(body, count, _deadline.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (_deadline.IsCancellationRequested)
             {
-                _metrics.AddDropped(DropReason.ShutdownDeadline, batch.Count);
-                return;
+                if (_options.DeliveryGuarantee == DeliveryGuarantee.AtMostOnce)
+                {
+                    // Cut off mid-request: it may have been stored, so it is not sent again.
+                    _metrics.AddAmbiguous(count);
+                    _metrics.AddDropped(DropReason.Unconfirmed, count);
+                    delivery.FinalizeThrough(first + count);
+                }
+
+                return SliceOutcome.Halted;
             }
             catch (Exception ex)
             {
                 result = new DeliveryResult(DeliveryStatus.Retryable, Error: ex.GetType().Name);
             }
+            finally
+            {
+                if (gated)
+                {
+                    _tokenGate.Release();
+                }
+            }
 
             switch (result.Status)
             {
                 case DeliveryStatus.Delivered:
-                    Account(batch, result);
-                    _metrics.RecordBatchDuration(_time.GetElapsedTime(started));
-                    return;
-
-                case DeliveryStatus.Rejected:
-                    _metrics.AddRejected(batch.Count);
-                    LogBatchRejected(_logger, batch.Count, result.HttpStatus);
-                    return;
-
-                case DeliveryStatus.Unauthorized:
-                    NoteTokenRejected(result.HttpStatus);
-                    if (token is null)
+                    Interlocked.Increment(ref _deliveredAnswers);
+                    if (token is not null)
                     {
-                        // Refused without a token at all: the server requires authentication for bulk requests.
-                        _metrics.AddRejected(batch.Count);
-                        return;
+                        JudgeToken(result, tokenBound, count);
                     }
 
-                    continue; // once more without the token: entries with cip will come back invalid, the rest count
+                    Account(delivery, first, count, result);
+                    return SliceOutcome.Done;
+
+                case DeliveryStatus.Rejected:
+                    _metrics.AddRejected(count);
+                    LogBatchRejected(_logger, count, result.HttpStatus);
+                    delivery.FinalizeThrough(first + count);
+                    return SliceOutcome.Done;
+
+                case DeliveryStatus.Unauthorized:
+                    if (token is not null)
+                    {
+                        NoteTokenRejected(result.HttpStatus);
+                        return SliceOutcome.TokenRefused;
+                    }
+
+                    if (!_tokenAlwaysNeeded && HasUsableToken)
+                    {
+                        // The server requires authentication for every bulk request (bulk_requests_require_authentication).
+                        _tokenAlwaysNeeded = true;
+                        continue;
+                    }
+
+                    // Refused without a usable token at all: sending it again cannot help.
+                    _metrics.AddRejected(count);
+                    LogBatchRejected(_logger, count, result.HttpStatus);
+                    delivery.FinalizeThrough(first + count);
+                    return SliceOutcome.Done;
 
                 case DeliveryStatus.Ambiguous when _options.DeliveryGuarantee == DeliveryGuarantee.AtMostOnce:
-                    _metrics.AddAmbiguous(batch.Count);
-                    _metrics.AddDropped(DropReason.Unconfirmed, batch.Count);
-                    LogAmbiguous(_logger, batch.Count, result.Error ?? "unknown", "dropped");
-                    return;
+                    _metrics.AddAmbiguous(count);
+                    _metrics.AddDropped(DropReason.Unconfirmed, count);
+                    LogAmbiguous(_logger, count, result.Error ?? "unknown", "dropped");
+                    delivery.FinalizeThrough(first + count);
+                    return SliceOutcome.Done;
 
                 default: // Retryable, or Ambiguous under at-least-once
                     if (result.Status == DeliveryStatus.Ambiguous)
                     {
-                        _metrics.AddAmbiguous(batch.Count);
-                        LogAmbiguous(_logger, batch.Count, result.Error ?? "unknown", "sent again");
+                        _metrics.AddAmbiguous(count);
+                        LogAmbiguous(_logger, count, result.Error ?? "unknown", "sent again");
+                    }
+
+                    if (result.BatchFailed)
+                    {
+                        // Matomo ran the batch and rolled it back. Once is chance; twice in a row, an entry is poison.
+                        wholeFailures++;
+                        if (answersAtFirstFailure < 0)
+                        {
+                            answersAtFirstFailure = Interlocked.Read(ref _deliveredAnswers);
+                        }
+
+                        if (wholeFailures >= 2 && count > 1)
+                        {
+                            var half = count / 2;
+                            var left = await DeliverSliceAsync(delivery, first, half, writer, answersAtFirstFailure).ConfigureAwait(false);
+                            return left != SliceOutcome.Done
+                                ? left
+                                : await DeliverSliceAsync(delivery, first + half, count - half, writer, answersAtFirstFailure).ConfigureAwait(false);
+                        }
+
+                        // Alone and failing while Matomo took other requests since the batch first failed, or failing
+                        // past the retry budget: poison. Dead-letter it, once, with its place in the batch.
+                        if (wholeFailures >= 2 && (Interlocked.Read(ref _deliveredAnswers) > answersAtFirstFailure || attempt >= _options.MaxRetries))
+                        {
+                            _metrics.AddDropped(DropReason.Poison);
+                            LogPoison(_logger, delivery.SourceIndex(first), delivery.Source.Count, result.Error ?? "HTTP 500");
+                            delivery.FinalizeThrough(first + 1);
+                            return SliceOutcome.Done;
+                        }
+                    }
+                    else
+                    {
+                        wholeFailures = 0;
                     }
 
                     attempt++;
-                    if (attempt > _options.MaxRetries)
+                    if (attempt > _options.MaxRetries && _spool is null)
                     {
-                        _metrics.AddDropped(DropReason.RetriesExhausted, batch.Count);
-                        LogRetriesExhausted(_logger, batch.Count, attempt, result.HttpStatus, result.Error ?? string.Empty);
-                        return;
+                        _metrics.AddDropped(DropReason.RetriesExhausted, count);
+                        LogRetriesExhausted(_logger, count, attempt, result.HttpStatus, result.Error ?? string.Empty);
+                        delivery.FinalizeThrough(first + count);
+                        return SliceOutcome.Done;
                     }
 
                     _metrics.AddRetry();
@@ -344,8 +532,7 @@ internal sealed partial class PiwikSender : BackgroundService
                     }
                     catch (OperationCanceledException)
                     {
-                        _metrics.AddDropped(DropReason.ShutdownDeadline, batch.Count);
-                        return;
+                        return SliceOutcome.Halted;
                     }
 
                     break;
@@ -353,30 +540,61 @@ internal sealed partial class PiwikSender : BackgroundService
         }
     }
 
-    private void Account(Batch batch, DeliveryResult result)
+    private void Account(Delivery delivery, int first, int count, DeliveryResult result)
     {
-        var tracked = Math.Min(result.Tracked, batch.Count);
-        var invalid = Math.Min(result.Invalid, batch.Count - tracked);
+        var tracked = Math.Min(result.Tracked, count);
+        var invalid = Math.Min(result.Invalid, count - tracked);
         _metrics.AddSent(tracked);
         _metrics.AddRejected(invalid);
-        _metrics.AddDropped(DropReason.Unconfirmed, batch.Count - tracked - invalid);
+        _metrics.AddDropped(DropReason.Unconfirmed, count - tracked - invalid);
         if (invalid > 0)
         {
-            LogInvalidEntries(_logger, invalid, batch.Count);
-            if (batch.HasTokenBoundEntries && invalid == batch.Count)
-            {
-                // Every entry carried cip and every one was refused: the token is the likely cause. Stop using it.
-                NoteTokenRejected(200);
-            }
+            LogInvalidEntries(_logger, invalid, count);
+        }
+
+        delivery.FinalizeThrough(first + count);
+    }
+
+    /// <summary>
+    /// What a bulk answer says of the token it carried. <c>invalid_indices</c> are sent to an accepted super user's
+    /// token only; fewer invalid entries than entries needing the token means some of them passed: accepted. As many
+    /// or more, while entries that did not need it passed: refused. Everything invalid is also what a wrong
+    /// <c>idsite</c> gives, so that must be seen twice (with at most two failed logins) before the token is given up.
+    /// </summary>
+    private void JudgeToken(DeliveryResult result, int tokenBound, int count)
+    {
+        if (tokenBound == 0 || TokenRejected)
+        {
+            return;
+        }
+
+        if (result.InvalidIndices is not null || result.Invalid < tokenBound)
+        {
+            Interlocked.CompareExchange(ref _tokenState, TokenConfirmed, TokenUnknown);
+            Interlocked.CompareExchange(ref _tokenState, TokenConfirmed, TokenSuspect);
+            return;
+        }
+
+        if (result.Invalid < count || Interlocked.CompareExchange(ref _tokenState, TokenSuspect, TokenUnknown) != TokenUnknown)
+        {
+            NoteTokenRejected(200);
         }
     }
 
     private void NoteTokenRejected(int status)
     {
-        _tokenRejected = true;
+        Volatile.Write(ref _tokenState, TokenRefused);
         if (Interlocked.Exchange(ref _tokenWarningLogged, 1) == 0)
         {
             LogTokenRejected(_logger, status);
+        }
+    }
+
+    private void NoteStaleDropped()
+    {
+        if (Interlocked.Exchange(ref _staleWarningLogged, 1) == 0)
+        {
+            LogStaleDropped(_logger);
         }
     }
 
@@ -384,7 +602,7 @@ internal sealed partial class PiwikSender : BackgroundService
     private TimeSpan Backoff(int attempt, TimeSpan? retryAfter)
     {
         var cap = _options.MaxRetryDelay;
-        var exponential = TimeSpan.FromMilliseconds(Math.Min(cap.TotalMilliseconds, 250 * Math.Pow(2, attempt - 1)));
+        var exponential = TimeSpan.FromMilliseconds(Math.Min(cap.TotalMilliseconds, 250 * Math.Pow(2, Math.Min(attempt, 30) - 1)));
         var jittered = TimeSpan.FromMilliseconds(exponential.TotalMilliseconds * (0.5 + (Random.Shared.NextDouble() * 0.5)));
         if (retryAfter is { } after && after > jittered)
         {
@@ -394,17 +612,112 @@ internal sealed partial class PiwikSender : BackgroundService
         return jittered;
     }
 
-    /// <summary>One lane of delivery: a batch being filled, and a one-slot hand-off to its delivery loop.</summary>
+    /// <summary>
+    /// One batch on its way: the source entries, and the prepared copy actually sent (entries older than 24 hours
+    /// left out when there is no usable token, <c>cip</c> stripped once the token was refused), with the map back.
+    /// </summary>
+    private sealed class Delivery(PiwikSender owner, Batch source, int start, Action<int>? commit)
+    {
+        private readonly List<int> _map = new();
+        private readonly List<bool> _staleDropped = new();
+
+        public Batch Source { get; } = source;
+
+        public Batch Prepared { get; } = new();
+
+        /// <summary>Source entries, from the first, whose fate is final and counted.</summary>
+        public int Committed { get; private set; } = start;
+
+        public void Prepare()
+        {
+            Prepared.Reset();
+            _map.Clear();
+            _staleDropped.Clear();
+            var usable = owner.HasUsableToken;
+            var now = owner._time.GetUtcNow().UtcTicks;
+            for (var i = 0; i < Source.Count; i++)
+            {
+                _staleDropped.Add(false);
+                if (i < Committed)
+                {
+                    continue;
+                }
+
+                var ticks = Source.EventTicks(i);
+                if (!usable && now - ticks > StaleTicks)
+                {
+                    _staleDropped[i] = true;
+                    owner.NoteStaleDropped();
+                    continue;
+                }
+
+                var hasIp = Source.HasIp(i);
+                var entry = Source.Entry(i);
+                if (hasIp && !usable)
+                {
+                    Prepared.Add(EntryParameters.Without(entry, "cip"u8), ticks, hasIp: false);
+                }
+                else
+                {
+                    Prepared.Add(entry, ticks, hasIp);
+                }
+
+                _map.Add(i);
+            }
+        }
+
+        /// <summary>Entries of a prepared slice that need the token: with <c>cip</c>, or older than 24 hours.</summary>
+        public int TokenBound(int first, int count)
+        {
+            var now = owner._time.GetUtcNow().UtcTicks;
+            var bound = 0;
+            for (var i = first; i < first + count; i++)
+            {
+                if (Prepared.HasIp(i) || now - Prepared.EventTicks(i) > StaleTicks)
+                {
+                    bound++;
+                }
+            }
+
+            return bound;
+        }
+
+        public int SourceIndex(int prepared) => _map[prepared];
+
+        /// <summary>Marks prepared entries before <paramref name="preparedEnd"/> final: counts the stale entries left out on the way, and commits.</summary>
+        public void FinalizeThrough(int preparedEnd)
+        {
+            var sourceEnd = preparedEnd < _map.Count ? _map[preparedEnd] : Source.Count;
+            if (sourceEnd <= Committed)
+            {
+                return;
+            }
+
+            var stale = 0;
+            for (var i = Committed; i < sourceEnd; i++)
+            {
+                stale += _staleDropped[i] ? 1 : 0;
+            }
+
+            owner._metrics.AddDropped(DropReason.StaleWithoutToken, stale);
+            Committed = sourceEnd;
+            commit?.Invoke(sourceEnd);
+        }
+    }
+
+    /// <summary>One lane of delivery: a batch being filled, and a one-slot hand-off to its delivery loop (or the spool).</summary>
     private sealed class Partition
     {
         private readonly PiwikSender _owner;
+        private readonly int _index;
         private readonly Channel<Batch> _ready = Channel.CreateBounded<Batch>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
         private readonly Stack<Batch> _free = new();
         private readonly BulkRequestWriter _writer = new();
 
-        public Partition(PiwikSender owner)
+        public Partition(PiwikSender owner, int index)
         {
             _owner = owner;
+            _index = index;
             Current = new Batch();
         }
 
@@ -414,6 +727,14 @@ internal sealed partial class PiwikSender : BackgroundService
         {
             if (Current.Count == 0)
             {
+                return;
+            }
+
+            if (_owner._spool is { } spool)
+            {
+                // On disk before it is sent; the lane reads it back from there. Memory stays bounded during an outage.
+                spool.Append(Current, _index);
+                Current.Reset();
                 return;
             }
 
@@ -446,7 +767,8 @@ internal sealed partial class PiwikSender : BackgroundService
             {
                 try
                 {
-                    await _owner.DeliverAsync(batch, _writer).ConfigureAwait(false);
+                    var done = await _owner.DeliverBatchAsync(batch, 0, _writer, null).ConfigureAwait(false);
+                    _owner._metrics.AddDropped(DropReason.ShutdownDeadline, batch.Count - done);
                 }
                 catch (Exception ex)
                 {
@@ -463,6 +785,44 @@ internal sealed partial class PiwikSender : BackgroundService
                 if (_owner._deadline.IsCancellationRequested)
                 {
                     break;
+                }
+            }
+        }
+
+        /// <summary>Delivers this lane's batches from the spool, oldest first, until the spool is completed or the deadline comes.</summary>
+        public async Task RunFromSpoolAsync(BatchSpool spool)
+        {
+            var batch = new Batch();
+            while (true)
+            {
+                SpoolRecord? record;
+                try
+                {
+                    record = await spool.TakeAsync(_index, batch, _owner._deadline.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                if (record is null)
+                {
+                    return;
+                }
+
+                try
+                {
+                    var done = await _owner.DeliverBatchAsync(batch, record.Done, _writer, n => spool.Commit(record, n)).ConfigureAwait(false);
+                    if (done < batch.Count)
+                    {
+                        spool.Release(record); // kept on disk for the next start
+                        return;
+                    }
+                }
+                catch (Exception ex)
+                {
+                    spool.Release(record);
+                    LogSenderFailed(_owner._logger, ex);
                 }
             }
         }
@@ -500,4 +860,13 @@ internal sealed partial class PiwikSender : BackgroundService
 
     [LoggerMessage(EventId = 1099, Level = LogLevel.Error, Message = "The Piwik sender failed unexpectedly.")]
     private static partial void LogSenderFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1220, Level = LogLevel.Error, Message = "Matomo fails every bulk request that holds entry {Index} of a batch of {Count} (HTTP 500: {Reason}); that entry is dead-lettered (counted in piwik.events.dropped, reason poison) and the rest is delivered.")]
+    private static partial void LogPoison(ILogger logger, int index, int count, string reason);
+
+    [LoggerMessage(EventId = 1221, Level = LogLevel.Error, Message = "Piwik:SpoolDirectory could not be opened; running without the spool.")]
+    private static partial void LogSpoolUnavailable(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1222, Level = LogLevel.Information, Message = "Shutdown: {Count} event(s) not yet confirmed by Matomo stay in the spool and are sent at the next start.")]
+    private static partial void LogSpooledAtShutdown(ILogger logger, long count);
 }

@@ -1,0 +1,659 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Piwik.Diagnostics;
+using Piwik.Sending;
+
+namespace Piwik.Spool;
+
+/// <summary>
+/// The durable spool: every batch is appended to a segment file (and flushed to disk with fsync) before it is sent,
+/// and acknowledged (fsync again) once its fate is final, so a batch Matomo confirmed is never sent again and a batch it
+/// did not is replayed, in order, by this process or the next one. Each delivery lane takes its batches first in,
+/// first out; batches found at start (written by an earlier process) all go before any new batch.
+/// <para>
+/// Bounds: the segment files never exceed <see cref="PiwikOptions.SpoolMaxBytes"/> (the oldest unsent batches are
+/// dropped first, counted as <see cref="DropReason.SpoolFull"/>), and a batch whose oldest event is older than
+/// <see cref="PiwikOptions.SpoolMaxAge"/> is dropped when its turn comes (<see cref="DropReason.SpoolExpired"/>).
+/// Accounting: events are counted as spooled from their append until their fate is final.
+/// </para>
+/// All I/O runs on the background sender; the request path never touches the spool.
+/// </summary>
+internal sealed partial class BatchSpool : IDisposable
+{
+    private const string SegmentExtension = ".spool";
+    private const string AckExtension = ".acks";
+
+    private readonly object _gate = new();
+    private readonly string _directory;
+    private readonly long _maxBytes;
+    private readonly long _maxAgeTicks;
+    private readonly long _segmentLimit;
+    private readonly PiwikMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly List<SpoolSegment> _segments = new();
+    private readonly Queue<SpoolRecord>[] _lanes;
+    private readonly SemaphoreSlim[] _laneSignals;
+    private readonly TaskCompletionSource _restoredDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private SpoolSegment? _current;
+    private FileStream? _writer;
+    private long _nextSequence = 1;
+    private long _fileBytes;
+    private int _restoredOutstanding;
+    private bool _completed;
+
+    private BatchSpool(string directory, PiwikOptions options, int lanes, PiwikMetrics metrics, ILogger logger, TimeProvider time)
+    {
+        _directory = directory;
+        _maxBytes = options.SpoolMaxBytes;
+        _maxAgeTicks = options.SpoolMaxAge.Ticks;
+        _segmentLimit = Math.Clamp(_maxBytes / 16, 256 * 1024, 16 * 1024 * 1024);
+        _metrics = metrics;
+        _logger = logger;
+        _time = time;
+        _lanes = new Queue<SpoolRecord>[lanes];
+        _laneSignals = new SemaphoreSlim[lanes];
+        for (var i = 0; i < lanes; i++)
+        {
+            _lanes[i] = new Queue<SpoolRecord>();
+            _laneSignals[i] = new SemaphoreSlim(0);
+        }
+    }
+
+    /// <summary>Events found in the spool at start.</summary>
+    public long Restored { get; private set; }
+
+    /// <summary>Bytes of segment files on disk.</summary>
+    public long FileBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _fileBytes;
+            }
+        }
+    }
+
+    /// <summary>Batches not yet finished.</summary>
+    public int PendingRecords
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _segments.Sum(s => s.Live);
+            }
+        }
+    }
+
+    /// <summary>Opens (creating it when needed) the spool directory and reads back what an earlier process left.</summary>
+    public static BatchSpool Open(PiwikOptions options, int lanes, PiwikMetrics metrics, ILogger logger, TimeProvider time)
+    {
+        var directory = Path.GetFullPath(options.SpoolDirectory!);
+        Directory.CreateDirectory(directory);
+        var spool = new BatchSpool(directory, options, lanes, metrics, logger, time);
+        spool.Restore();
+        return spool;
+    }
+
+    private void Restore()
+    {
+        var sequences = new SortedSet<long>();
+        foreach (var path in Directory.EnumerateFiles(_directory, "*" + SegmentExtension))
+        {
+            if (long.TryParse(Path.GetFileNameWithoutExtension(path), NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))
+            {
+                sequences.Add(sequence);
+            }
+        }
+
+        foreach (var path in Directory.EnumerateFiles(_directory, "*" + AckExtension))
+        {
+            // Acknowledgements of a segment already deleted (a crash between the two deletions).
+            if (long.TryParse(Path.GetFileNameWithoutExtension(path), NumberStyles.None, CultureInfo.InvariantCulture, out var sequence) && !sequences.Contains(sequence))
+            {
+                File.Delete(path);
+            }
+        }
+
+        long restored = 0;
+        foreach (var sequence in sequences)
+        {
+            _nextSequence = sequence + 1;
+            var segment = new SpoolSegment(sequence, SegmentPath(sequence), AckPath(sequence));
+            var data = File.ReadAllBytes(segment.Path);
+            segment.Bytes = data.Length;
+            var acks = ReadAcks(segment.AckPath);
+            var position = 0;
+            var skipped = 0;
+            while (position < data.Length)
+            {
+                var rest = data.AsSpan(position);
+                if (SpoolFormat.TryReadHeader(rest, data.Length, out var length, out var checksum)
+                    && rest.Length >= SpoolFormat.HeaderSize + length
+                    && SpoolFormat.TryReadSummary(rest.Slice(SpoolFormat.HeaderSize, length), checksum, out var lane, out var count, out var oldest))
+                {
+                    var record = new SpoolRecord(segment, position, SpoolFormat.HeaderSize + length, count, lane % _lanes.Length, oldest) { Restored = true };
+                    if (acks.TryGetValue((uint)position, out var done))
+                    {
+                        record.Done = Math.Min(done, count);
+                    }
+
+                    segment.Records.Add(record);
+                    if (record.Done < count)
+                    {
+                        segment.Live++;
+                        restored += count - record.Done;
+                        _restoredOutstanding++;
+                        _lanes[record.Lane].Enqueue(record);
+                        _laneSignals[record.Lane].Release();
+                    }
+                    else
+                    {
+                        record.State = RecordState.Finished;
+                    }
+
+                    position += record.Length;
+                    continue;
+                }
+
+                // A torn tail (the process died mid-write) or a damaged record: find the next record boundary.
+                var next = data.AsSpan(position + 1).IndexOf("PWKB"u8);
+                var resume = next < 0 ? data.Length : position + 1 + next;
+                skipped += resume - position;
+                position = resume;
+            }
+
+            if (skipped > 0)
+            {
+                LogDamagedRecord(_logger, segment.Path, skipped);
+            }
+
+            if (segment.Live == 0)
+            {
+                DeleteSegment(segment);
+            }
+            else
+            {
+                _segments.Add(segment);
+                _fileBytes += segment.Bytes;
+            }
+        }
+
+        Restored = restored;
+        if (_restoredOutstanding == 0)
+        {
+            _restoredDone.TrySetResult();
+        }
+
+        _metrics.AddRestored(restored);
+        _metrics.AddSpooled(restored);
+        if (restored > 0)
+        {
+            LogRestored(_logger, restored, _segments.Count);
+        }
+    }
+
+    private static Dictionary<uint, int> ReadAcks(string path)
+    {
+        var acks = new Dictionary<uint, int>();
+        if (!File.Exists(path))
+        {
+            return acks;
+        }
+
+        var data = File.ReadAllBytes(path);
+        for (var position = 0; position + SpoolFormat.AckSize <= data.Length; position += SpoolFormat.AckSize)
+        {
+            if (SpoolFormat.TryDecodeAck(data.AsSpan(position, SpoolFormat.AckSize), out var offset, out var done))
+            {
+                acks[offset] = Math.Max(done, acks.GetValueOrDefault(offset));
+            }
+        }
+
+        return acks;
+    }
+
+    /// <summary>
+    /// Appends a batch, durably, and queues it on its lane. Returns false when it could not be kept (counted as a drop
+    /// by reason); the caller may reuse the batch either way.
+    /// </summary>
+    public bool Append(Batch batch, int lane)
+    {
+        if (batch.Count == 0)
+        {
+            return true;
+        }
+
+        var bytes = SpoolFormat.EncodeBatch(batch, lane);
+        lock (_gate)
+        {
+            MakeRoom(bytes.Length);
+            if (_fileBytes + bytes.Length > _maxBytes)
+            {
+                _metrics.AddDropped(DropReason.SpoolFull, batch.Count);
+                LogSpoolFull(_logger, batch.Count, _maxBytes);
+                return false;
+            }
+
+            try
+            {
+                if (_writer is null || _current is null || _current.Bytes + bytes.Length > _segmentLimit)
+                {
+                    Roll();
+                }
+
+                var offset = _current!.Bytes;
+                _writer!.Write(bytes);
+                _writer.Flush(flushToDisk: true);
+                _current.Bytes += bytes.Length;
+                _fileBytes += bytes.Length;
+                var record = new SpoolRecord(_current, offset, bytes.Length, batch.Count, lane, batch.OldestEventTicks);
+                _current.Records.Add(record);
+                _current.Live++;
+                _metrics.AddSpooled(batch.Count);
+                _lanes[lane].Enqueue(record);
+            }
+            catch (IOException ex)
+            {
+                DropWriter();
+                _metrics.AddDropped(DropReason.SpoolFailed, batch.Count);
+                LogSpoolWriteFailed(_logger, batch.Count, ex);
+                return false;
+            }
+            catch (UnauthorizedAccessException ex)
+            {
+                DropWriter();
+                _metrics.AddDropped(DropReason.SpoolFailed, batch.Count);
+                LogSpoolWriteFailed(_logger, batch.Count, ex);
+                return false;
+            }
+        }
+
+        _laneSignals[lane].Release();
+        return true;
+    }
+
+    /// <summary>
+    /// The next batch of a lane, loaded into <paramref name="batch"/>, or <c>null</c> when the spool is completed and the
+    /// lane has nothing left. Expired batches are dropped on the way. The record is then in flight until
+    /// <see cref="Commit"/> finishes it or <see cref="Release"/> gives it back.
+    /// </summary>
+    public async Task<SpoolRecord?> TakeAsync(int lane, Batch batch, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            SpoolRecord? record = null;
+            var waitForRestored = false;
+            lock (_gate)
+            {
+                if (_lanes[lane].TryPeek(out var head))
+                {
+                    if (head.State == RecordState.Finished)
+                    {
+                        _lanes[lane].Dequeue();
+                        continue;
+                    }
+
+                    if (!head.Restored && _restoredOutstanding > 0)
+                    {
+                        // Batches of an earlier process go first, on every lane, before any new one.
+                        waitForRestored = true;
+                    }
+                    else
+                    {
+                        _lanes[lane].Dequeue();
+                        record = head;
+                        record.State = RecordState.InFlight;
+                    }
+                }
+                else if (_completed)
+                {
+                    return null;
+                }
+            }
+
+            if (record is null)
+            {
+                if (waitForRestored)
+                {
+                    await _restoredDone.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await _laneSignals[lane].WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                continue;
+            }
+
+            if (record.OldestEventTicks < _time.GetUtcNow().UtcTicks - _maxAgeTicks)
+            {
+                lock (_gate)
+                {
+                    Drop(record, DropReason.SpoolExpired);
+                }
+
+                LogExpired(_logger, record.Count);
+                continue;
+            }
+
+            batch.Reset();
+            if (!Load(record, batch))
+            {
+                lock (_gate)
+                {
+                    Drop(record, DropReason.SpoolFailed);
+                }
+
+                continue;
+            }
+
+            batch.Record = record;
+            return record;
+        }
+    }
+
+    private bool Load(SpoolRecord record, Batch batch)
+    {
+        try
+        {
+            var buffer = new byte[record.Length];
+            using (var handle = File.OpenHandle(record.Segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+            {
+                if (RandomAccess.Read(handle, buffer, record.Offset) != buffer.Length)
+                {
+                    return false;
+                }
+            }
+
+            if (!SpoolFormat.TryReadHeader(buffer, buffer.Length, out var length, out var checksum)
+                || !SpoolFormat.TryReadSummary(buffer.AsSpan(SpoolFormat.HeaderSize, length), checksum, out _, out _, out _))
+            {
+                LogDamagedRecord(_logger, record.Segment.Path, record.Length);
+                return false;
+            }
+
+            SpoolFormat.DecodeBatch(buffer.AsSpan(SpoolFormat.HeaderSize, length), batch);
+            return true;
+        }
+        catch (IOException ex)
+        {
+            LogSpoolReadFailed(_logger, ex);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Records that the first <paramref name="done"/> entries of a batch have a final fate (already counted by the
+    /// caller as sent, rejected or dropped): acknowledged durably, taken out of the spooled count, and the batch
+    /// finished when all its entries are done.
+    /// </summary>
+    public void Commit(SpoolRecord record, int done)
+    {
+        lock (_gate)
+        {
+            if (record.State == RecordState.Finished || done <= record.Done)
+            {
+                return;
+            }
+
+            done = Math.Min(done, record.Count);
+            _metrics.RemoveSpooled(done - record.Done);
+            record.Done = done;
+            WriteAck(record);
+            if (done == record.Count)
+            {
+                Finish(record);
+            }
+        }
+    }
+
+    /// <summary>Gives an in-flight batch back to the head of its lane (shutdown came before its fate was known).</summary>
+    public void Release(SpoolRecord record)
+    {
+        lock (_gate)
+        {
+            if (record.State == RecordState.InFlight)
+            {
+                record.State = RecordState.Pending;
+            }
+        }
+    }
+
+    /// <summary>No more batches will be appended: lanes end once they have taken what is left.</summary>
+    public void Complete()
+    {
+        lock (_gate)
+        {
+            _completed = true;
+        }
+
+        foreach (var signal in _laneSignals)
+        {
+            signal.Release();
+        }
+    }
+
+    private void Drop(SpoolRecord record, DropReason reason)
+    {
+        var remaining = record.Count - record.Done;
+        _metrics.RemoveSpooled(remaining);
+        _metrics.AddDropped(reason, remaining);
+        record.Done = record.Count;
+        WriteAck(record);
+        Finish(record);
+    }
+
+    private void Finish(SpoolRecord record)
+    {
+        var wasRestored = record.Restored && record.State != RecordState.Finished;
+        record.State = RecordState.Finished;
+        var segment = record.Segment;
+        segment.Live--;
+        if (wasRestored && --_restoredOutstanding == 0)
+        {
+            _restoredDone.TrySetResult();
+        }
+
+        if (segment.Live == 0 && segment != _current)
+        {
+            _segments.Remove(segment);
+            _fileBytes -= segment.Bytes;
+            DeleteSegment(segment);
+        }
+    }
+
+    /// <summary>Drops the oldest batches that are not in flight until <paramref name="needed"/> more bytes fit.</summary>
+    private void MakeRoom(long needed)
+    {
+        if (_fileBytes + needed <= _maxBytes)
+        {
+            return;
+        }
+
+        long dropped = 0;
+        foreach (var segment in _segments.ToArray())
+        {
+            if (_fileBytes + needed <= _maxBytes)
+            {
+                break;
+            }
+
+            if (segment == _current)
+            {
+                // Start a fresh segment so the current one can be dropped whole as well.
+                DropWriter();
+            }
+
+            foreach (var record in segment.Records)
+            {
+                if (record.State == RecordState.Pending)
+                {
+                    dropped += record.Count - record.Done;
+                    Drop(record, DropReason.SpoolFull);
+                }
+            }
+        }
+
+        if (dropped > 0)
+        {
+            LogSpoolFull(_logger, dropped, _maxBytes);
+        }
+    }
+
+    private void WriteAck(SpoolRecord record)
+    {
+        Span<byte> ack = stackalloc byte[SpoolFormat.AckSize];
+        SpoolFormat.EncodeAck(ack, (uint)record.Offset, record.Done);
+        try
+        {
+            record.Segment.AckStream ??= new FileStream(record.Segment.AckPath, FileMode.Append, FileAccess.Write, FileShare.Read);
+            record.Segment.AckStream.Write(ack);
+            record.Segment.AckStream.Flush(flushToDisk: true);
+        }
+        catch (IOException ex)
+        {
+            // The fate is counted; without the acknowledgement a later process may replay the batch (at least once).
+            LogSpoolWriteFailed(_logger, record.Count, ex);
+        }
+    }
+
+    private void Roll()
+    {
+        DropWriter();
+        var sequence = _nextSequence++;
+        var segment = new SpoolSegment(sequence, SegmentPath(sequence), AckPath(sequence));
+        _writer = new FileStream(segment.Path, FileMode.CreateNew, FileAccess.Write, FileShare.Read | FileShare.Delete, 1, FileOptions.None);
+        _current = segment;
+        _segments.Add(segment);
+    }
+
+    private void DropWriter()
+    {
+        _writer?.Dispose();
+        _writer = null;
+        var current = _current;
+        _current = null;
+        if (current is not null && current.Live == 0)
+        {
+            _segments.Remove(current);
+            _fileBytes -= current.Bytes;
+            DeleteSegment(current);
+        }
+    }
+
+    private void DeleteSegment(SpoolSegment segment)
+    {
+        segment.AckStream?.Dispose();
+        segment.AckStream = null;
+        try
+        {
+            // The batches first: acknowledgements left without their segment are harmless, the reverse would replay.
+            File.Delete(segment.Path);
+            File.Delete(segment.AckPath);
+        }
+        catch (IOException ex)
+        {
+            LogSpoolWriteFailed(_logger, 0, ex);
+        }
+    }
+
+    private string SegmentPath(long sequence) => Path.Combine(_directory, sequence.ToString("D12", CultureInfo.InvariantCulture) + SegmentExtension);
+
+    private string AckPath(long sequence) => Path.Combine(_directory, sequence.ToString("D12", CultureInfo.InvariantCulture) + AckExtension);
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _writer?.Dispose();
+            _writer = null;
+            if (_current is { Live: 0 } current)
+            {
+                _segments.Remove(current);
+                DeleteSegment(current);
+            }
+
+            foreach (var segment in _segments)
+            {
+                segment.AckStream?.Dispose();
+                segment.AckStream = null;
+            }
+        }
+
+        foreach (var signal in _laneSignals)
+        {
+            signal.Dispose();
+        }
+    }
+
+    [LoggerMessage(EventId = 1200, Level = LogLevel.Information, Message = "Piwik spool: {Count} event(s) in {Segments} segment file(s) left by an earlier run will be sent first.")]
+    private static partial void LogRestored(ILogger logger, long count, int segments);
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Piwik spool: skipped {Bytes} damaged byte(s) in {Path} (a write torn by a crash or power loss); the other batches are kept.")]
+    private static partial void LogDamagedRecord(ILogger logger, string path, int bytes);
+
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Warning, Message = "Piwik spool is full (Piwik:SpoolMaxBytes = {MaxBytes}): dropped the {Count} oldest unsent event(s).")]
+    private static partial void LogSpoolFull(ILogger logger, long count, long maxBytes);
+
+    [LoggerMessage(EventId = 1203, Level = LogLevel.Warning, Message = "Piwik spool: dropped {Count} event(s) older than Piwik:SpoolMaxAge.")]
+    private static partial void LogExpired(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 1204, Level = LogLevel.Error, Message = "Piwik spool could not be written; {Count} event(s) are affected.")]
+    private static partial void LogSpoolWriteFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(EventId = 1205, Level = LogLevel.Error, Message = "Piwik spool could not be read.")]
+    private static partial void LogSpoolReadFailed(ILogger logger, Exception exception);
+}
+
+internal enum RecordState
+{
+    Pending,
+    InFlight,
+    Finished,
+}
+
+/// <summary>One segment file and its acknowledgements.</summary>
+internal sealed class SpoolSegment(long sequence, string path, string ackPath)
+{
+    public long Sequence { get; } = sequence;
+
+    public string Path { get; } = path;
+
+    public string AckPath { get; } = ackPath;
+
+    public long Bytes { get; set; }
+
+    /// <summary>Records not yet finished.</summary>
+    public int Live { get; set; }
+
+    public List<SpoolRecord> Records { get; } = new();
+
+    public FileStream? AckStream { get; set; }
+}
+
+/// <summary>Where one spooled batch is, and how far its delivery got.</summary>
+internal sealed class SpoolRecord(SpoolSegment segment, long offset, int length, int count, int lane, long oldestEventTicks)
+{
+    public SpoolSegment Segment { get; } = segment;
+
+    public long Offset { get; } = offset;
+
+    public int Length { get; } = length;
+
+    public int Count { get; } = count;
+
+    public int Lane { get; } = lane;
+
+    public long OldestEventTicks { get; } = oldestEventTicks;
+
+    /// <summary>Entries, from the first, whose fate is final.</summary>
+    public int Done { get; set; }
+
+    /// <summary>Written by an earlier process.</summary>
+    public bool Restored { get; init; }
+
+    public RecordState State { get; set; }
+}
