@@ -125,6 +125,12 @@ internal static class RouteText
             }
         }
 
+        if (words.Count == 0)
+        {
+            // The root, or a route of parameters only.
+            return verb switch { "GET" => "home", "POST" => "create", "PUT" or "PATCH" => "update", "DELETE" => "delete", _ => "request" };
+        }
+
         var verbWord = verb switch
         {
             "GET" => endsWithParameter ? "view" : "list",
@@ -138,7 +144,7 @@ internal static class RouteText
             words.Add(verbWord);
         }
 
-        return words.Count == 0 ? (verb == "GET" ? "home" : "request") : string.Join("-", words);
+        return string.Join("-", words);
     }
 
     /// <summary>A segment without its <c>{parameter}</c> parts.</summary>
