@@ -21,7 +21,7 @@ namespace Piwik.Testing;
 /// </summary>
 public sealed class StandInMatomo : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private WebApplication? _app;
     private readonly object _gate = new();
     private readonly List<TrackedEntry> _tracked = new();
     private readonly List<InvalidEntry> _invalid = new();
@@ -29,9 +29,8 @@ public sealed class StandInMatomo : IAsyncDisposable
     private readonly Queue<Fault> _faults = new();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private StandInMatomo(WebApplication app, string? tokenAuth, IReadOnlySet<int> siteIds)
+    private StandInMatomo(string? tokenAuth, IReadOnlySet<int> siteIds)
     {
-        _app = app;
         TokenAuth = tokenAuth;
         SiteIds = siteIds;
     }
@@ -95,18 +94,47 @@ public sealed class StandInMatomo : IAsyncDisposable
     /// <param name="siteIds">Sites that exist; default: site 1.</param>
     public static async Task<StandInMatomo> StartAsync(string? tokenAuth = null, IEnumerable<int>? siteIds = null)
     {
+        var matomo = new StandInMatomo(tokenAuth, new HashSet<int>(siteIds ?? [1]));
+        await matomo.ListenAsync("http://127.0.0.1:0").ConfigureAwait(false);
+        return matomo;
+    }
+
+    /// <summary>Whether the stand-in is listening (see <see cref="GoDownAsync"/>).</summary>
+    public bool IsUp => _app is not null;
+
+    /// <summary>Stops listening: connections to <see cref="BaseUrl"/> are refused until <see cref="ComeBackAsync"/>. What was recorded is kept.</summary>
+    public async Task GoDownAsync()
+    {
+        if (_app is { } app)
+        {
+            _app = null;
+            await app.StopAsync().ConfigureAwait(false);
+            await app.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Listens again on the same address after <see cref="GoDownAsync"/>.</summary>
+    public async Task ComeBackAsync()
+    {
+        if (_app is null)
+        {
+            await ListenAsync(BaseUrl.TrimEnd('/')).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ListenAsync(string url)
+    {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls(url);
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 64 * 1024 * 1024);
         var app = builder.Build();
-        var matomo = new StandInMatomo(app, tokenAuth, new HashSet<int>(siteIds ?? [1]));
-        app.MapPost("/matomo.php", matomo.HandleAsync);
-        app.MapPost("/piwik.php", matomo.HandleAsync);
+        app.MapPost("/matomo.php", HandleAsync);
+        app.MapPost("/piwik.php", HandleAsync);
         await app.StartAsync().ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        matomo.BaseUrl = address.TrimEnd('/') + "/";
-        return matomo;
+        BaseUrl = address.TrimEnd('/') + "/";
+        _app = app;
     }
 
     /// <summary>Applies <paramref name="fault"/> to the next request (faults queue up, one request each).</summary>
@@ -169,6 +197,27 @@ public sealed class StandInMatomo : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
+        Fault? early;
+        lock (_gate)
+        {
+            early = _faults.TryPeek(out var next) && next.ResetMidBody ? _faults.Dequeue() : null;
+        }
+
+        if (early is not null)
+        {
+            // Read a little of the body, then drop the connection: nothing was processed.
+            var buffer = new byte[16];
+            _ = await context.Request.Body.ReadAsync(buffer).ConfigureAwait(false);
+            lock (_gate)
+            {
+                _calls.Add(new BulkCall(context.Request.Path + context.Request.QueryString, context.Request.ContentType, ""));
+                Signal();
+            }
+
+            context.Abort();
+            return;
+        }
+
         using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
         var body = await reader.ReadToEndAsync().ConfigureAwait(false);
         Fault? fault;
@@ -369,11 +418,7 @@ public sealed class StandInMatomo : IAsyncDisposable
     }
 
     /// <inheritdoc/>
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync().ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
-    }
+    public async ValueTask DisposeAsync() => await GoDownAsync().ConfigureAwait(false);
 }
 
 /// <summary>A fault applied to one request.</summary>
@@ -381,7 +426,8 @@ public sealed class StandInMatomo : IAsyncDisposable
 /// <param name="RetryAfter">With <paramref name="StatusCode"/>: a <c>Retry-After</c> header, in whole seconds.</param>
 /// <param name="Delay">Wait this long before answering (or before resetting).</param>
 /// <param name="ResetConnection">Abort the connection after reading the body.</param>
-public sealed record Fault(int? StatusCode = null, TimeSpan? RetryAfter = null, TimeSpan Delay = default, bool ResetConnection = false);
+/// <param name="ResetMidBody">Abort the connection after reading only the first bytes of the body (nothing is processed).</param>
+public sealed record Fault(int? StatusCode = null, TimeSpan? RetryAfter = null, TimeSpan Delay = default, bool ResetConnection = false, bool ResetMidBody = false);
 
 /// <summary>One HTTP request received by the stand-in.</summary>
 /// <param name="PathAndQuery">The request target: the token must never be here.</param>
