@@ -1,0 +1,218 @@
+
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Piwik.Diagnostics;
+using Piwik.Sending;
+using Piwik.Spool;
+
+namespace Piwik.Reliability.Tests;
+
+/// <summary>The spool's file format and bounds, directly: torn writes, acknowledgements, size and age limits.</summary>
+public class SpoolTests : IDisposable
+{
+    private readonly TempDirectory _directory = new();
+    private readonly LogCapture _logs = new();
+    private readonly List<PiwikMetrics> _metrics = new();
+
+    public void Dispose()
+    {
+        foreach (var metrics in _metrics)
+        {
+            metrics.Dispose();
+        }
+
+        _directory.Dispose();
+    }
+
+    private (BatchSpool Spool, PiwikMetrics Metrics) Open(int lanes = 1, long maxBytes = 100 * 1024 * 1024, TimeSpan? maxAge = null, TimeProvider? time = null)
+    {
+        var metrics = new PiwikMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        _metrics.Add(metrics);
+        var options = new PiwikOptions { SpoolDirectory = _directory.Path, SpoolMaxBytes = maxBytes, SpoolMaxAge = maxAge ?? TimeSpan.FromDays(3) };
+        var logger = new LoggerFactory([_logs]).CreateLogger("spool");
+        return (BatchSpool.Open(options, lanes, metrics, logger, time ?? TimeProvider.System), metrics);
+    }
+
+    private static Batch BatchOf(string prefix, int count, int size = 20, long? ticks = null)
+    {
+        var batch = new Batch();
+        for (var i = 0; i < count; i++)
+        {
+            var entry = $"?idsite=1&rec=1&e_a={prefix}{i}&pad=" + new string('p', size);
+            batch.Add(System.Text.Encoding.ASCII.GetBytes(entry), ticks ?? DateTime.UtcNow.Ticks, hasIp: i % 2 == 0);
+        }
+
+        return batch;
+    }
+
+    private static async Task<List<string>> TakeAllAsync(BatchSpool spool, int lane = 0, bool commit = true)
+    {
+        var actions = new List<string>();
+        var batch = new Batch();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        while (spool.PendingRecords > 0)
+        {
+            var record = await spool.TakeAsync(lane, batch, timeout.Token);
+            Assert.NotNull(record);
+            for (var i = record.Done; i < batch.Count; i++)
+            {
+                var entry = System.Text.Encoding.ASCII.GetString(batch.Entry(i));
+                actions.Add(entry.Split('&').Single(p => p.StartsWith("e_a=", StringComparison.Ordinal))[4..]);
+            }
+
+            if (!commit)
+            {
+                break;
+            }
+
+            spool.Commit(record, batch.Count);
+        }
+
+        return actions;
+    }
+
+    private string[] Segments() => Directory.GetFiles(_directory.Path, "*.spool").Order().ToArray();
+
+    [Fact]
+    public async Task A_torn_tail_record_is_skipped_and_the_batches_before_it_are_replayed()
+    {
+        var (spool, _) = Open();
+        spool.Append(BatchOf("a", 3), 0);
+        spool.Append(BatchOf("b", 3), 0);
+        spool.Append(BatchOf("c", 3), 0);
+        spool.Dispose();
+
+        // kill -9 in the middle of writing the third record.
+        var segment = Assert.Single(Segments());
+        var length = new FileInfo(segment).Length;
+        using (var file = new FileStream(segment, FileMode.Open))
+        {
+            file.SetLength(length - 25);
+        }
+
+        var (reopened, metrics) = Open();
+        Assert.Equal(6, metrics.Restored);
+        Assert.Equal(6, metrics.Spooled);
+        Assert.Equal(["a0", "a1", "a2", "b0", "b1", "b2"], await TakeAllAsync(reopened));
+        Assert.Contains(_logs.Entries, e => e.Id.Id == 1201);
+        Assert.Equal(0, metrics.Spooled);
+        reopened.Dispose();
+    }
+
+    [Fact]
+    public async Task A_damaged_record_in_the_middle_is_skipped_and_the_records_after_it_are_kept()
+    {
+        var (spool, _) = Open();
+        spool.Append(BatchOf("a", 2), 0);
+        spool.Append(BatchOf("b", 2), 0);
+        spool.Append(BatchOf("c", 2), 0);
+        spool.Dispose();
+
+        var segment = Assert.Single(Segments());
+        var bytes = File.ReadAllBytes(segment);
+        var second = System.Text.Encoding.ASCII.GetString(bytes).IndexOf("e_a=b0", StringComparison.Ordinal);
+        bytes[second + 4] ^= 0xFF; // a flipped byte inside the second record's payload
+        File.WriteAllBytes(segment, bytes);
+
+        var (reopened, metrics) = Open();
+        Assert.Equal(4, metrics.Restored);
+        Assert.Equal(["a0", "a1", "c0", "c1"], await TakeAllAsync(reopened));
+        reopened.Dispose();
+    }
+
+    [Fact]
+    public async Task Acknowledged_batches_are_never_replayed_and_a_partly_delivered_batch_resumes_where_it_stopped()
+    {
+        var (spool, metrics) = Open();
+        spool.Append(BatchOf("a", 4), 0);
+        spool.Append(BatchOf("b", 5), 0);
+        var batch = new Batch();
+        var first = await spool.TakeAsync(0, batch, CancellationToken.None);
+        spool.Commit(first!, 4);
+        var second = await spool.TakeAsync(0, batch, CancellationToken.None);
+        spool.Commit(second!, 3); // poison isolation got through the first three entries, then the process died
+        Assert.Equal(2, metrics.Spooled);
+        spool.Dispose();
+
+        var (reopened, again) = Open();
+        Assert.Equal(2, again.Restored);
+        Assert.Equal(["b3", "b4"], await TakeAllAsync(reopened));
+        Assert.Empty(Segments()); // everything acknowledged: the files are gone
+        reopened.Dispose();
+
+        var (empty, none) = Open();
+        Assert.Equal(0, none.Restored);
+        empty.Dispose();
+    }
+
+    [Fact]
+    public void The_spool_stays_within_its_size_dropping_the_oldest_and_counting_them()
+    {
+        var (spool, metrics) = Open(maxBytes: 1024 * 1024);
+        long appended = 0;
+        for (var i = 0; i < 400; i++)
+        {
+            spool.Append(BatchOf("x" + i + "_", 10, size: 1000), 0);
+            appended += 10;
+            Assert.True(spool.FileBytes <= 1024 * 1024);
+            Assert.True(Segments().Sum(f => new FileInfo(f).Length) <= 1024 * 1024);
+        }
+
+        Assert.True(metrics.DroppedFor(DropReason.SpoolFull) > 0);
+        Assert.Equal(appended, metrics.Spooled + metrics.DroppedFor(DropReason.SpoolFull));
+        Assert.Contains(_logs.Entries, e => e.Id.Id == 1202);
+        spool.Dispose();
+    }
+
+    [Fact]
+    public async Task The_newest_batches_survive_when_the_oldest_are_dropped_for_room()
+    {
+        var (spool, metrics) = Open(maxBytes: 1024 * 1024);
+        for (var i = 0; i < 200; i++)
+        {
+            spool.Append(BatchOf("b" + i.ToString("D3") + "_", 10, size: 1000), 0);
+        }
+
+        var kept = await TakeAllAsync(spool);
+        Assert.Equal(2000, metrics.DroppedFor(DropReason.SpoolFull) + kept.Count);
+        Assert.Equal(kept.Order(StringComparer.Ordinal), kept); // still in order
+        Assert.StartsWith("b199_", kept[^1], StringComparison.Ordinal);
+        spool.Dispose();
+    }
+
+    [Fact]
+    public async Task Batches_older_than_the_maximum_age_are_dropped_when_their_turn_comes()
+    {
+        var old = DateTime.UtcNow.AddDays(-2).Ticks;
+        var (spool, metrics) = Open(maxAge: TimeSpan.FromDays(1));
+        spool.Append(BatchOf("old", 3, ticks: old), 0);
+        spool.Append(BatchOf("new", 2), 0);
+        Assert.Equal(["new0", "new1"], await TakeAllAsync(spool));
+        Assert.Equal(3, metrics.DroppedFor(DropReason.SpoolExpired));
+        Assert.Equal(0, metrics.Spooled);
+        spool.Dispose();
+    }
+
+    [Fact]
+    public async Task Restored_batches_go_before_new_ones_on_every_lane()
+    {
+        var (spool, _) = Open(lanes: 2);
+        spool.Append(BatchOf("old", 1), 1);
+        spool.Dispose();
+
+        var (reopened, _) = Open(lanes: 2);
+        reopened.Append(BatchOf("new", 1), 0);
+        var batch = new Batch();
+        var lane0 = reopened.TakeAsync(0, batch, CancellationToken.None);
+        await Task.Delay(100);
+        Assert.False(lane0.IsCompleted, "lane 0 took a new batch while an old one was still unsent on lane 1");
+
+        var other = new Batch();
+        var old = await reopened.TakeAsync(1, other, CancellationToken.None);
+        Assert.True(old!.Restored);
+        reopened.Commit(old, other.Count);
+        var fresh = await lane0.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.False(fresh!.Restored);
+        reopened.Dispose();
+    }
+}
