@@ -1,0 +1,57 @@
+// Piwik benchmarks and load drivers. Run on demand (docs/performance.md has every command):
+//   dotnet run -c Release --project bench/Piwik.Benchmarks -- bdn [BenchmarkDotNet arguments]   micro-benchmarks
+//   ... -- delivery [--per-entry-ms 2] [--workers 2] [--seconds 8]                              delivery into a Matomo model
+//   ... -- matomo --port P [--per-entry-ms 0] [--workers 0]                                      the counting Matomo model
+//   ... -- standin --url-file F --ids-file F                                                     tests' StandInMatomo as a process
+//   ... -- app --variant none|piwik|django --port P [--matomo URL]                               the side-by-side app
+using System.Globalization;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Piwik.Benchmarks;
+
+var mode = args.Length > 0 ? args[0] : "bdn";
+var rest = args.Skip(1).ToArray();
+switch (mode)
+{
+    case "bdn":
+        // In-process: the default toolchain would generate a project under this repository, which inherits its
+        // warnings-as-errors analyzers. Short runs: the machine is small and shared; compare within one run.
+        var config = DefaultConfig.Instance
+            .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
+            .AddDiagnoser(MemoryDiagnoser.Default)
+            .WithOptions(ConfigOptions.DisableOptimizationsValidator);
+        BenchmarkSwitcher.FromAssembly(typeof(RequestPathBenchmarks).Assembly).Run(rest, config);
+        return 0;
+    case "delivery":
+        return await DeliveryRun.RunAsync(new Arguments(rest)).ConfigureAwait(false);
+    case "matomo":
+        return await MatomoModel.RunAsync(new Arguments(rest)).ConfigureAwait(false);
+    case "standin":
+        return await StandInHost.RunAsync(new Arguments(rest)).ConfigureAwait(false);
+    case "app":
+        return await SideBySideApp.RunAsync(new Arguments(rest)).ConfigureAwait(false);
+    default:
+        Console.Error.WriteLine($"Unknown mode '{mode}': bdn, delivery, matomo, standin or app.");
+        return 2;
+}
+
+namespace Piwik.Benchmarks
+{
+    /// <summary><c>--name value</c> pairs.</summary>
+    internal sealed class Arguments(string[] args)
+    {
+        public string? Get(string name)
+        {
+            var i = Array.IndexOf(args, "--" + name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        }
+
+        public string Get(string name, string fallback) => Get(name) ?? fallback;
+
+        public double Number(string name, double fallback) =>
+            Get(name) is { } text ? double.Parse(text, CultureInfo.InvariantCulture) : fallback;
+    }
+}

@@ -1,0 +1,142 @@
+using System.Net;
+using System.Threading.Channels;
+using BenchmarkDotNet.Attributes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Piwik.Capture;
+
+namespace Piwik.Benchmarks;
+
+/// <summary>
+/// The request path: the same endpoint with and without <see cref="TrackAsAttribute"/>, each invoked through the
+/// <see cref="RequestDelegate"/> the Request Delegate Generator built for it (taken from the app's endpoint data sources
+/// after <c>UsePiwikTracking()</c>), on one <see cref="DefaultHttpContext"/> with a browser's headers. The queue is
+/// drained by a background reader, as the sender does, so it never fills. The difference of the two is what tracking
+/// adds to a request.
+/// </summary>
+public class RequestPathBenchmarks
+{
+    private WebApplication _app = null!;
+    private RequestDelegate _plain = null!;
+    private RequestDelegate _tracked = null!;
+    private DefaultHttpContext _plainContext = null!;
+    private DefaultHttpContext _trackedContext = null!;
+    private CancellationTokenSource _stop = null!;
+    private Task _drain = null!;
+    private EventQueue _queue = null!;
+    private long _drained;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddPiwikTracking(options =>
+        {
+            options.VisitorIdSecret = "benchmark-secret-0123456789";
+            options.QueueCapacity = 65_536;
+        });
+        var app = builder.Build();
+
+        // The same handler twice; only the second is tracked. Route value bound as an int, as an app would.
+        app.MapPost("/plain/{id}/favorite", (int id) => id > 0 ? TypedResults.NoContent() : (IResult)TypedResults.NotFound());
+        app.MapPost("/items/{id}/favorite", [TrackAs("favorite", Category = "items", Name = "{id}")] (int id) => id > 0 ? TypedResults.NoContent() : (IResult)TypedResults.NotFound());
+        app.UsePiwikTracking();
+
+        var endpoints = ((IEndpointRouteBuilder)app).DataSources.SelectMany(source => source.Endpoints).OfType<RouteEndpoint>().ToList();
+        _plain = endpoints.Single(e => e.RoutePattern.RawText == "/plain/{id}/favorite").RequestDelegate!;
+        var tracked = endpoints.Single(e => e.RoutePattern.RawText == "/items/{id}/favorite");
+        _tracked = tracked.RequestDelegate!;
+        if (ReferenceEquals(_plain, _tracked) || tracked.Metadata.GetMetadata<TrackAsAttribute>() is null)
+        {
+            throw new InvalidOperationException("The tracked endpoint was not set up.");
+        }
+
+        _plainContext = NewContext(app.Services, "/plain/42/favorite");
+        _trackedContext = NewContext(app.Services, "/items/42/favorite");
+        _queue = app.Services.GetRequiredService<EventQueue>();
+        _stop = new CancellationTokenSource();
+        _drain = Task.Run(DrainAsync);
+        _app = app;
+
+        // Prove the tracked delegate records (and the plain one does not) before measuring.
+        var before = app.Services.GetRequiredService<Diagnostics.PiwikMetrics>().Enqueued;
+        Tracked().GetAwaiter().GetResult();
+        Plain().GetAwaiter().GetResult();
+        var after = app.Services.GetRequiredService<Diagnostics.PiwikMetrics>().Enqueued;
+        if (after - before != 1)
+        {
+            throw new InvalidOperationException($"Expected one event from one tracked request, got {after - before}.");
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _stop.Cancel();
+        _queue.Close();
+        _drain.GetAwaiter().GetResult();
+        _app.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
+
+    [Benchmark(Baseline = true, Description = "endpoint without [TrackAs]")]
+    public Task Plain()
+    {
+        _plainContext.Response.StatusCode = 200;
+        return _plain(_plainContext);
+    }
+
+    [Benchmark(Description = "same endpoint with [TrackAs]")]
+    public Task Tracked()
+    {
+        _trackedContext.Response.StatusCode = 200;
+        return _tracked(_trackedContext);
+    }
+
+    private async Task DrainAsync()
+    {
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (reader.TryRead(out _))
+            {
+                _drained++;
+            }
+        }
+    }
+
+    internal static DefaultHttpContext NewContext(IServiceProvider services, string path)
+    {
+        var context = new DefaultHttpContext { RequestServices = services };
+        var request = context.Request;
+        request.Method = HttpMethods.Post;
+        request.Scheme = "https";
+        request.Host = new HostString("app.example.com");
+        request.Path = path;
+        request.RouteValues["id"] = "42";
+        request.Headers.UserAgent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+        request.Headers.AcceptLanguage = "en-GB,en;q=0.9,fr;q=0.8";
+        request.Headers.Referer = "https://app.example.com/items/42";
+        request.Headers.Accept = "application/json";
+        request.Headers.AcceptEncoding = "gzip, deflate, br";
+        request.Headers.Cookie = "session=4f1d2c3b; theme=dark";
+        context.Connection.RemoteIpAddress = IPAddress.Parse("203.0.113.42");
+        return context;
+    }
+}
+
+/// <summary>The floor for scale: one bounded-channel <c>TryWrite</c> and <c>TryRead</c> of the event struct, on one thread.</summary>
+public class ChannelFloorBenchmarks
+{
+    private readonly Channel<TrackedEvent> _channel = Channel.CreateBounded<TrackedEvent>(new BoundedChannelOptions(10_000)
+    {
+        SingleReader = true,
+        SingleWriter = false,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
+
+    private readonly TrackedEvent _event = EncodingBenchmarks.SampleEvents(1, 1)[0];
+
+    [Benchmark(Description = "bounded channel TryWrite + TryRead (floor)")]
+    public bool WriteRead() => _channel.Writer.TryWrite(_event) && _channel.Reader.TryRead(out _);
+}
