@@ -236,12 +236,12 @@ internal sealed partial class EndpointTracking
         return text.StartsWith('/') ? text : "/" + text;
     }
 
-    [LoggerMessage(EventId = 1200, Level = LogLevel.Warning, Message = "Endpoint '{Endpoint}' has [TrackAs] but no generated Piwik code matches its handler: it is tracked from the attribute alone, and its Name/Value templates can only use route values. Reference Piwik.Generator as an analyzer, and keep handler parameter types accessible (not private or file-local).")]
+    [LoggerMessage(EventId = 1300, Level = LogLevel.Warning, Message = "Endpoint '{Endpoint}' has [TrackAs] but no generated Piwik code matches its handler: it is tracked from the attribute alone, and its Name/Value templates can only use route values. Reference Piwik.Generator as an analyzer, and keep handler parameter types accessible (not private or file-local).")]
     private static partial void LogNoGeneratedHandler(ILogger logger, string endpoint);
 
-    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Endpoint '{Endpoint}': the [TrackAs] template '{Template}' cannot be bound without generated code and is left out of its events.")]
+    [LoggerMessage(EventId = 1301, Level = LogLevel.Warning, Message = "Endpoint '{Endpoint}': the [TrackAs] template '{Template}' cannot be bound without generated code and is left out of its events.")]
     private static partial void LogUnboundTemplate(ILogger logger, string endpoint, string template);
 
-    [LoggerMessage(EventId = 1202, Level = LogLevel.Warning, Message = "Endpoint '{Endpoint}' has [TrackAs] but Piwik is not attached to it, so it records nothing. Call app.UsePiwikTracking() on the app that maps it (after its Map* calls, or at least before the app starts), and do not add [TrackAs] with WithMetadata: put it on the handler.")]
+    [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "Endpoint '{Endpoint}' has [TrackAs] but Piwik is not attached to it, so it records nothing. Call app.UsePiwikTracking() on the app that maps it (after its Map* calls, or at least before the app starts), and do not add [TrackAs] with WithMetadata: put it on the handler.")]
     private static partial void LogMissedEndpoint(ILogger logger, string endpoint);
 }
