@@ -93,6 +93,14 @@ internal static class DiagnosticDescriptors
         DiagnosticSeverity.Error,
         "Placeholders are {parameter} or {parameter.Member.Member}; write {{ and }} for literal braces.");
 
+    /// <summary>PIWIK011: <c>[TrackAs]</c> on a handler that ASP.NET Core binds as a <c>RequestDelegate</c>.</summary>
+    public static readonly DiagnosticDescriptor TrackAsOnRequestDelegate = Create(
+        DiagnosticIds.TrackAsOnRequestDelegate,
+        "[TrackAs] on a RequestDelegate endpoint records nothing",
+        "Route '{0}' binds its handler as a RequestDelegate, which Piwik cannot track: [TrackAs] records nothing here",
+        DiagnosticSeverity.Warning,
+        "A handler that takes only HttpContext and returns Task is bound to the Map*(pattern, RequestDelegate) overload, which is not a route handler: the tracking filter does not run. Return a result (Results.Text(...)) or take another parameter, so that the Delegate overload is chosen.");
+
     private static DiagnosticDescriptor Create(
         string id, string title, string messageFormat, DiagnosticSeverity severity, string description, params string[] customTags) =>
         new(id, title, messageFormat, TrackingCategory, severity, isEnabledByDefault: true, description, HelpLinkBase + id + ".md", customTags);
@@ -111,4 +119,5 @@ internal static class DiagnosticIds
     public const string LiteralTooLong = "PIWIK008";
     public const string AmbiguousEvent = "PIWIK009";
     public const string InvalidTemplate = "PIWIK010";
+    public const string TrackAsOnRequestDelegate = "PIWIK011";
 }

@@ -13,7 +13,6 @@ public sealed class CompilationEndTests
         Delegate stored = Handlers.ThroughVariable;
         app.MapGet("/stored", stored);
         Handlers.Unused();
-        app.MapGet("/lambda", () => 1).WithMetadata(new TrackAsAttribute("x"));
         var notMapped = [TrackAs("lambda")] () => 1;
 
         [{|#1:TrackAs("local")|}] int UnusedLocal() => 1;

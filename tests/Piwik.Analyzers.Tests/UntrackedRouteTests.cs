@@ -119,10 +119,11 @@ public sealed class UntrackedRouteTests
         app.MapGet("/c", () => 1).WithMetadata(new DoNotTrackAttribute());
         var d = app.MapGet("/d", () => 1);
         d.ExcludeFromTracking();
-        app.MapGet("/e", () => 1).WithMetadata(new TrackAsAttribute("e"));
         app.{|#0:MapGet|}("/f", () => 1).WithName("f");
+        // The runtime reads [TrackAs] from the handler only: as metadata it tracks nothing.
+        app.{|#1:MapGet|}("/e", () => 1).WithMetadata(new TrackAsAttribute("e"));
         """,
-        Untracked(0, "GET /f"));
+        Untracked(0, "GET /f"), Untracked(1, "GET /e"));
 
     [Fact]
     public Task Assembly_route_list_excludes_matching_routes() => Verify.Analyzer("""
@@ -184,4 +185,23 @@ public sealed class UntrackedRouteTests
         }
         """,
     });
+
+    [Fact]
+    public Task TrackAs_on_a_request_delegate_handler_records_nothing() => Verify.Analyzer("""
+        using Piwik;
+        var app = WebApplication.Create();
+        app.{|#0:MapGet|}("/rd", [TrackAs("rd")] (HttpContext context) => context.Response.WriteAsync("x"));
+        app.MapGroup("/g").{|#1:MapPost|}("/rd", Handlers.Write);
+        app.{|#2:MapFallback|}(Handlers.Write);
+        app.MapGet("/ok", [TrackAs("ok")] (HttpContext context) => Results.Text("x"));
+        app.MapGet("/plain", (HttpContext context) => context.Response.WriteAsync("x"));
+
+        static class Handlers
+        {
+            [TrackAs("write")] public static Task Write(HttpContext context) => Task.CompletedTask;
+        }
+        """,
+        Verify.Diagnostic(DiagnosticDescriptors.TrackAsOnRequestDelegate).WithLocation(0).WithArguments("GET /rd"),
+        Verify.Diagnostic(DiagnosticDescriptors.TrackAsOnRequestDelegate).WithLocation(1).WithArguments("POST /g/rd"),
+        Verify.Diagnostic(DiagnosticDescriptors.TrackAsOnRequestDelegate).WithLocation(2).WithArguments("ANY /{*path:nonfile}"));
 }

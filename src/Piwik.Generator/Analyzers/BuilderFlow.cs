@@ -26,18 +26,12 @@ internal sealed class BuilderFlow
     /// <summary>Describes the builder a <c>Map*</c> or <c>MapGroup</c> call receives.</summary>
     public GroupInfo Describe(IOperation builder) => Describe(builder, 0);
 
-    /// <summary>Whether convention calls on the endpoint (<c>app.MapGet(...).ExcludeFromTracking()</c>) exclude it or mark it tracked.</summary>
-    public (bool Excluded, bool TrackedByMetadata) EndpointConventions(IInvocationOperation map)
-    {
-        bool excluded = false, tracked = false;
-        foreach (var call in ConventionCalls(map, 0))
-        {
-            excluded |= IsExclusion(call);
-            tracked |= CreatesMetadata(call, _known.TrackAs);
-        }
-
-        return (excluded, tracked);
-    }
+    /// <summary>
+    /// Whether convention calls on the endpoint (<c>app.MapGet(...).ExcludeFromTracking()</c>) exclude it.
+    /// <c>WithMetadata(new TrackAsAttribute(...))</c> does not track an endpoint (the runtime reads <c>[TrackAs]</c> from
+    /// the handler), so it is not looked for.
+    /// </summary>
+    public bool IsEndpointExcluded(IInvocationOperation map) => ConventionCalls(map, 0).Any(IsExclusion);
 
     /// <summary>The handler method behind a handler argument, and whether it is a lambda.</summary>
     public static (IMethodSymbol? Handler, bool IsLambda) ResolveHandler(IOperation argument) => ResolveHandler(argument, 0);

@@ -63,21 +63,27 @@ internal sealed class EndpointCall
         }
     }
 
-    /// <summary>The endpoint when <paramref name="invocation"/> is an ASP.NET Core <c>Map*</c> call with a <c>Delegate</c> handler; else null.</summary>
+    /// <summary>Whether the handler is bound to a <c>RequestDelegate</c> overload rather than a <c>Delegate</c> one.</summary>
     /// <remarks>
-    /// Overloads taking a <c>RequestDelegate</c> are deliberately not endpoints here: they are not route handlers,
-    /// endpoint filters do not run on them, so <c>[TrackAs]</c> could not record anything and PIWIK001 would ask for
-    /// something impossible.
+    /// Such endpoints are not route handlers: Piwik's tracking filter does not attach to them (the runtime warns at
+    /// start-up), so PIWIK001 does not ask for <c>[TrackAs]</c> there, and PIWIK011 reports a <c>[TrackAs]</c> that
+    /// would record nothing.
     /// </remarks>
+    public bool IsRequestDelegate { get; private init; }
+
+    /// <summary>The endpoint when <paramref name="invocation"/> is an ASP.NET Core <c>Map*</c> call; else null.</summary>
     public static EndpointCall? TryCreate(IInvocationOperation invocation, KnownSymbols known, BuilderFlow flow)
     {
         var method = invocation.TargetMethod;
         if (!MapMethodNames.Contains(method.Name)
             || known.EndpointRouteBuilderExtensions is null
-            || !SymbolEqualityComparer.Default.Equals(method.ContainingType, known.EndpointRouteBuilderExtensions))
+            || !(SymbolEqualityComparer.Default.Equals(method.ContainingType, known.EndpointRouteBuilderExtensions)
+                || SymbolEqualityComparer.Default.Equals(method.ContainingType, known.FallbackExtensions)))
         {
             return null;
         }
+
+        var isRequestDelegate = false;
 
         IArgumentOperation? handlerArgument = null, patternArgument = null, methodsArgument = null, builderArgument = null;
         foreach (var argument in invocation.Arguments)
@@ -95,6 +101,11 @@ internal sealed class EndpointCall
             else if (parameter.Type.SpecialType == SpecialType.System_Delegate)
             {
                 handlerArgument = argument;
+            }
+            else if (known.RequestDelegate is not null && SymbolEqualityComparer.Default.Equals(parameter.Type, known.RequestDelegate))
+            {
+                handlerArgument = argument;
+                isRequestDelegate = true;
             }
             else if (parameter.Name == "pattern")
             {
@@ -153,6 +164,7 @@ internal sealed class EndpointCall
         return new EndpointCall(invocation, verb, route, verb + " " + routeDisplay, handlerArgument.Value, handler, isLambda)
         {
             GroupExcluded = group.Excluded,
+            IsRequestDelegate = isRequestDelegate,
         };
     }
 

@@ -14,8 +14,10 @@ internal sealed class KnownSymbols
         INamedTypeSymbol? conventionBuilderExtensions,
         INamedTypeSymbol? webApplication,
         INamedTypeSymbol? conventionBuilder,
-        INamedTypeSymbol? requestDelegate)
+        INamedTypeSymbol? requestDelegate,
+        INamedTypeSymbol? fallbackExtensions)
     {
+        FallbackExtensions = fallbackExtensions;
         TrackAs = trackAs;
         DoNotTrack = doNotTrack;
         DoNotTrackRoutes = doNotTrackRoutes;
@@ -49,6 +51,9 @@ internal sealed class KnownSymbols
 
     public INamedTypeSymbol? RequestDelegate { get; }
 
+    /// <summary>ASP.NET Core's <c>MapFallback(RequestDelegate)</c> overloads live here.</summary>
+    public INamedTypeSymbol? FallbackExtensions { get; }
+
     /// <summary>Null when the compilation does not reference Piwik.Runtime: then there is nothing to check.</summary>
     public static KnownSymbols? Create(Compilation compilation)
     {
@@ -68,7 +73,8 @@ internal sealed class KnownSymbols
             compilation.GetTypeByMetadataName("Microsoft.AspNetCore.Builder.RoutingEndpointConventionBuilderExtensions"),
             compilation.GetTypeByMetadataName("Microsoft.AspNetCore.Builder.WebApplication"),
             compilation.GetTypeByMetadataName("Microsoft.AspNetCore.Builder.IEndpointConventionBuilder"),
-            compilation.GetTypeByMetadataName("Microsoft.AspNetCore.Http.RequestDelegate"));
+            compilation.GetTypeByMetadataName("Microsoft.AspNetCore.Http.RequestDelegate"),
+            compilation.GetTypeByMetadataName("Microsoft.AspNetCore.Builder.FallbackEndpointRouteBuilderExtensions"));
     }
 
     public bool IsTrackAs(AttributeData attribute) => SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, TrackAs);

@@ -32,7 +32,8 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.TrackAsNotAnEndpoint,
         DiagnosticDescriptors.LiteralTooLong,
         DiagnosticDescriptors.AmbiguousEvent,
-        DiagnosticDescriptors.InvalidTemplate);
+        DiagnosticDescriptors.InvalidTemplate,
+        DiagnosticDescriptors.TrackAsOnRequestDelegate);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -169,12 +170,21 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            var (endpointExcluded, trackedByMetadata) = _flow.EndpointConventions(invocation);
             var trackAs = TrackAsInfo.For(handler, _known);
+            if (endpoint.IsRequestDelegate)
+            {
+                if (trackAs is not null)
+                {
+                    context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.TrackAsOnRequestDelegate, endpoint.Location, endpoint.RouteDisplay));
+                }
+
+                return;
+            }
+
+            var endpointExcluded = _flow.IsEndpointExcluded(invocation);
             if (trackAs is null)
             {
-                var untracked = !trackedByMetadata
-                    && !endpointExcluded
+                var untracked = !endpointExcluded
                     && !endpoint.GroupExcluded
                     && !handler.GetAttributes().Any(_known.IsDoNotTrack)
                     && !(endpoint.Route is { } route && _excludedRoutes.Any(p => RouteText.IsExcludedBy(p, route)));
