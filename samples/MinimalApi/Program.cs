@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using MinimalApi;
 using Piwik;
 
+[assembly: DoNotTrackRoutes("/health")]
+
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, AppJsonContext.Default));
 builder.Services.AddPiwikTracking(builder.Configuration.GetSection("Piwik"));
@@ -32,7 +34,13 @@ groups.MapPost("/", [TrackAs("create", Category = "groups")] (CreateGroupRequest
 groups.MapPost("/{groupId}/members", JoinGroup);
 groups.MapGet("/", [TrackAs("list", Category = "groups")] (Store store) => TypedResults.Ok(store.Groups.Keys.Order().ToArray()));
 
-app.MapGet("/health", [DoNotTrack] () => "ok");
+app.MapGet("/health", () => "ok"); // Not tracked: listed in [assembly: DoNotTrackRoutes] below.
+
+// The tracking plan (every [TrackAs] endpoint, generated at compile time) as JSON, for developers only.
+if (app.Environment.IsDevelopment())
+{
+    app.MapPiwikTrackingPlan("/_piwik/plan", PiwikTrackingPlan.Endpoints);
+}
 
 // After the Map* calls: attaches the generated tracking to every [TrackAs] endpoint above.
 app.UsePiwikTracking();

@@ -1,5 +1,8 @@
+using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Piwik.Generator.Model;
 
 namespace Piwik.Generator;
 
@@ -7,6 +10,8 @@ namespace Piwik.Generator;
 /// Finds <c>[TrackAs]</c> handlers (lambdas, methods, local functions) and emits, for each, a
 /// <c>TrackedHandler</c> registration: its constant category and actions and typed accessors for its
 /// <c>Name</c>/<c>Value</c> templates. <c>app.UsePiwikTracking()</c> matches the registrations to endpoints at run time.
+/// Also registers the <c>[assembly: DoNotTrackRoutes]</c> patterns, and emits the app's tracking plan
+/// (<c>PiwikTrackingPlan</c>): every <c>Map*</c> call whose handler has <c>[TrackAs]</c>.
 /// </summary>
 /// <remarks>
 /// No interceptors: the Request Delegate Generator already intercepts every <c>Map*</c> call, and a second
@@ -33,14 +38,56 @@ public sealed partial class PiwikGenerator : IIncrementalGenerator
 
         var all = handlers.Collect().WithTrackingName(TrackingNames.AllHandlers);
 
-        context.RegisterSourceOutput(all, static (context, handlers) =>
+        var excludedRoutes = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                DoNotTrackRoutesAttributeName,
+                static (node, _) => node is CompilationUnitSyntax,
+                static (context, cancellationToken) => PlanParser.ParseExcludedRoutes(context, cancellationToken))
+            .WithTrackingName(TrackingNames.ExcludedRoutes)
+            .Collect()
+            .Select(static (lists, _) => lists.SelectMany(static list => list).Distinct().ToEquatableArray())
+            .WithTrackingName(TrackingNames.AllExcludedRoutes);
+
+        context.RegisterSourceOutput(all.Combine(excludedRoutes), static (context, input) =>
         {
-            if (handlers.IsDefaultOrEmpty)
+            var (handlers, excluded) = input;
+            if (handlers.IsDefaultOrEmpty && excluded.Count == 0)
             {
                 return;
             }
 
-            context.AddSource(Emitter.HintName, Emitter.Emit(handlers));
+            context.AddSource(Emitter.HintName, Emitter.Emit(handlers.IsDefault ? ImmutableArray<TrackedHandlerSpec>.Empty : handlers, excluded));
+        });
+
+        // The tracking plan: Map* call sites joined with their [TrackAs] handlers. Syntax-only predicate; all symbol
+        // work, through the analyzer's helpers, in the transform; equatable rows only.
+        var endpoints = context.SyntaxProvider
+            .CreateSyntaxProvider(
+                static (node, _) => PlanParser.IsCandidate(node),
+                static (context, cancellationToken) => PlanParser.Parse(context, cancellationToken))
+            .WithTrackingName(TrackingNames.EndpointCalls)
+            .Where(static endpoint => endpoint is not null)
+            .Select(static (endpoint, _) => endpoint!)
+            .WithTrackingName(TrackingNames.TrackedEndpoints);
+
+        var plan = endpoints.Collect()
+            .Select(static (rows, _) => PlanEmitter.Order(rows).ToEquatableArray())
+            .WithTrackingName(TrackingNames.AllTrackedEndpoints);
+
+        var planNamespace = context.AnalyzerConfigOptionsProvider
+            .Select(static (options, _) => PlanParser.PlanNamespace(
+                options.GlobalOptions.TryGetValue("build_property.RootNamespace", out var rootNamespace) ? rootNamespace : null))
+            .WithTrackingName(TrackingNames.PlanNamespace);
+
+        context.RegisterSourceOutput(plan.Combine(planNamespace), static (context, input) =>
+        {
+            var (rows, @namespace) = input;
+            if (rows.Count == 0)
+            {
+                return;
+            }
+
+            context.AddSource(PlanEmitter.HintName, PlanEmitter.Emit(@namespace, rows));
         });
     }
 }

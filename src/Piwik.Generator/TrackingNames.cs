@@ -11,4 +11,22 @@ internal static class TrackingNames
 
     /// <summary>All handlers of the compilation, in source order, for the one generated file.</summary>
     public const string AllHandlers = "TrackAsAllHandlers";
+
+    /// <summary>Each <c>Map*</c>-named call site resolved into a tracking-plan row (null when untracked or not ASP.NET Core's).</summary>
+    public const string EndpointCalls = "PlanEndpointCalls";
+
+    /// <summary>The call sites that are tracked endpoints.</summary>
+    public const string TrackedEndpoints = "PlanTrackedEndpoints";
+
+    /// <summary>All tracked endpoints of the compilation, for the plan file.</summary>
+    public const string AllTrackedEndpoints = "PlanAllTrackedEndpoints";
+
+    /// <summary>The namespace of the generated <c>PiwikTrackingPlan</c> (from <c>build_property.RootNamespace</c>).</summary>
+    public const string PlanNamespace = "PlanNamespace";
+
+    /// <summary>The patterns of each <c>[assembly: DoNotTrackRoutes]</c> attribute list.</summary>
+    public const string ExcludedRoutes = "DoNotTrackRoutes";
+
+    /// <summary>All <c>DoNotTrackRoutes</c> patterns of the compilation, for the registration file.</summary>
+    public const string AllExcludedRoutes = "DoNotTrackRoutesAll";
 }

@@ -8,7 +8,8 @@ namespace Piwik.Generator.Analyzers;
 /// <summary>One call to an ASP.NET Core <c>Map*(pattern, Delegate)</c> method, as the analyzer sees it.</summary>
 internal sealed class EndpointCall
 {
-    private static readonly HashSet<string> MapMethodNames = new()
+    // Internal: the generator's syntax-only predicate for tracking-plan call sites filters on the same names.
+    internal static readonly HashSet<string> MapMethodNames = new()
     {
         "MapGet", "MapPost", "MapPut", "MapDelete", "MapPatch", "MapMethods", "Map", "MapFallback",
     };
@@ -160,7 +161,7 @@ internal sealed class EndpointCall
             routeDisplay = pattern is not null ? RouteText.Combine(string.Empty, pattern) : patternDisplay;
         }
 
-        var (handler, isLambda) = BuilderFlow.ResolveHandler(handlerArgument.Value);
+        var (handler, isLambda) = flow.ResolveHandler(handlerArgument.Value);
         return new EndpointCall(invocation, verb, route, verb + " " + routeDisplay, handlerArgument.Value, handler, isLambda)
         {
             GroupExcluded = group.Excluded,

@@ -3,7 +3,9 @@ namespace Piwik;
 /// <summary>
 /// Lists route patterns of the application that are deliberately not tracked (health checks, metrics), so that their
 /// handlers need neither <see cref="TrackAsAttribute"/> nor <see cref="DoNotTrackAttribute"/>. The Piwik analyzer reports
-/// no PIWIK001 for an endpoint whose route (group prefix included) matches one of the patterns.
+/// no PIWIK001 for an endpoint whose route (group prefix included) matches one of the patterns, and, with
+/// <see cref="PiwikOptions.TrackUntrackedEndpointsAsPageViews"/>, such an endpoint records no page view (the generator
+/// passes the patterns to the runtime). A <see cref="TrackAsAttribute"/> handler on such a route is still tracked.
 /// </summary>
 /// <remarks>
 /// A pattern matches a route when both are equal ignoring case and a trailing <c>/</c>, for example <c>/health</c>

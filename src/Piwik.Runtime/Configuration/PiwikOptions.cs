@@ -164,7 +164,7 @@ public sealed class PiwikOptions
 
     /// <summary>
     /// Records requests to endpoints that are neither <see cref="TrackAsAttribute"/> nor <see cref="DoNotTrackAttribute"/>
-    /// as page views named by verb and route pattern (<c>GET /groups/{groupId}</c>), never by raw path. Default: <c>false</c>.
+    /// (nor excluded with <c>ExcludeFromTracking()</c> or <see cref="DoNotTrackRoutesAttribute"/>) as page views named by verb and route pattern (<c>GET /groups/{groupId}</c>), never by raw path. Default: <c>false</c>.
     /// </summary>
     public bool TrackUntrackedEndpointsAsPageViews { get; set; }
 

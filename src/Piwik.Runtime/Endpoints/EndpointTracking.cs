@@ -191,6 +191,12 @@ internal sealed partial class EndpointTracking
         }
 
         var route = RouteText(routeBuilder.RoutePattern);
+        if (TrackedHandlerRegistry.IsRouteExcluded(route))
+        {
+            // [assembly: DoNotTrackRoutes]: deliberately not tracked, like a [DoNotTrack] handler.
+            return;
+        }
+
         var title = method is null ? route : method + " " + route;
         builder.Metadata.Add(TrackingEndpointMetadata.ForPageView(title));
         builder.RequestDelegate = new PageViewRequestDelegate(inner, method is null ? null : title, route, _recorder).InvokeAsync;

@@ -79,6 +79,7 @@ public static class TrackedHandlerRegistry
 {
     private static readonly object Gate = new();
     private static TrackedHandler[] _handlers = [];
+    private static string[] _excludedRoutes = [];
 
     /// <summary>Registers a descriptor. Called by generated code from a module initializer.</summary>
     /// <param name="handler">The descriptor.</param>
@@ -91,6 +92,40 @@ public static class TrackedHandlerRegistry
         }
     }
 
+    /// <summary>
+    /// Registers the route patterns of <c>[assembly: DoNotTrackRoutes(...)]</c>, so that the page-view option skips them.
+    /// Called by generated code from a module initializer.
+    /// </summary>
+    /// <param name="patterns">The patterns as written: <c>/health</c>, or <c>/metrics/*</c> for a route and everything below it.</param>
+    public static void ExcludeRoutes(params string[] patterns)
+    {
+        ArgumentNullException.ThrowIfNull(patterns);
+        lock (Gate)
+        {
+            _excludedRoutes = [.. _excludedRoutes, .. patterns.Where(static p => !string.IsNullOrWhiteSpace(p))];
+        }
+    }
+
     /// <summary>All registered descriptors.</summary>
     internal static IReadOnlyList<TrackedHandler> All => Volatile.Read(ref _handlers);
+
+    /// <summary>All registered <c>DoNotTrackRoutes</c> patterns.</summary>
+    internal static IReadOnlyList<string> ExcludedRoutes => Volatile.Read(ref _excludedRoutes);
+
+    /// <summary>
+    /// Whether a route pattern (group prefix included) matches a registered <c>DoNotTrackRoutes</c> pattern, with the
+    /// analyzer's rule: equal ignoring case and a trailing <c>/</c>, or below a pattern ending in <c>/*</c>.
+    /// </summary>
+    internal static bool IsRouteExcluded(string route)
+    {
+        foreach (var pattern in ExcludedRoutes)
+        {
+            if (Piwik.Generator.Analyzers.RouteText.IsExcludedBy(pattern, route))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }

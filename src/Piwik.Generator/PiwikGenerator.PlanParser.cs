@@ -1,0 +1,122 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+using Piwik.Generator.Analyzers;
+using Piwik.Generator.Model;
+
+namespace Piwik.Generator;
+
+public sealed partial class PiwikGenerator
+{
+    internal const string TrackedEndpointInfoName = "Piwik.TrackedEndpointInfo";
+    internal const string DoNotTrackRoutesAttributeName = "Piwik.DoNotTrackRoutesAttribute";
+    internal const string FallbackPlanNamespace = "Piwik.Generated";
+
+    /// <summary>
+    /// Turns <c>Map*</c> call sites into tracking-plan rows, and reads <c>[assembly: DoNotTrackRoutes]</c>. The call
+    /// sites are resolved with the analyzer's own helpers (<see cref="EndpointCall"/>, <see cref="BuilderFlow"/>,
+    /// <see cref="TrackAsInfo"/>), so the plan and the diagnostics agree on routes, group prefixes and handlers.
+    /// </summary>
+    internal static class PlanParser
+    {
+        /// <summary>Syntax only: an invocation of a member named like an ASP.NET Core <c>Map*</c> method, with arguments.</summary>
+        public static bool IsCandidate(SyntaxNode node) =>
+            node is InvocationExpressionSyntax { ArgumentList.Arguments.Count: > 0 } invocation
+            && invocation.Expression switch
+            {
+                MemberAccessExpressionSyntax access => EndpointCall.MapMethodNames.Contains(access.Name.Identifier.ValueText),
+                IdentifierNameSyntax identifier => EndpointCall.MapMethodNames.Contains(identifier.Identifier.ValueText),
+                _ => false,
+            };
+
+        /// <summary>The plan row of a <c>Map*</c> call whose handler has <c>[TrackAs]</c>; null for anything else.</summary>
+        public static TrackedEndpointSpec? Parse(GeneratorSyntaxContext context, CancellationToken cancellationToken)
+        {
+            var compilation = context.SemanticModel.Compilation;
+            if (compilation.GetTypeByMetadataName(TrackedEndpointInfoName) is null
+                || KnownSymbols.Create(compilation) is not { EndpointRouteBuilderExtensions: not null } known
+                || context.SemanticModel.GetOperation(context.Node, cancellationToken) is not IInvocationOperation invocation)
+            {
+                return null;
+            }
+
+            var endpoint = EndpointCall.TryCreate(invocation, known, new BuilderFlow(known));
+            if (endpoint is not { Handler: { } handler, IsRequestDelegate: false }
+                || TrackAsInfo.For(handler, known) is not { Action: { } action } trackAs
+                || string.IsNullOrWhiteSpace(action))
+            {
+                // Untracked, a RequestDelegate (PIWIK011: the runtime records nothing), or a handler that cannot be seen.
+                return null;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+
+            // RouteDisplay is "VERB route"; without the verb it is the full route when known, else the pattern as written.
+            var route = endpoint.Route ?? endpoint.RouteDisplay.Substring(endpoint.Verb.Length + 1);
+            var methods = endpoint.Verb == "ANY" ? Enumerable.Empty<string>() : endpoint.Verb.Split(',');
+
+            return new TrackedEndpointSpec(
+                methods.ToEquatableArray(),
+                route,
+                endpoint.Route is not null,
+                trackAs.Category,
+                action,
+                trackAs.Name,
+                trackAs.Value,
+                trackAs.FailureAction,
+                HandlerName(handler));
+        }
+
+        /// <summary>The patterns of one <c>[assembly: DoNotTrackRoutes(...)]</c> list, in order.</summary>
+        public static EquatableArray<string> ParseExcludedRoutes(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        {
+            var patterns = new List<string>();
+            foreach (var attribute in context.Attributes)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                foreach (var argument in attribute.ConstructorArguments)
+                {
+                    if (argument.Kind == TypedConstantKind.Array)
+                    {
+                        patterns.AddRange(argument.Values.Select(static v => v.Value).OfType<string>().Where(static p => p.Trim().Length > 0));
+                    }
+                }
+            }
+
+            return patterns.ToEquatableArray();
+        }
+
+        /// <summary>
+        /// The namespace of <c>PiwikTrackingPlan</c>: the project's <c>RootNamespace</c> (visible to generators in every
+        /// SDK web project), or <see cref="FallbackPlanNamespace"/> when it is missing or not a valid namespace.
+        /// </summary>
+        public static string PlanNamespace(string? rootNamespace)
+        {
+            if (string.IsNullOrWhiteSpace(rootNamespace))
+            {
+                return FallbackPlanNamespace;
+            }
+
+            foreach (var part in rootNamespace!.Split('.'))
+            {
+                if (!SyntaxFacts.IsValidIdentifier(part) || SyntaxFacts.GetKeywordKind(part) != SyntaxKind.None)
+                {
+                    return FallbackPlanNamespace;
+                }
+            }
+
+            return rootNamespace;
+        }
+
+        private static string HandlerName(IMethodSymbol method) => method.MethodKind switch
+        {
+            MethodKind.AnonymousFunction => "lambda",
+            MethodKind.LocalFunction => method.Name,
+            _ => method.ContainingType is null ? method.Name : method.ContainingType.Name + "." + method.Name,
+        };
+    }
+}
