@@ -42,7 +42,9 @@ internal static class SyntaxEditing
         var separator = isLambda
             ? SyntaxFactory.TriviaList(SyntaxFactory.Space)
             : SyntaxFactory.TriviaList(endOfLine).AddRange(Indentation(leading));
+        // NormalizeWhitespace replaces elastic trivia, which would otherwise hand the edit to the formatter.
         var list = SyntaxFactory.AttributeList(SyntaxFactory.SingletonSeparatedList(attribute))
+            .NormalizeWhitespace()
             .WithLeadingTrivia(leading)
             .WithTrailingTrivia(separator);
         var stripped = handler.WithoutLeadingTrivia();
@@ -59,7 +61,7 @@ internal static class SyntaxEditing
     public static CompilationUnitSyntax AddUsing(CompilationUnitSyntax root, string name, SyntaxTrivia endOfLine)
     {
         var directive = SyntaxFactory.UsingDirective(SyntaxFactory.ParseName(name))
-            .WithUsingKeyword(SyntaxFactory.Token(SyntaxKind.UsingKeyword).WithTrailingTrivia(SyntaxFactory.Space))
+            .NormalizeWhitespace()
             .WithTrailingTrivia(endOfLine);
         var usings = root.Usings;
         if (usings.Count == 0)

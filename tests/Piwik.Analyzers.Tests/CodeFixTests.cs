@@ -36,7 +36,7 @@ public sealed class CodeFixTests
         using System.Text;
 
         var app = WebApplication.Create();
-        app.MapGroup("/admin").MapGet("/stats", [DoNotTrack][Authorize] static () => "ok");
+        app.MapGroup("/admin").MapGet("/stats", [DoNotTrack] [Authorize] static () => "ok");
         """,
         "Piwik.AddDoNotTrack",
         Untracked(0, "GET /admin/stats"));
@@ -124,4 +124,41 @@ public sealed class CodeFixTests
         null,
         new DiagnosticResult(DiagnosticDescriptors.UnknownPlaceholder).WithLocation(0).WithLocation(1)
             .WithArguments("OrderId.Code", "Name", "/orders", "; did you mean '{orderId.Code}'?"));
+
+    [Fact]
+    public Task Fix_all_adds_one_using_and_every_attribute() => Verify.CodeFix<UntrackedRouteCodeFixProvider>("""
+        var app = WebApplication.Create();
+        app.{|#0:MapGet|}("/", {|#1:() => "home"|});
+        app.{|#2:MapDelete|}("/orders/{id}", {|#3:(int id) => id|});
+        app.{|#4:MapGet|}("/orders", Handlers.List);
+
+        static class Handlers
+        {
+            {|#5:public static int List() => 1;|}
+        }
+        """, """
+        using Piwik;
+
+        var app = WebApplication.Create();
+        app.MapGet("/", [TrackAs("home")] () => "home");
+        app.MapDelete("/orders/{id}", [TrackAs("orders-delete")] (int id) => id);
+        app.MapGet("/orders", Handlers.List);
+
+        static class Handlers
+        {
+            [TrackAs("orders-list")]
+            public static int List() => 1;
+        }
+        """,
+        "Piwik.AddTrackAs",
+        new DiagnosticResult(DiagnosticDescriptors.UntrackedRoute).WithLocation(0).WithLocation(1).WithArguments("GET /"),
+        new DiagnosticResult(DiagnosticDescriptors.UntrackedRoute).WithLocation(2).WithLocation(3).WithArguments("DELETE /orders/{id}"),
+        new DiagnosticResult(DiagnosticDescriptors.UntrackedRoute).WithLocation(4).WithLocation(5).WithArguments("GET /orders"));
+
+    [Fact]
+    public Task Windows_line_endings_are_kept() => Verify.CodeFix<UntrackedRouteCodeFixProvider>(
+        "using System.Text;\r\n\r\nvar app = WebApplication.Create();\r\napp.{|#0:MapGet|}(\"/a\", Handlers.A);\r\n\r\nstatic class Handlers\r\n{\r\n    {|#1:public static int A() => 1;|}\r\n}\r\n",
+        "using Piwik;\r\nusing System.Text;\r\n\r\nvar app = WebApplication.Create();\r\napp.MapGet(\"/a\", Handlers.A);\r\n\r\nstatic class Handlers\r\n{\r\n    [DoNotTrack]\r\n    public static int A() => 1;\r\n}\r\n",
+        "Piwik.AddDoNotTrack",
+        Untracked(0, "GET /a"));
 }

@@ -58,4 +58,14 @@ public sealed class CompilationEndTests
         }
         """,
         Verify.Diagnostic(DiagnosticDescriptors.TrackAsNotAnEndpoint).WithLocation(0).WithArguments("Handlers.Internal"));
+
+    [Fact]
+    public Task Tracked_handlers_in_excluded_groups_still_count() => Verify.Analyzer("""
+        using Piwik;
+        var app = WebApplication.Create();
+        app.MapPost("/orders", [TrackAs("order")] () => 1);
+        var admin = app.MapGroup("/admin").ExcludeFromTracking();
+        admin.{|#0:MapDelete|}("/orders", [TrackAs("order")] () => 1);
+        """,
+        Verify.Diagnostic(DiagnosticDescriptors.AmbiguousEvent).WithLocation(0).WithArguments("order", "DELETE /admin/orders", "POST /orders", "uses POST"));
 }

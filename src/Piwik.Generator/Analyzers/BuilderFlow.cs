@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -21,6 +22,10 @@ internal sealed class BuilderFlow
     private const int MaxDepth = 8;
     private readonly KnownSymbols _known;
 
+    // One index of locals per method body, built on first use: a Program.cs with hundreds of Map* calls on the same
+    // locals would otherwise walk the whole body once per call. Weak keys: bodies go away with their analysis pass.
+    private readonly ConditionalWeakTable<IOperation, LocalIndex> _indexes = new();
+
     public BuilderFlow(KnownSymbols known) => _known = known;
 
     /// <summary>Describes the builder a <c>Map*</c> or <c>MapGroup</c> call receives.</summary>
@@ -34,9 +39,9 @@ internal sealed class BuilderFlow
     public bool IsEndpointExcluded(IInvocationOperation map) => ConventionCalls(map, 0).Any(IsExclusion);
 
     /// <summary>The handler method behind a handler argument, and whether it is a lambda.</summary>
-    public static (IMethodSymbol? Handler, bool IsLambda) ResolveHandler(IOperation argument) => ResolveHandler(argument, 0);
+    public (IMethodSymbol? Handler, bool IsLambda) ResolveHandler(IOperation argument) => ResolveHandler(argument, 0);
 
-    private static (IMethodSymbol? Handler, bool IsLambda) ResolveHandler(IOperation argument, int depth)
+    private (IMethodSymbol? Handler, bool IsLambda) ResolveHandler(IOperation argument, int depth)
     {
         var value = EndpointCall.Unwrap(argument);
         switch (value)
@@ -165,39 +170,19 @@ internal sealed class BuilderFlow
 
     private IEnumerable<IInvocationOperation> CallsOnLocal(ILocalSymbol local, IOperation anywhere, int depth)
     {
-        foreach (var reference in Root(anywhere).Descendants().OfType<ILocalReferenceOperation>())
+        foreach (var reference in IndexOf(anywhere).ReferencesTo(local))
         {
-            if (SymbolEqualityComparer.Default.Equals(reference.Local, local) && !reference.IsDeclaration)
+            foreach (var call in ConventionCalls(reference, depth + 1))
             {
-                foreach (var call in ConventionCalls(reference, depth + 1))
-                {
-                    yield return call;
-                }
+                yield return call;
             }
         }
     }
 
     /// <summary>The values a local is given in its method: its initializer and plain assignments.</summary>
-    private static List<IOperation> LocalSources(ILocalReferenceOperation reference)
-    {
-        var sources = new List<IOperation>();
-        foreach (var operation in Root(reference).Descendants())
-        {
-            switch (operation)
-            {
-                case IVariableDeclaratorOperation declarator
-                    when SymbolEqualityComparer.Default.Equals(declarator.Symbol, reference.Local) && declarator.Initializer is { } initializer:
-                    sources.Add(initializer.Value);
-                    break;
-                case ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment
-                    when SymbolEqualityComparer.Default.Equals(target.Local, reference.Local):
-                    sources.Add(assignment.Value);
-                    break;
-            }
-        }
+    private List<IOperation> LocalSources(ILocalReferenceOperation reference) => IndexOf(reference).SourcesOf(reference.Local);
 
-        return sources;
-    }
+    private LocalIndex IndexOf(IOperation operation) => _indexes.GetValue(Root(operation), static root => new LocalIndex(root));
 
     private static IOperation Root(IOperation operation)
     {
@@ -266,5 +251,48 @@ internal sealed class BuilderFlow
         }
 
         return false;
+    }
+
+    /// <summary>Where each local of a method body is written and read.</summary>
+    private sealed class LocalIndex
+    {
+        private readonly Dictionary<ILocalSymbol, List<IOperation>> _sources = new(SymbolEqualityComparer.Default);
+        private readonly Dictionary<ILocalSymbol, List<ILocalReferenceOperation>> _references = new(SymbolEqualityComparer.Default);
+
+        public LocalIndex(IOperation root)
+        {
+            foreach (var operation in root.Descendants())
+            {
+                switch (operation)
+                {
+                    case IVariableDeclaratorOperation { Initializer: { } initializer } declarator:
+                        Add(_sources, declarator.Symbol, initializer.Value);
+                        break;
+                    case ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment:
+                        Add(_sources, target.Local, assignment.Value);
+                        break;
+                }
+
+                if (operation is ILocalReferenceOperation { IsDeclaration: false } reference)
+                {
+                    Add(_references, reference.Local, reference);
+                }
+            }
+        }
+
+        public List<IOperation> SourcesOf(ILocalSymbol local) => _sources.TryGetValue(local, out var list) ? list : new List<IOperation>();
+
+        public IEnumerable<ILocalReferenceOperation> ReferencesTo(ILocalSymbol local) =>
+            _references.TryGetValue(local, out var list) ? list : Enumerable.Empty<ILocalReferenceOperation>();
+
+        private static void Add<T>(Dictionary<ILocalSymbol, List<T>> map, ILocalSymbol local, T item)
+        {
+            if (!map.TryGetValue(local, out var list))
+            {
+                map[local] = list = new List<T>();
+            }
+
+            list.Add(item);
+        }
     }
 }

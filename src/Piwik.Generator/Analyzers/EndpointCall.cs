@@ -161,7 +161,7 @@ internal sealed class EndpointCall
             routeDisplay = pattern is not null ? RouteText.Combine(string.Empty, pattern) : patternDisplay;
         }
 
-        var (handler, isLambda) = BuilderFlow.ResolveHandler(handlerArgument.Value);
+        var (handler, isLambda) = flow.ResolveHandler(handlerArgument.Value);
         return new EndpointCall(invocation, verb, route, verb + " " + routeDisplay, handlerArgument.Value, handler, isLambda)
         {
             GroupExcluded = group.Excluded,

@@ -181,10 +181,9 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            var endpointExcluded = _flow.IsEndpointExcluded(invocation);
             if (trackAs is null)
             {
-                var untracked = !endpointExcluded
+                var untracked = !_flow.IsEndpointExcluded(invocation)
                     && !endpoint.GroupExcluded
                     && !handler.GetAttributes().Any(_known.IsDoNotTrack)
                     && !(endpoint.Route is { } route && _excludedRoutes.Any(p => RouteText.IsExcludedBy(p, route)));
@@ -209,10 +208,9 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
                 TemplateChecks.CheckRoute(trackAs, handler, knownRoute, handlerLocation, context.ReportDiagnostic);
             }
 
-            if (!endpointExcluded && !endpoint.GroupExcluded)
-            {
-                _trackedEndpoints.Add(new TrackedEndpoint(trackAs, endpoint.RouteDisplay, endpoint.Verb, endpoint.Location));
-            }
+            // Excluding a group does not untrack a handler that carries [TrackAs]: the runtime reads the handler, the
+            // more specific decision. So it still counts for PIWIK009.
+            _trackedEndpoints.Add(new TrackedEndpoint(trackAs, endpoint.RouteDisplay, endpoint.Verb, endpoint.Location));
         }
 
         private void AnalyzeCompilationEnd(CompilationAnalysisContext context)

@@ -8,10 +8,11 @@ namespace Piwik;
 public static class TrackingExclusionExtensions
 {
     /// <summary>
-    /// Marks every endpoint built by <paramref name="builder"/> as deliberately not tracked, as if each handler carried
-    /// <see cref="DoNotTrackAttribute"/>. On a <c>MapGroup</c> builder it covers every endpoint of the group and of its
-    /// nested groups, including endpoints mapped before this call. The Piwik analyzer understands it and reports no
-    /// PIWIK001 for these endpoints.
+    /// Marks every endpoint built by <paramref name="builder"/> as deliberately not tracked, by adding
+    /// <see cref="DoNotTrackAttribute"/> to its metadata. On a <c>MapGroup</c> builder it covers every endpoint of the
+    /// group and of its nested groups, including endpoints mapped before this call. A handler that carries
+    /// <see cref="TrackAsAttribute"/> stays tracked: the attribute on the handler is the more specific decision. The
+    /// Piwik analyzer understands this call and reports no PIWIK001 for these endpoints.
     /// </summary>
     /// <typeparam name="TBuilder">The builder type, returned unchanged so that calls can be chained.</typeparam>
     /// <param name="builder">A route group builder or the builder of a single endpoint.</param>
