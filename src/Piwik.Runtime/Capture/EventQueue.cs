@@ -9,11 +9,25 @@ namespace Piwik.Capture;
 /// The bounded queue between the request path and the background sender. Writing is one <c>TryWrite</c>: when the
 /// queue is full the event is dropped and counted, never waited for, and a warning is logged at most once a minute.
 /// </summary>
+/// <remarks>
+/// The sender does not wait on the channel itself: a reader parked in the channel's <c>WaitToReadAsync</c> makes the
+/// next <c>TryWrite</c> wake it, which queues a work item to the thread pool and often wakes a thread (a system call)
+/// on the request path, once per request whenever the sender keeps up. <see cref="Reader"/> instead polls an empty
+/// queue every 10 to 100 milliseconds (<see cref="PollInterval"/>), so a write never has a reader to wake. Events wait at
+/// most that long more before joining a batch, which waits up to <c>FlushInterval</c> anyway.
+/// </remarks>
 internal sealed partial class EventQueue
 {
     private static readonly long DropLogIntervalTicks = TimeSpan.FromMinutes(1).Ticks;
 
+    /// <summary>How long the reader first sleeps when the queue is empty; doubled while it stays empty, up to <see cref="MaxPollInterval"/>.</summary>
+    internal static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>The longest sleep of an idle reader: an idle app wakes ten times a second, not a hundred.</summary>
+    internal static readonly TimeSpan MaxPollInterval = TimeSpan.FromMilliseconds(100);
+
     private readonly Channel<TrackedEvent> _channel;
+    private readonly PollingReader _reader;
     private readonly PiwikMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -30,6 +44,7 @@ internal sealed partial class EventQueue
             FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails fast instead of evicting accepted events.
             AllowSynchronousContinuations = false,
         });
+        _reader = new PollingReader(_channel.Reader);
         _metrics = metrics;
         _logger = logger;
         _time = time;
@@ -40,7 +55,8 @@ internal sealed partial class EventQueue
 
     public int Count => _channel.Reader.Count;
 
-    public ChannelReader<TrackedEvent> Reader => _channel.Reader;
+    /// <summary>The sender's side; its <c>WaitToReadAsync</c> polls (see the remarks).</summary>
+    public ChannelReader<TrackedEvent> Reader => _reader;
 
     /// <summary>Offers an event. Never blocks, never throws.</summary>
     public bool TryEnqueue(in TrackedEvent trackedEvent)
@@ -84,6 +100,59 @@ internal sealed partial class EventQueue
         if (Interlocked.CompareExchange(ref _nextDropLogTicks, now + interval, next) == next)
         {
             LogQueueFull(_logger, Interlocked.Exchange(ref _droppedSinceLog, 0), Capacity);
+        }
+    }
+
+    /// <summary>The channel's reader, except that waiting polls instead of parking in the channel.</summary>
+    private sealed class PollingReader(ChannelReader<TrackedEvent> inner) : ChannelReader<TrackedEvent>
+    {
+        public override Task Completion => inner.Completion;
+
+        public override bool CanCount => inner.CanCount;
+
+        public override bool CanPeek => inner.CanPeek;
+
+        public override int Count => inner.Count;
+
+        public override bool TryRead(out TrackedEvent item) => inner.TryRead(out item);
+
+        public override bool TryPeek(out TrackedEvent item) => inner.TryPeek(out item);
+
+        public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return ValueTask.FromCanceled<bool>(cancellationToken);
+            }
+
+            if (inner.TryPeek(out _))
+            {
+                return new ValueTask<bool>(true);
+            }
+
+            return inner.Completion.IsCompleted ? new ValueTask<bool>(false) : PollAsync(cancellationToken);
+        }
+
+        private async ValueTask<bool> PollAsync(CancellationToken cancellationToken)
+        {
+            // The system timer, not the injected TimeProvider: this is a transport detail, and a fake clock that
+            // never advances must not stall the sender.
+            var interval = PollInterval;
+            while (true)
+            {
+                await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
+                if (inner.TryPeek(out _))
+                {
+                    return true;
+                }
+
+                if (inner.Completion.IsCompleted)
+                {
+                    return false;
+                }
+
+                interval = interval < MaxPollInterval ? interval * 2 : MaxPollInterval;
+            }
         }
     }
 

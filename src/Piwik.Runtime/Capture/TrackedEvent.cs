@@ -89,7 +89,7 @@ internal readonly struct RequestSnapshot
 
     public bool IsHttps { get; }
 
-    /// <summary>Host header value (host and optional port); <c>null</c> for events without a request.</summary>
+    /// <summary>The raw Host header (host and optional port, IDN still in punycode); <c>null</c> for events without a request.</summary>
     public string? Host { get; }
 
     public string? PathBase { get; }

@@ -64,7 +64,7 @@ internal sealed class EntryEncoder
             Raw(output, "&url="u8);
             var url = new PercentEncoder(output, MatomoLimits.Url);
             url.Append(request.IsHttps ? "https://" : "http://");
-            url.Append(host);
+            url.Append(Microsoft.AspNetCore.Http.HostString.FromUriComponent(host).Value); // as HttpRequest.Host reads it (IDN decoded)
             url.Append(request.PathBase);
             url.Append(string.IsNullOrEmpty(request.Path) ? "/" : request.Path);
             if (request.Query is { Length: > 1 } query && _redacted is not null)
