@@ -5,6 +5,7 @@
 //   ... -- standin --url-file F --ids-file F                                                     tests' StandInMatomo as a process
 //   ... -- app --variant none|piwik|django --port P [--matomo URL]                               the side-by-side app
 using System.Globalization;
+using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Jobs;
@@ -22,6 +23,7 @@ switch (mode)
         var config = DefaultConfig.Instance
             .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
             .AddDiagnoser(MemoryDiagnoser.Default)
+            .AddColumn(StatisticColumn.Min, StatisticColumn.Median) // on a shared machine noise only adds: the minimum is the steadiest figure
             .WithOptions(ConfigOptions.DisableOptimizationsValidator);
         BenchmarkSwitcher.FromAssembly(typeof(RequestPathBenchmarks).Assembly).Run(rest, config);
         return 0;

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Build cost of Piwik's generator and analyzer: generates a minimal API with 1,000 [TrackAs] endpoints (RDG on) under
+# a temp directory, and times full rebuilds of it with Piwik.Generator referenced as an analyzer and without it (the
+# same source: the attributes live in Piwik.Runtime). Also prints the compiler's own analyzer/generator times
+# (-p:ReportAnalyzer=true) for the build with it.
+#
+#   bench/build-cost.sh              # ENDPOINTS=1000 REPS=3
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+ENDPOINTS=${ENDPOINTS:-1000}
+REPS=${REPS:-3}
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+dotnet build "$repo/src/Piwik.Runtime" -c Release -v q -nologo >/dev/null
+dotnet build "$repo/src/Piwik.Generator" -c Release -v q -nologo >/dev/null
+
+generate() { # dir, with-generator(true|false)
+  local dir=$1 with=$2
+  mkdir -p "$dir"
+  {
+    echo '<Project Sdk="Microsoft.NET.Sdk.Web">'
+    echo '  <PropertyGroup><TargetFramework>net10.0</TargetFramework><Nullable>enable</Nullable><ImplicitUsings>enable</ImplicitUsings>'
+    echo '    <EnableRequestDelegateGenerator>true</EnableRequestDelegateGenerator><InvariantGlobalization>true</InvariantGlobalization></PropertyGroup>'
+    echo '  <ItemGroup>'
+    echo "    <Reference Include=\"$repo/src/Piwik.Runtime/bin/Release/net10.0/Piwik.Runtime.dll\" />"
+    if [ "$with" = true ]; then
+      echo "    <Analyzer Include=\"$repo/src/Piwik.Generator/bin/Release/netstandard2.0/Piwik.Generator.dll\" />"
+    fi
+    echo '  </ItemGroup>'
+    echo '</Project>'
+  } >"$dir/App.csproj"
+  {
+    echo 'using Piwik;'
+    echo 'var builder = WebApplication.CreateSlimBuilder(args);'
+    echo 'builder.Services.AddPiwikTracking(builder.Configuration.GetSection("Piwik"));'
+    echo 'var app = builder.Build();'
+    for i in $(seq 1 "$ENDPOINTS"); do
+      case $((i % 4)) in
+        0) echo "app.MapGet(\"/items$i/{id}\", [TrackAs(\"view$i\", Category = \"items\", Name = \"{id}\")] (int id) => TypedResults.Ok(id));" ;;
+        1) echo "app.MapPost(\"/orders$i\", [TrackAs(\"create$i\", Category = \"orders\", Name = \"{order.Plan}\", Value = \"{order.Total}\")] (Order order) => TypedResults.Created(\"/orders$i/1\"));" ;;
+        2) echo "app.MapDelete(\"/groups$i/{groupId}/members/{memberId}\", [TrackAs(\"leave$i\", Category = \"groups\", Name = \"{groupId}\", FailureAction = \"leave-failed$i\")] (string groupId, int memberId) => memberId > 0 ? Results.NoContent() : Results.NotFound());" ;;
+        3) echo "app.MapGet(\"/search$i\", [TrackAs(\"search$i\", Category = \"search\")] (string? q) => TypedResults.Ok(q ?? \"\"));" ;;
+      esac
+    done
+    echo 'app.UsePiwikTracking();'
+    echo 'app.Run();'
+    echo 'internal sealed record Order(string Plan, decimal Total);'
+  } >"$dir/Program.cs"
+  dotnet restore "$dir" -v q >/dev/null
+  dotnet build "$dir" -c Release --no-restore -v q -nologo >/dev/null # warm: first build pays for restore and servers
+}
+
+time_builds() { # dir -> median seconds of REPS full rebuilds
+  local dir=$1 times=()
+  for _ in $(seq 1 "$REPS"); do
+    local start end
+    start=$(date +%s.%N)
+    dotnet build "$dir" -c Release --no-restore --no-incremental -v q -nologo >/dev/null
+    end=$(date +%s.%N)
+    times+=("$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.2f", b - a}')")
+  done
+  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+
+generate "$work/without" false
+generate "$work/with" true
+echo "App: $ENDPOINTS endpoints with [TrackAs], RDG on; $REPS full rebuilds each (--no-incremental), alternating; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+without=(); with=()
+for _ in $(seq 1 "$REPS"); do
+  without+=("$(REPS=1 time_builds "$work/without")")
+  with+=("$(REPS=1 time_builds "$work/with")")
+done
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+m_without=$(median "${without[@]}"); m_with=$(median "${with[@]}")
+echo "without Piwik.Generator: ${without[*]} s (median $m_without s)"
+echo "with Piwik.Generator:    ${with[*]} s (median $m_with s)"
+awk -v a="$m_without" -v b="$m_with" 'BEGIN {printf "added build time: %.1f %% (target <= 10 %%)\n", (b - a) / a * 100}'
+
+# The compiler's own account of the generator and analyzer time, in the build with them.
+dotnet build "$work/with" -c Release --no-restore --no-incremental -v d -nologo -p:ReportAnalyzer=true >"$work/report.log" 2>&1 || true
+echo
+echo "Compiler's report (-p:ReportAnalyzer=true), with Piwik.Generator:"
+grep -E "Total (analyzer|generator) execution time|Piwik\.Generator|RequestDelegateGenerator  *[0-9]|Piwik\.Generator\.[A-Za-z.]+ *[0-9<]" "$work/report.log" | sed -E 's/^ +//' | sort -u | head -20
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

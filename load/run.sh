@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Load test of the sample app (samples/MinimalApi, Release, RDG on): a stand-in Matomo (tests' StandInMatomo, which
+# validates every entry), the sample with Piwik__Url pointing at it, and wrk driving POST /signup (a [TrackAs]
+# endpoint) with tracking on and then off (Piwik__Enabled=false), in one run. Prints the requests/s ratio and whether
+# every tracked request that wrk got a 2xx for reached Matomo exactly once. Loopback only; stops by itself.
+#
+#   load/run.sh                       # defaults: 64 connections, 1 wrk thread, 5 s warm-up + 20 s measured per mode
+#   DURATION=30 CONNECTIONS=32 ROUNDS=2 load/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-20}
+WARMUP=${WARMUP:-5}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-1}
+ROUNDS=${ROUNDS:-1}
+APP_PORT=${APP_PORT:-5197}
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+if ! command -v wrk >/dev/null 2>&1; then
+  echo "Installing wrk (Debian package)..."
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq wrk >/dev/null
+fi
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+echo "Building the sample and the stand-in host (Release)..."
+dotnet build samples/MinimalApi -c Release -v q -nologo >"$work/build-sample.log" 2>&1 || { cat "$work/build-sample.log"; exit 1; }
+dotnet build bench/Piwik.Benchmarks -c Release -v q -nologo >"$work/build-bench.log" 2>&1 || { cat "$work/build-bench.log"; exit 1; }
+
+wait_for_port() {
+  for _ in $(seq 1 150); do
+    if (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.2
+  done
+  echo "Nothing listens on port $1" >&2
+  return 1
+}
+
+timeout 900 dotnet bench/Piwik.Benchmarks/bin/Release/net10.0/Piwik.Benchmarks.dll standin \
+  --url-file "$work/matomo-url" --ids-file "$work/delivered.txt" >"$work/standin.log" 2>&1 &
+standin=$!
+pids+=("$standin")
+for _ in $(seq 1 150); do [ -s "$work/matomo-url" ] && break; sleep 0.2; done
+matomo_url=$(cat "$work/matomo-url")
+echo "Stand-in Matomo: $matomo_url"
+
+run_mode() { # mode(on|off) round
+  local mode=$1 round=$2 enabled=true
+  [ "$mode" = off ] && enabled=false
+  ASPNETCORE_URLS="http://127.0.0.1:$APP_PORT" Piwik__Url="$matomo_url" Piwik__Enabled=$enabled \
+    Logging__LogLevel__Default=Warning Logging__LogLevel__Piwik=Warning \
+    timeout 300 dotnet samples/MinimalApi/bin/Release/net10.0/MinimalApi.dll >"$work/app-$mode-$round.log" 2>&1 &
+  local app=$!
+  pids+=("$app")
+  wait_for_port "$APP_PORT"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s load/signup.lua "http://127.0.0.1:$APP_PORT" -- "warm$mode$round" "$work" >"$work/wrk-warm-$mode-$round.txt"
+  local cpu0; cpu0=$(awk '{print $14+$15}' "/proc/$app/stat")
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s load/signup.lua "http://127.0.0.1:$APP_PORT" -- "$mode$round" "$work" >"$work/wrk-$mode-$round.txt"
+  local cpu1; cpu1=$(awk '{print $14+$15}' "/proc/$app/stat")
+  # Graceful stop: the sender flushes what is queued (ShutdownTimeout) before the process exits.
+  kill -TERM "$app"
+  wait "$app" || true
+  local rps requests non2xx
+  rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk-$mode-$round.txt")
+  requests=$(awk '/requests in/ {print $1}' "$work/wrk-$mode-$round.txt")
+  non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/wrk-$mode-$round.txt")
+  local ticks; ticks=$(getconf CLK_TCK)
+  local cpu_us; cpu_us=$(awk -v a="$cpu0" -v b="$cpu1" -v n="$requests" -v t="$ticks" 'BEGIN {printf "%.1f", (b-a)/t*1e6/n}')
+  echo "$mode $round $rps $requests ${non2xx:-0} $cpu_us" >>"$work/results.txt"
+  printf '  tracking %-3s round %s: %10s requests/s, %8s requests, %s non-2xx, %s us CPU/request (app process)\n' "$mode" "$round" "$rps" "$requests" "${non2xx:-0}" "$cpu_us"
+}
+
+echo "Load: wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up + ${DURATION}s measured per mode, $ROUNDS round(s); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for round in $(seq 1 "$ROUNDS"); do
+  run_mode on "$round"
+  run_mode off "$round"
+done
+
+kill -TERM "$standin"
+wait "$standin" || true
+cat "$work/standin.log" | grep -v listening || true
+
+# Requests/s ratio, on over off, summed over rounds.
+ratio=$(awk '$1=="on" {on+=$3} $1=="off" {off+=$3} END {printf "%.3f", on/off}' "$work/results.txt")
+
+# Exactly once: ids of tracked requests wrk got a 2xx for, against e_n of entries the stand-in stored.
+cat "$work"/ids-*on*-*.txt | sort >"$work/sent-on.txt"
+cat "$work"/ids-*off*-*.txt 2>/dev/null | sort >"$work/sent-off.txt" || true
+sort "$work/delivered.txt" >"$work/delivered-sorted.txt"
+sent=$(wc -l <"$work/sent-on.txt")
+delivered=$(wc -l <"$work/delivered-sorted.txt")
+unique=$(sort -u "$work/delivered-sorted.txt" | wc -l)
+duplicates=$((delivered - unique))
+missing=$(comm -23 "$work/sent-on.txt" <(sort -u "$work/delivered-sorted.txt") | wc -l)
+from_off=$(comm -12 "$work/sent-off.txt" <(sort -u "$work/delivered-sorted.txt") | wc -l)
+extra=$(comm -13 "$work/sent-on.txt" <(sort -u "$work/delivered-sorted.txt") | wc -l)
+
+echo
+echo "requests/s with tracking on / off: $ratio (target >= 0.97)"
+echo "tracked requests answered 2xx (tracking on): $sent; entries Matomo stored: $delivered"
+echo "  missing: $missing, duplicates: $duplicates, from the tracking-off runs: $from_off"
+echo "  stored but not seen 2xx by wrk (in flight when wrk stopped, at most $CONNECTIONS per run): $extra"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg); logs in $work"
+if [ "$missing" -eq 0 ] && [ "$duplicates" -eq 0 ] && [ "$from_off" -eq 0 ]; then
+  echo "delivery: every tracked request delivered exactly once"
+else
+  echo "delivery: NOT exactly once" >&2
+  exit 1
+fi
