@@ -34,7 +34,7 @@ groups.MapPost("/", [TrackAs("create", Category = "groups")] (CreateGroupRequest
 groups.MapPost("/{groupId}/members", JoinGroup);
 groups.MapGet("/", [TrackAs("list", Category = "groups")] (Store store) => TypedResults.Ok(store.Groups.Keys.Order().ToArray()));
 
-app.MapGet("/health", () => "ok"); // Not tracked: listed in [assembly: DoNotTrackRoutes] below.
+app.MapGet("/health", () => "ok"); // Not tracked: listed in [assembly: DoNotTrackRoutes] at the top.
 
 // The tracking plan (every [TrackAs] endpoint, generated at compile time) as JSON, for developers only.
 if (app.Environment.IsDevelopment())

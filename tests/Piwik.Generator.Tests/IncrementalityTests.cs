@@ -9,7 +9,12 @@ namespace Piwik.Generator.Tests;
 /// <summary>An edit that does not touch a [TrackAs] handler must leave every step of the generator cached.</summary>
 public sealed class IncrementalityTests
 {
-    private static readonly string[] Steps = [TrackingNames.Handlers, TrackingNames.ValidHandlers, TrackingNames.AllHandlers];
+    private static readonly string[] Steps =
+    [
+        TrackingNames.Handlers, TrackingNames.ValidHandlers, TrackingNames.AllHandlers,
+        TrackingNames.EndpointCalls, TrackingNames.TrackedEndpoints, TrackingNames.AllTrackedEndpoints, TrackingNames.PlanNamespace,
+        TrackingNames.ExcludedRoutes, TrackingNames.AllExcludedRoutes,
+    ];
 
     [Fact]
     public void Unrelated_edit_keeps_every_named_step_cached()
@@ -35,6 +40,21 @@ public sealed class IncrementalityTests
         }
 
         Assert.All(run.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+    }
+
+    [Fact]
+    public void Editing_a_route_changes_the_plan()
+    {
+        var compilation = GeneratorHarness.CreateCompilation("Incremental3", TestSources.App);
+        var driver = GeneratorHarness.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        var tree = compilation.SyntaxTrees.Single(t => t.FilePath == "Source0.cs");
+        var edited = compilation.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(TestSources.App.Replace("\"/signup\"", "\"/register\"", StringComparison.Ordinal), (CSharpParseOptions)tree.Options, tree.FilePath));
+
+        var run = driver.RunGenerators(edited).GetRunResult();
+        var steps = run.Results.Single().TrackedSteps;
+        Assert.Contains(steps[TrackingNames.AllTrackedEndpoints].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        var plan = run.Results.Single().GeneratedSources.Single(s => s.HintName == PiwikGenerator.PlanEmitter.HintName).SourceText.ToString();
+        Assert.Contains("route: \"/register\"", plan, StringComparison.Ordinal);
     }
 
     [Fact]

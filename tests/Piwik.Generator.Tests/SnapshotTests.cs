@@ -57,7 +57,13 @@ public sealed class SnapshotTests
     private static void Verify(string source, [CallerMemberName] string name = "")
     {
         var (_, run) = GeneratorHarness.Generate(GeneratorHarness.CreateCompilation("Snapshot_" + name, source));
-        var actual = GeneratorHarness.PiwikOutput(run)!.ReplaceLineEndings("\n");
+        VerifyText(GeneratorHarness.PiwikOutput(run)!, name);
+    }
+
+    /// <summary>Compares generated text with the baseline <c>Snapshots/{name}.g.cs</c> (or rewrites it with <c>PIWIK_UPDATE_SNAPSHOTS=1</c>).</summary>
+    internal static void VerifyText(string generated, string name)
+    {
+        var actual = generated.ReplaceLineEndings("\n");
         var path = Path.Combine(SnapshotDirectory(), name + ".g.cs");
         if (Environment.GetEnvironmentVariable("PIWIK_UPDATE_SNAPSHOTS") == "1")
         {

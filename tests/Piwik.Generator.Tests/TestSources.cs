@@ -3,10 +3,15 @@ namespace Piwik.Generator.Tests;
 /// <summary>User code for the generator tests: every handler shape the issue lists.</summary>
 internal static class TestSources
 {
-    /// <summary>An app with lambdas, a static method group, a local function, async handlers, a group, typed results and member paths.</summary>
+    /// <summary>
+    /// An app with lambdas, a static method group, a local function, async handlers, a group, typed results and member
+    /// paths; a <c>DoNotTrackRoutes</c> pattern and the tracking-plan endpoint.
+    /// </summary>
     public const string App = """
         using Microsoft.AspNetCore.Hosting;
         using Microsoft.AspNetCore.Routing;
+
+        [assembly: DoNotTrackRoutes("/metrics/*")]
 
         namespace TestApp;
 
@@ -59,6 +64,13 @@ internal static class TestSources
 
                 app.MapGet("/health", [DoNotTrack] () => "ok");
                 app.MapGet("/untracked/{x}", (string x) => x);
+
+                // Below [assembly: DoNotTrackRoutes("/metrics/*")]: no page view, and the route is only known with the group prefix.
+                var metrics = app.MapGroup("/metrics");
+                metrics.MapGet("/{name}", (string name) => name);
+
+                // The tracking plan as JSON: its own endpoint is neither tracked nor a page view.
+                app.MapPiwikTrackingPlan("/_piwik/plan", Piwik.Generated.PiwikTrackingPlan.Endpoints);
 
                 app.UsePiwikTracking();
 
