@@ -19,6 +19,8 @@ public class RequestPathBenchmarks
     private WebApplication _app = null!;
     private RequestDelegate _plain = null!;
     private RequestDelegate _tracked = null!;
+    private RequestDelegate _filtered = null!;
+    private DefaultHttpContext _filteredContext = null!;
     private DefaultHttpContext _plainContext = null!;
     private DefaultHttpContext _trackedContext = null!;
     private CancellationTokenSource _stop = null!;
@@ -41,10 +43,14 @@ public class RequestPathBenchmarks
         // The same handler twice; only the second is tracked. Route value bound as an int, as an app would.
         app.MapPost("/plain/{id}/favorite", (int id) => id > 0 ? TypedResults.NoContent() : (IResult)TypedResults.NotFound());
         app.MapPost("/items/{id}/favorite", [TrackAs("favorite", Category = "items", Name = "{id}")] (int id) => id > 0 ? TypedResults.NoContent() : (IResult)TypedResults.NotFound());
+        // The floor of any filter-based design under RDG: the same endpoint with an endpoint filter that does nothing.
+        app.MapPost("/filtered/{id}/favorite", (int id) => id > 0 ? TypedResults.NoContent() : (IResult)TypedResults.NotFound())
+            .AddEndpointFilter((context, next) => next(context));
         app.UsePiwikTracking();
 
         var endpoints = ((IEndpointRouteBuilder)app).DataSources.SelectMany(source => source.Endpoints).OfType<RouteEndpoint>().ToList();
         _plain = endpoints.Single(e => e.RoutePattern.RawText == "/plain/{id}/favorite").RequestDelegate!;
+        _filtered = endpoints.Single(e => e.RoutePattern.RawText == "/filtered/{id}/favorite").RequestDelegate!;
         var tracked = endpoints.Single(e => e.RoutePattern.RawText == "/items/{id}/favorite");
         _tracked = tracked.RequestDelegate!;
         if (ReferenceEquals(_plain, _tracked) || tracked.Metadata.GetMetadata<TrackAsAttribute>() is null)
@@ -53,6 +59,7 @@ public class RequestPathBenchmarks
         }
 
         _plainContext = NewContext(app.Services, "/plain/42/favorite");
+        _filteredContext = NewContext(app.Services, "/filtered/42/favorite");
         _trackedContext = NewContext(app.Services, "/items/42/favorite");
         _queue = app.Services.GetRequiredService<EventQueue>();
         _stop = new CancellationTokenSource();
@@ -84,6 +91,13 @@ public class RequestPathBenchmarks
     {
         _plainContext.Response.StatusCode = 200;
         return _plain(_plainContext);
+    }
+
+    [Benchmark(Description = "same endpoint with a no-op endpoint filter (floor of a filter)")]
+    public Task NoOpFilter()
+    {
+        _filteredContext.Response.StatusCode = 200;
+        return _filtered(_filteredContext);
     }
 
     [Benchmark(Description = "same endpoint with [TrackAs]")]

@@ -20,6 +20,8 @@ internal sealed class EntryEncoder
     private readonly string? _applicationUrl;
     private readonly (byte[] Key, string Value)[] _dimensions;
     private readonly VisitorIdGenerator _visitorIds;
+    private readonly Dictionary<(UInt128 Bytes, int Length, long ScopeId), byte[]> _encodedIps = new();
+    private const int EncodedIpCacheLimit = 8192;
 
     public EntryEncoder(PiwikOptions options)
     {
@@ -46,8 +48,7 @@ internal sealed class EntryEncoder
             return _visitorIds.ForUser(user);
         }
 
-        var ip = e.Request.RemoteIp is { } remote ? IpAnonymizer.Anonymize(remote, _maskBytes) : null;
-        return _visitorIds.ForAnonymous(ip, e.Request.UserAgent, e.TimestampTicks);
+        return _visitorIds.ForAnonymous(e.Request.RemoteIp, _maskBytes, e.Request.UserAgent, e.TimestampTicks);
     }
 
     /// <param name="e">The event.</param>
@@ -122,7 +123,7 @@ internal sealed class EntryEncoder
         if (includeIp && _sendIp && request.RemoteIp is { } ip)
         {
             Raw(output, "&cip="u8);
-            WriteIp(output, IpAnonymizer.Anonymize(ip, _maskBytes));
+            output.Write(EncodedIp(ip));
         }
 
         Raw(output, "&cdt="u8);
@@ -133,6 +134,27 @@ internal sealed class EntryEncoder
         {
             Text(output, key, value, MatomoLimits.Dimension);
         }
+    }
+
+    /// <summary>The anonymised IP, percent-encoded, cached by its masked bytes so a returning visitor costs no allocation.</summary>
+    private byte[] EncodedIp(IPAddress ip)
+    {
+        var key = IpAnonymizer.Key(ip, _maskBytes);
+        if (_encodedIps.TryGetValue(key, out var cached))
+        {
+            return cached;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(64);
+        WriteIp(buffer, IpAnonymizer.Anonymize(ip, _maskBytes));
+        var encoded = buffer.WrittenSpan.ToArray();
+        if (_encodedIps.Count >= EncodedIpCacheLimit)
+        {
+            _encodedIps.Clear();
+        }
+
+        _encodedIps[key] = encoded;
+        return encoded;
     }
 
     private void AppendRedactedQuery(ref PercentEncoder url, string query)

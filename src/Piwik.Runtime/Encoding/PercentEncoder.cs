@@ -12,6 +12,9 @@ internal ref struct PercentEncoder
 {
     private static ReadOnlySpan<byte> Hex => "0123456789ABCDEF"u8;
 
+    /// <summary>RFC 3986 unreserved characters, the ones written as they are (<see cref="IsUnreserved"/>).</summary>
+    private static readonly SearchValues<char> UnreservedChars = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~");
+
     private readonly IBufferWriter<byte> _output;
     private int _budget;
     private bool _truncated;
@@ -42,6 +45,29 @@ internal ref struct PercentEncoder
         Span<byte> utf8 = stackalloc byte[4];
         for (var i = 0; i < text.Length; i++)
         {
+            // Fast path: a run of unreserved ASCII (most of a User-Agent, a path, a language) is copied as it is, found
+            // and narrowed with vector instructions instead of one character at a time.
+            var run = text[i..].IndexOfAnyExcept(UnreservedChars);
+            if (run != 0)
+            {
+                run = run < 0 ? text.Length - i : run;
+                var take = Math.Min(run, _budget);
+                System.Text.Ascii.FromUtf16(text.Slice(i, take), span[written..], out _);
+                written += take;
+                _budget -= take;
+                i += take;
+                if (take < run)
+                {
+                    _truncated = true;
+                    break;
+                }
+
+                if (i == text.Length)
+                {
+                    break;
+                }
+            }
+
             var c = text[i];
             Rune rune;
             if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))

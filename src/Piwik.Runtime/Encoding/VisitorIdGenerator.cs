@@ -17,7 +17,7 @@ internal sealed class VisitorIdGenerator
     private const int CacheLimit = 8192;
 
     private readonly byte[] _secret;
-    private readonly Dictionary<(string Ip, string Ua), string> _anonymousCache = new();
+    private readonly Dictionary<AnonymousKey, string> _anonymousCache = new();
     private readonly Dictionary<string, string> _userCache = new(StringComparer.Ordinal);
     private long _saltDay = long.MinValue;
     private byte[] _dailySalt = [];
@@ -45,7 +45,15 @@ internal sealed class VisitorIdGenerator
     /// <summary>The hashed user id sent as <c>uid</c> when user ids are hashed: 32 hex characters.</summary>
     public string HashUserId(string userId) => HexPrefix(Hmac(_secret, "uid\n" + userId), 32);
 
-    public string ForAnonymous(IPAddress? anonymisedIp, string? userAgent, long utcTicks)
+    /// <summary>The visitor id of an anonymous visitor whose IP is already anonymised.</summary>
+    public string ForAnonymous(IPAddress? anonymisedIp, string? userAgent, long utcTicks) =>
+        ForAnonymous(anonymisedIp, 0, userAgent, utcTicks);
+
+    /// <summary>
+    /// The visitor id of an anonymous visitor, from the raw IP and the mask to apply. A cache hit (the usual case: a
+    /// visitor makes many requests a day) allocates nothing: the cache is keyed by the masked bytes, not their text.
+    /// </summary>
+    public string ForAnonymous(IPAddress? ip, int maskBytes, string? userAgent, long utcTicks)
     {
         var day = utcTicks / TimeSpan.TicksPerDay;
         if (day != _saltDay)
@@ -57,16 +65,21 @@ internal sealed class VisitorIdGenerator
 
         // Hash at most what is sent (MatomoLimits.UserAgent): a hostile 100 KB header must not grow the cache.
         var ua = userAgent is { Length: > MatomoLimits.UserAgent } ? userAgent[..MatomoLimits.UserAgent] : userAgent ?? string.Empty;
-        var key = (anonymisedIp?.ToString() ?? string.Empty, ua);
+        var (bytes, length, scope) = ip is null ? default : IpAnonymizer.Key(ip, maskBytes);
+        var key = new AnonymousKey(bytes, length, scope, ua);
         if (_anonymousCache.TryGetValue(key, out var cached))
         {
             return cached;
         }
 
-        var id = HexPrefix(Hmac(_dailySalt, key.Item1 + "\n" + key.Item2), 16);
+        var ipText = ip is null ? string.Empty : IpAnonymizer.Anonymize(ip, maskBytes).ToString();
+        var id = HexPrefix(Hmac(_dailySalt, ipText + "\n" + ua), 16);
         Remember(_anonymousCache, key, id);
         return id;
     }
+
+    /// <summary>An anonymous visitor: the anonymised IP (see <see cref="IpAnonymizer.Key"/>) and the User-Agent.</summary>
+    private readonly record struct AnonymousKey(UInt128 Ip, int IpLength, long ScopeId, string UserAgent);
 
     private static void Remember<TKey>(Dictionary<TKey, string> cache, TKey key, string id)
         where TKey : notnull
