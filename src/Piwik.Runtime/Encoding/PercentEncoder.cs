@@ -13,6 +13,15 @@ internal ref struct PercentEncoder
     private static ReadOnlySpan<byte> Hex => "0123456789ABCDEF"u8;
 
     /// <summary>RFC 3986 unreserved characters, the ones written as they are (<see cref="IsUnreserved"/>).</summary>
+    /// <summary>1 for each unreserved ASCII character, by code.</summary>
+    private static ReadOnlySpan<byte> UnreservedTable =>
+    [
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, // - . 0-9
+        0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, // A-Z _
+        0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, // a-z ~
+    ];
+
     private static readonly SearchValues<char> UnreservedChars = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~");
 
     private readonly IBufferWriter<byte> _output;
@@ -43,32 +52,59 @@ internal ref struct PercentEncoder
         var span = _output.GetSpan(Math.Min(_budget, text.Length * 3) * 3);
         var written = 0;
         Span<byte> utf8 = stackalloc byte[4];
-        for (var i = 0; i < text.Length; i++)
+
+        // Fast path: the leading run of unreserved ASCII (often the whole value) is found and narrowed with vector
+        // instructions; the rest goes one character at a time through a lookup table.
+        var start = text.IndexOfAnyExcept(UnreservedChars);
+        start = start < 0 ? text.Length : start;
+        if (start > 0)
         {
-            // Fast path: a run of unreserved ASCII (most of a User-Agent, a path, a language) is copied as it is, found
-            // and narrowed with vector instructions instead of one character at a time.
-            var run = text[i..].IndexOfAnyExcept(UnreservedChars);
-            if (run != 0)
+            var take = Math.Min(start, _budget);
+            System.Text.Ascii.FromUtf16(text[..take], span, out _);
+            written = take;
+            _budget -= take;
+            if (take < start)
             {
-                run = run < 0 ? text.Length - i : run;
-                var take = Math.Min(run, _budget);
-                System.Text.Ascii.FromUtf16(text.Slice(i, take), span[written..], out _);
-                written += take;
-                _budget -= take;
-                i += take;
-                if (take < run)
+                _truncated = true;
+                _output.Advance(written);
+                return;
+            }
+        }
+
+        var unreserved = UnreservedTable;
+        for (var i = start; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c < 0x80 && unreserved[c] != 0)
+            {
+                if (_budget < 1)
                 {
                     _truncated = true;
                     break;
                 }
 
-                if (i == text.Length)
-                {
-                    break;
-                }
+                _budget--;
+                span[written++] = (byte)c;
+                continue;
             }
 
-            var c = text[i];
+            if (c < 0x80)
+            {
+                // Reserved or control ASCII: one byte, percent-encoded (control characters become a space).
+                if (_budget < 1)
+                {
+                    _truncated = true;
+                    break;
+                }
+
+                _budget--;
+                var ascii = char.IsControl(c) ? (byte)' ' : (byte)c;
+                span[written++] = (byte)'%';
+                span[written++] = Hex[ascii >> 4];
+                span[written++] = Hex[ascii & 0xF];
+                continue;
+            }
+
             Rune rune;
             if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
             {
