@@ -204,4 +204,38 @@ public sealed class UntrackedRouteTests
         Verify.Diagnostic(DiagnosticDescriptors.TrackAsOnRequestDelegate).WithLocation(0).WithArguments("GET /rd"),
         Verify.Diagnostic(DiagnosticDescriptors.TrackAsOnRequestDelegate).WithLocation(1).WithArguments("POST /g/rd"),
         Verify.Diagnostic(DiagnosticDescriptors.TrackAsOnRequestDelegate).WithLocation(2).WithArguments("ANY /{*path:nonfile}"));
+
+    [Fact]
+    public Task Verbs_from_collection_expressions_and_patterns_from_expressions() => Verify.Analyzer("""
+        var app = WebApplication.Create();
+        app.{|#0:MapMethods|}("/a", ["PUT", "PATCH"], () => 1);
+        app.{|#1:Map|}(Microsoft.AspNetCore.Routing.Patterns.RoutePatternFactory.Parse("/p/{id}"), (int id) => id);
+        const string Orders = "/orders";
+        app.{|#2:MapGet|}(Orders + "/{id}", (int id) => id);
+        """,
+        Untracked(0, "PUT,PATCH /a"),
+        Untracked(1, "ANY Microsoft.AspNetCore.Routing.Patterns.RoutePatternFactory.Parse(\"/p/{id}\")"),
+        Untracked(2, "GET /orders/{id}"));
+
+    [Fact]
+    public Task A_group_local_assigned_twice_keeps_only_what_both_agree_on() => Verify.Analyzer("""
+        using Piwik;
+        var app = WebApplication.Create();
+        var group = app.MapGroup("/a").ExcludeFromTracking();
+        if (args.Length > 0)
+        {
+            group = app.MapGroup("/b");
+        }
+
+        group.{|#0:MapGet|}("/x", () => 1);
+
+        var both = app.MapGroup("/c").ExcludeFromTracking();
+        if (args.Length > 0)
+        {
+            both = app.MapGroup("/c").ExcludeFromTracking();
+        }
+
+        both.MapGet("/y", () => 1);
+        """,
+        Untracked(0, "GET /x"));
 }
