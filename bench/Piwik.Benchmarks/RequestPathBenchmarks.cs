@@ -20,6 +20,8 @@ public class RequestPathBenchmarks
     private RequestDelegate _plain = null!;
     private RequestDelegate _tracked = null!;
     private RequestDelegate _filtered = null!;
+    private RequestDelegate _noName = null!;
+    private DefaultHttpContext _noNameContext = null!;
     private DefaultHttpContext _filteredContext = null!;
     private DefaultHttpContext _plainContext = null!;
     private DefaultHttpContext _trackedContext = null!;
@@ -27,6 +29,14 @@ public class RequestPathBenchmarks
     private Task _drain = null!;
     private EventQueue _queue = null!;
     private long _drained;
+
+    /// <summary>
+    /// Who takes the events off the queue: <c>Sender</c>, a background task reading through the queue's reader as the
+    /// real sender does (it polls, so the queue holds up to 10-100 ms of this loop's events); <c>Inline</c>, a
+    /// <c>TryRead</c> right after each request on the same thread (the queue stays at one event, its cost is counted).
+    /// </summary>
+    [Params("Sender", "Inline")]
+    public string Drain { get; set; } = "Sender";
 
     [GlobalSetup]
     public void Setup()
@@ -46,11 +56,13 @@ public class RequestPathBenchmarks
         // The floor of any filter-based design under RDG: the same endpoint with an endpoint filter that does nothing.
         app.MapPost("/filtered/{id}/favorite", (int id) => id > 0 ? TypedResults.NoContent() : (IResult)TypedResults.NotFound())
             .AddEndpointFilter((context, next) => next(context));
+        app.MapPost("/noname/{id}/favorite", [TrackAs("bookmark", Category = "items")] (int id) => id > 0 ? TypedResults.NoContent() : (IResult)TypedResults.NotFound());
         app.UsePiwikTracking();
 
         var endpoints = ((IEndpointRouteBuilder)app).DataSources.SelectMany(source => source.Endpoints).OfType<RouteEndpoint>().ToList();
         _plain = endpoints.Single(e => e.RoutePattern.RawText == "/plain/{id}/favorite").RequestDelegate!;
         _filtered = endpoints.Single(e => e.RoutePattern.RawText == "/filtered/{id}/favorite").RequestDelegate!;
+        _noName = endpoints.Single(e => e.RoutePattern.RawText == "/noname/{id}/favorite").RequestDelegate!;
         var tracked = endpoints.Single(e => e.RoutePattern.RawText == "/items/{id}/favorite");
         _tracked = tracked.RequestDelegate!;
         if (ReferenceEquals(_plain, _tracked) || tracked.Metadata.GetMetadata<TrackAsAttribute>() is null)
@@ -60,10 +72,11 @@ public class RequestPathBenchmarks
 
         _plainContext = NewContext(app.Services, "/plain/42/favorite");
         _filteredContext = NewContext(app.Services, "/filtered/42/favorite");
+        _noNameContext = NewContext(app.Services, "/noname/42/favorite");
         _trackedContext = NewContext(app.Services, "/items/42/favorite");
         _queue = app.Services.GetRequiredService<EventQueue>();
         _stop = new CancellationTokenSource();
-        _drain = Task.Run(DrainAsync);
+        _drain = Drain == "Sender" ? Task.Run(DrainAsync) : Task.CompletedTask;
         _app = app;
 
         // Prove the tracked delegate records (and the plain one does not) before measuring.
@@ -104,7 +117,26 @@ public class RequestPathBenchmarks
     public Task Tracked()
     {
         _trackedContext.Response.StatusCode = 200;
-        return _tracked(_trackedContext);
+        var task = _tracked(_trackedContext);
+        DrainInline();
+        return task;
+    }
+
+    [Benchmark(Description = "[TrackAs] without a Name template")]
+    public Task TrackedNoName()
+    {
+        _noNameContext.Response.StatusCode = 200;
+        var task = _noName(_noNameContext);
+        DrainInline();
+        return task;
+    }
+
+    private void DrainInline()
+    {
+        if (_drain.IsCompleted)
+        {
+            _queue.Reader.TryRead(out _);
+        }
     }
 
     private async Task DrainAsync()
