@@ -37,11 +37,12 @@ wait_for_port() {
 counts() { # prints "calls entries" of the Matomo model
   exec 3<>"/dev/tcp/127.0.0.1/$MATOMO_PORT"
   printf 'GET /counts HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
-  local body; body=$(cat <&3 | tail -n1)
+  local response; response=$(cat <&3 | tr -d '\r\n')
   exec 3<&-
-  echo "$body" | sed -E 's/.*"calls":([0-9]+).*"entries":([0-9]+).*/\1 \2/'
+  echo "$response" | sed -E 's/.*"calls":([0-9]+).*"entries":([0-9]+).*/\1 \2/'
 }
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+# CPU ticks (user + system) of the process under a `timeout` wrapper (its only child).
+cpu_ticks() { local child; child=$(cat "/proc/$1/task/$1/children"); awk '{print $14+$15}' "/proc/${child%% *}/stat"; }
 
 timeout 900 dotnet "$bench" matomo --port "$MATOMO_PORT" >"$work/matomo.log" 2>&1 &
 matomo=$!

@@ -64,9 +64,10 @@ run_mode() { # mode(on|off) round
   pids+=("$app")
   wait_for_port "$APP_PORT"
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s load/signup.lua "http://127.0.0.1:$APP_PORT" -- "warm$mode$round" "$work" >"$work/wrk-warm-$mode-$round.txt"
-  local cpu0; cpu0=$(awk '{print $14+$15}' "/proc/$app/stat")
+  local child; child=$(cat "/proc/$app/task/$app/children"); child=${child%% *} # the app under `timeout`
+  local cpu0; cpu0=$(awk '{print $14+$15}' "/proc/$child/stat")
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s load/signup.lua "http://127.0.0.1:$APP_PORT" -- "$mode$round" "$work" >"$work/wrk-$mode-$round.txt"
-  local cpu1; cpu1=$(awk '{print $14+$15}' "/proc/$app/stat")
+  local cpu1; cpu1=$(awk '{print $14+$15}' "/proc/$child/stat")
   # Graceful stop: the sender flushes what is queued (ShutdownTimeout) before the process exits.
   kill -TERM "$app"
   wait "$app" || true

@@ -44,7 +44,7 @@ internal sealed partial class EventQueue
             FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails fast instead of evicting accepted events.
             AllowSynchronousContinuations = false,
         });
-        _reader = new PollingReader(_channel.Reader);
+        _reader = new PollingReader(_channel.Reader, () => _closed);
         _metrics = metrics;
         _logger = logger;
         _time = time;
@@ -104,8 +104,11 @@ internal sealed partial class EventQueue
     }
 
     /// <summary>The channel's reader, except that waiting polls instead of parking in the channel.</summary>
-    private sealed class PollingReader(ChannelReader<TrackedEvent> inner) : ChannelReader<TrackedEvent>
+    private sealed class PollingReader(ChannelReader<TrackedEvent> inner, Func<bool> closed) : ChannelReader<TrackedEvent>
     {
+        /// <summary>Events that make a wait end at once rather than at the next poll.</summary>
+        private const int ReadyCount = 64;
+
         public override Task Completion => inner.Completion;
 
         public override bool CanCount => inner.CanCount;
@@ -125,7 +128,9 @@ internal sealed partial class EventQueue
                 return ValueTask.FromCanceled<bool>(cancellationToken);
             }
 
-            if (inner.TryPeek(out _))
+            // Ready at once only with a good handful of events (or when closing): the sender's loop costs a timer and
+            // a linked token per turn, which a turn per event or two would pay for every request.
+            if (inner.Count >= ReadyCount || (closed() && inner.TryPeek(out _)))
             {
                 return new ValueTask<bool>(true);
             }
