@@ -80,49 +80,6 @@ internal sealed class ReliabilityApp : IAsyncDisposable
     public async ValueTask DisposeAsync() => await StopAsync();
 }
 
-/// <summary>Every log line, formatted, with its category and event id.</summary>
-internal sealed class LogCapture : ILoggerProvider
-{
-    public ConcurrentQueue<(string Category, EventId Id, LogLevel Level, string Message, Exception? Exception)> Entries { get; } = new();
-
-    public string AllText => string.Join("\n", Entries.Select(e => $"{e.Category} {e.Id} {e.Message} {e.Exception}"));
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class Logger(LogCapture owner, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner.Entries.Enqueue((category, eventId, logLevel, formatter(state, exception), exception));
-    }
-}
-
-/// <summary>Waits for a condition that becomes true asynchronously, or fails naming it.</summary>
-internal static class Eventually
-{
-    public static async Task HoldsAsync(Func<bool> condition, Func<string>? because = null, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail("Condition did not hold in time" + (because is null ? "" : ": " + because()));
-            }
-
-            await Task.Delay(10);
-        }
-    }
-}
-
 /// <summary>Real time shifted by an offset that a test can move (timers and timestamps stay real).</summary>
 internal sealed class ShiftedTime : TimeProvider
 {

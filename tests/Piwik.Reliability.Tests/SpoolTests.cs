@@ -1,3 +1,4 @@
+using Piwik.Testing;
 
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

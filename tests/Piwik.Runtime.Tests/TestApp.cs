@@ -1,3 +1,4 @@
+using Piwik.Testing;
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -56,30 +57,5 @@ internal sealed class TestApp : IAsyncDisposable
         Client.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
-    }
-}
-
-/// <summary>Every log line, formatted, with its category and event id.</summary>
-internal sealed class LogCapture : ILoggerProvider
-{
-    public ConcurrentQueue<(string Category, EventId Id, LogLevel Level, string Message, Exception? Exception)> Entries { get; } = new();
-
-    public string AllText => string.Join("\n", Entries.Select(e => $"{e.Category} {e.Id} {e.Message} {e.Exception}"));
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class Logger(LogCapture owner, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner.Entries.Enqueue((category, eventId, logLevel, formatter(state, exception), exception));
     }
 }
