@@ -82,5 +82,5 @@ awk -v a="$m_without" -v b="$m_with" 'BEGIN {printf "added build time: %.1f %% (
 dotnet build "$work/with" -c Release --no-restore --no-incremental -v d -nologo -p:ReportAnalyzer=true >"$work/report.log" 2>&1 || true
 echo
 echo "Compiler's report (-p:ReportAnalyzer=true), with Piwik.Generator:"
-grep -E "Total (analyzer|generator) execution time|Piwik\.Generator|RequestDelegateGenerator  *[0-9]|Piwik\.Generator\.[A-Za-z.]+ *[0-9<]" "$work/report.log" | sed -E 's/^ +//' | sort -u | head -20
+grep -E "Total (analyzer|generator) execution time|^ *[0-9.<]+ +[0-9<]+ +(Piwik|Microsoft.AspNetCore.Http.RequestDelegateGenerator)" "$work/report.log" | sed -E 's/^ +//' | sort -u | head -20
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

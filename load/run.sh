@@ -52,6 +52,7 @@ standin=$!
 pids+=("$standin")
 for _ in $(seq 1 150); do [ -s "$work/matomo-url" ] && break; sleep 0.2; done
 matomo_url=$(cat "$work/matomo-url")
+standin_child=$(cat "/proc/$standin/task/$standin/children"); standin_child=${standin_child%% *} # under `timeout`
 echo "Stand-in Matomo: $matomo_url"
 
 run_mode() { # mode(on|off) round
@@ -66,8 +67,10 @@ run_mode() { # mode(on|off) round
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s load/signup.lua "http://127.0.0.1:$APP_PORT" -- "warm$mode$round" "$work" >"$work/wrk-warm-$mode-$round.txt"
   local child; child=$(cat "/proc/$app/task/$app/children"); child=${child%% *} # the app under `timeout`
   local cpu0; cpu0=$(awk '{print $14+$15}' "/proc/$child/stat")
+  local m0; m0=$(awk '{print $14+$15}' "/proc/$standin_child/stat")
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s load/signup.lua "http://127.0.0.1:$APP_PORT" -- "$mode$round" "$work" >"$work/wrk-$mode-$round.txt"
   local cpu1; cpu1=$(awk '{print $14+$15}' "/proc/$child/stat")
+  local m1; m1=$(awk '{print $14+$15}' "/proc/$standin_child/stat")
   # Graceful stop: the sender flushes what is queued (ShutdownTimeout) before the process exits.
   kill -TERM "$app"
   wait "$app" || true
@@ -77,8 +80,9 @@ run_mode() { # mode(on|off) round
   non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/wrk-$mode-$round.txt")
   local ticks; ticks=$(getconf CLK_TCK)
   local cpu_us; cpu_us=$(awk -v a="$cpu0" -v b="$cpu1" -v n="$requests" -v t="$ticks" 'BEGIN {printf "%.1f", (b-a)/t*1e6/n}')
+  local matomo_us; matomo_us=$(awk -v a="$m0" -v b="$m1" -v n="$requests" -v t="$ticks" 'BEGIN {printf "%.1f", (b-a)/t*1e6/n}')
   echo "$mode $round $rps $requests ${non2xx:-0} $cpu_us" >>"$work/results.txt"
-  printf '  tracking %-3s round %s: %10s requests/s, %8s requests, %s non-2xx, %s us CPU/request (app process)\n' "$mode" "$round" "$rps" "$requests" "${non2xx:-0}" "$cpu_us"
+  printf '  tracking %-3s round %s: %10s requests/s, %8s requests, %s non-2xx, %s us CPU/request in the app, %s in the stand-in Matomo\n' "$mode" "$round" "$rps" "$requests" "${non2xx:-0}" "$cpu_us" "$matomo_us"
 }
 
 echo "Load: wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up + ${DURATION}s measured per mode, $ROUNDS round(s); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
