@@ -58,7 +58,8 @@ echo "Stand-in Matomo: $matomo_url"
 run_mode() { # mode(on|off) round
   local mode=$1 round=$2 enabled=true
   [ "$mode" = off ] && enabled=false
-  ASPNETCORE_URLS="http://127.0.0.1:$APP_PORT" Piwik__Url="$matomo_url" Piwik__Enabled=$enabled \
+  # The sample ships with the durable spool on: it stays on, in this run's own directory.
+  ASPNETCORE_URLS="http://127.0.0.1:$APP_PORT" Piwik__Url="$matomo_url" Piwik__Enabled=$enabled Piwik__SpoolDirectory="$work/spool-$mode-$round" \
     Logging__LogLevel__Default=Warning Logging__LogLevel__Piwik=Warning \
     timeout 300 dotnet samples/MinimalApi/bin/Release/net10.0/MinimalApi.dll >"$work/app-$mode-$round.log" 2>&1 &
   local app=$!
