@@ -23,6 +23,8 @@ public sealed partial class PiwikGenerator
     /// </summary>
     internal static class PlanParser
     {
+        private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Compilation, BuilderFlow> Flows = new();
+
         /// <summary>Syntax only: an invocation of a member named like an ASP.NET Core <c>Map*</c> method, with arguments.</summary>
         public static bool IsCandidate(SyntaxNode node) =>
             node is InvocationExpressionSyntax { ArgumentList.Arguments.Count: > 0 } invocation
@@ -44,7 +46,10 @@ public sealed partial class PiwikGenerator
                 return null;
             }
 
-            var endpoint = EndpointCall.TryCreate(invocation, known, new BuilderFlow(known));
+            // One flow per compilation: its per-body index of locals is then built once, not once per Map* call
+            // (a Program.cs with 1,000 Map* calls made this quadratic).
+            var flow = Flows.GetValue(compilation, _ => new BuilderFlow(known));
+            var endpoint = EndpointCall.TryCreate(invocation, known, flow);
             if (endpoint is not { Handler: { } handler, IsRequestDelegate: false }
                 || TrackAsInfo.For(handler, known) is not { Action: { } action } trackAs
                 || string.IsNullOrWhiteSpace(action))
