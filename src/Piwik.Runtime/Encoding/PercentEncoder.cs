@@ -34,12 +34,6 @@ internal ref struct PercentEncoder
         _budget = maxBytes;
     }
 
-    /// <summary>Whether some text did not fit in the budget.</summary>
-    public readonly bool Truncated => _truncated;
-
-    /// <summary>Bytes of decoded value still allowed.</summary>
-    public readonly int Remaining => _budget;
-
     public void Append(scoped ReadOnlySpan<char> text)
     {
         if (_truncated || text.IsEmpty)

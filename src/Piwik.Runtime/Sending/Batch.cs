@@ -22,23 +22,6 @@ internal sealed class Batch
     /// <summary>Oldest event time (UTC ticks) in the batch.</summary>
     public long OldestEventTicks { get; private set; } = long.MaxValue;
 
-    /// <summary>Whether some entry carries <c>cip</c>, which needs the token.</summary>
-    public bool HasTokenBoundEntries
-    {
-        get
-        {
-            foreach (var withIp in _hasIp)
-            {
-                if (withIp)
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
-    }
-
     /// <summary>Bytes of all entries.</summary>
     public int ByteCount => _entries.WrittenCount;
 
