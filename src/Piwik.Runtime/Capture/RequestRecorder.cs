@@ -83,11 +83,24 @@ internal sealed class RequestRecorder
     {
         try
         {
-            if (!IsAllowed(context))
-            {
-                return false;
-            }
+            return IsAllowed(context) && TryRecordAllowed(context, kind, category, action, name, value);
+        }
+        catch (Exception)
+        {
+            // Tracking never breaks the request.
+            _metrics.AddDropped(DropReason.CaptureFailed);
+            return false;
+        }
+    }
 
+    /// <summary>
+    /// Records an event for a request that <see cref="IsAllowed"/> already admitted: for callers that decide admission
+    /// first, so an opted-out request costs them nothing more.
+    /// </summary>
+    public bool TryRecordAllowed(HttpContext context, TrackedEventKind kind, string? category, string action, TrackedValue name, TrackedValue value)
+    {
+        try
+        {
             var request = context.Request;
             var headers = request.Headers;
             var snapshot = new RequestSnapshot(

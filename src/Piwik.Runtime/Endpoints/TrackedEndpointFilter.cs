@@ -58,6 +58,12 @@ internal sealed class TrackedEndpointFilter
     {
         try
         {
+            // Admission first: an opted-out request reads no template and registers no callback.
+            if (!_recorder.IsAllowed(context.HttpContext))
+            {
+                return;
+            }
+
             if (StatusOf(result) is { } status)
             {
                 if (ActionFor(status) is { } action)
@@ -98,7 +104,7 @@ internal sealed class TrackedEndpointFilter
     };
 
     private void Record(HttpContext context, string action, TrackedValue name, TrackedValue value) =>
-        _recorder.TryRecord(context, TrackedEventKind.Event, _handler.Category, action, name, value);
+        _recorder.TryRecordAllowed(context, TrackedEventKind.Event, _handler.Category, action, name, value);
 
     private static TrackedValue Read(Func<EndpointFilterInvocationContext, TrackedValue>? accessor, EndpointFilterInvocationContext context) =>
         accessor is null ? TrackedValue.None : accessor(context);
