@@ -4,6 +4,7 @@
 //   ... -- matomo --port P [--per-entry-ms 0] [--workers 0]                                      the counting Matomo model
 //   ... -- standin --url-file F --ids-file F                                                     tests' StandInMatomo as a process
 //   ... -- app --variant none|piwik|django --port P [--matomo URL]                               the side-by-side app
+//   ... -- request-loop [--seconds 10] [--variant tracked|plain] [--headers Kestrel]                             the request path in a loop, for a profiler
 using System.Globalization;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
@@ -35,8 +36,10 @@ switch (mode)
         return await StandInHost.RunAsync(new Arguments(rest)).ConfigureAwait(false);
     case "app":
         return await SideBySideApp.RunAsync(new Arguments(rest)).ConfigureAwait(false);
+    case "request-loop":
+        return RequestPathBenchmarks.Loop(new Arguments(rest));
     default:
-        Console.Error.WriteLine($"Unknown mode '{mode}': bdn, delivery, matomo, standin or app.");
+        Console.Error.WriteLine($"Unknown mode '{mode}': bdn, delivery, matomo, standin, app or request-loop.");
         return 2;
 }
 

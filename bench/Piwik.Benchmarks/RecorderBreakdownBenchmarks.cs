@@ -10,7 +10,6 @@ public class RecorderBreakdownBenchmarks
     private RequestRecorder _recorder = null!;
     private EventQueue _queue = null!;
     private DefaultHttpContext _context = null!;
-    private Diagnostics.PiwikMetrics _metrics = null!;
     private RequestSnapshot _snapshot;
 
     [GlobalSetup]
@@ -22,7 +21,6 @@ public class RecorderBreakdownBenchmarks
         _app = builder.Build();
         _recorder = _app.Services.GetRequiredService<RequestRecorder>();
         _queue = _app.Services.GetRequiredService<EventQueue>();
-        _metrics = _app.Services.GetRequiredService<Diagnostics.PiwikMetrics>();
         _context = RequestPathBenchmarks.NewContext(_app.Services, "/items/42/favorite");
     }
 
@@ -43,9 +41,6 @@ public class RecorderBreakdownBenchmarks
         _snapshot = new RequestSnapshot(request.IsHttps, headers.Host, request.PathBase.Value, request.Path.Value, null, headers.UserAgent, headers.AcceptLanguage, headers.Referer, _context.Connection.RemoteIpAddress);
         return _snapshot.Host;
     }
-
-    [Benchmark(Description = "metrics: enqueued counter")]
-    public void Metrics() => _metrics.AddEnqueued();
 
     [Benchmark(Description = "TryRecord + TryRead, same thread (no reader to wake)")]
     public bool RecordNoWake() => _recorder.TryRecord(_context, TrackedEventKind.Event, "items", "favorite", TrackedValue.FromNumber(42), TrackedValue.None) && _queue.Reader.TryRead(out _);

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Http.Features;
 using System.Threading.Channels;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -38,6 +39,14 @@ public class RequestPathBenchmarks
     [Params("Sender", "Inline")]
     public string Drain { get; set; } = "Sender";
 
+    /// <summary>
+    /// The request's header collection: <c>HeaderDictionary</c>, <see cref="DefaultHttpContext"/>'s own (a dictionary
+    /// lookup per header), or <c>Kestrel</c>, the collection Kestrel hands a real request (its
+    /// <c>HttpRequestHeaders</c>, where the known headers are fields), set on the same <see cref="DefaultHttpContext"/>.
+    /// </summary>
+    [Params("HeaderDictionary", "Kestrel")]
+    public string Headers { get; set; } = "HeaderDictionary";
+
     [GlobalSetup]
     public void Setup()
     {
@@ -70,10 +79,11 @@ public class RequestPathBenchmarks
             throw new InvalidOperationException("The tracked endpoint was not set up.");
         }
 
-        _plainContext = NewContext(app.Services, "/plain/42/favorite");
-        _filteredContext = NewContext(app.Services, "/filtered/42/favorite");
-        _noNameContext = NewContext(app.Services, "/noname/42/favorite");
-        _trackedContext = NewContext(app.Services, "/items/42/favorite");
+        var kestrel = Headers == "Kestrel";
+        _plainContext = NewContext(app.Services, "/plain/42/favorite", kestrel);
+        _filteredContext = NewContext(app.Services, "/filtered/42/favorite", kestrel);
+        _noNameContext = NewContext(app.Services, "/noname/42/favorite", kestrel);
+        _trackedContext = NewContext(app.Services, "/items/42/favorite", kestrel);
         _queue = app.Services.GetRequiredService<EventQueue>();
         _stop = new CancellationTokenSource();
         _drain = Drain == "Sender" ? Task.Run(DrainAsync) : Task.CompletedTask;
@@ -131,6 +141,33 @@ public class RequestPathBenchmarks
         return task;
     }
 
+    /// <summary>
+    /// The <c>Inline</c> request path in a plain loop, for a sampling profiler (<c>perf record</c> with
+    /// <c>DOTNET_PerfMapEnabled=1</c>): prints the mean time per request.
+    /// </summary>
+    internal static int Loop(Arguments args)
+    {
+        var benchmarks = new RequestPathBenchmarks { Drain = "Inline", Headers = args.Get("headers", "HeaderDictionary") };
+        benchmarks.Setup();
+        Func<Task> request = args.Get("variant", "tracked") == "plain" ? benchmarks.Plain : benchmarks.Tracked;
+        var seconds = args.Number("seconds", 10);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        long count = 0;
+        while (watch.Elapsed.TotalSeconds < seconds)
+        {
+            for (var i = 0; i < 100_000; i++)
+            {
+                request().GetAwaiter().GetResult();
+            }
+
+            count += 100_000;
+        }
+
+        Console.WriteLine($"{count} requests, {watch.Elapsed.TotalNanoseconds / count:F1} ns each");
+        benchmarks.Cleanup();
+        return 0;
+    }
+
     private void DrainInline()
     {
         if (_drain.IsCompleted)
@@ -151,9 +188,14 @@ public class RequestPathBenchmarks
         }
     }
 
-    internal static DefaultHttpContext NewContext(IServiceProvider services, string path)
+    internal static DefaultHttpContext NewContext(IServiceProvider services, string path, bool kestrelHeaders = false)
     {
         var context = new DefaultHttpContext { RequestServices = services };
+        if (kestrelHeaders)
+        {
+            context.Features.Get<IHttpRequestFeature>()!.Headers = KestrelRequestHeaders();
+        }
+
         var request = context.Request;
         request.Method = HttpMethods.Post;
         request.Scheme = "https";
@@ -169,9 +211,26 @@ public class RequestPathBenchmarks
         context.Connection.RemoteIpAddress = IPAddress.Parse("203.0.113.42");
         return context;
     }
+
+    /// <summary>An empty instance of Kestrel's (internal) request header collection, as a real request has.</summary>
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Benchmarks are not trimmed.")]
+    private static IHeaderDictionary KestrelRequestHeaders()
+    {
+        var type = typeof(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions).Assembly
+            .GetType("Microsoft.AspNetCore.Server.Kestrel.Core.Internal.Http.HttpRequestHeaders", throwOnError: true)!;
+        return (IHeaderDictionary)Activator.CreateInstance(
+            type,
+            System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic,
+            binder: null,
+            args: [true, null],
+            culture: null)!;
+    }
 }
 
-/// <summary>The floor for scale: one bounded-channel <c>TryWrite</c> and <c>TryRead</c> of the event struct, on one thread.</summary>
+/// <summary>
+/// The queue's floor for scale, on one thread: one bounded-channel <c>TryWrite</c> and <c>TryRead</c> of the event
+/// struct (the queue before), against the same through <see cref="EventRing"/> (the queue now).
+/// </summary>
 public class ChannelFloorBenchmarks
 {
     private readonly Channel<TrackedEvent> _channel = Channel.CreateBounded<TrackedEvent>(new BoundedChannelOptions(10_000)
@@ -183,6 +242,11 @@ public class ChannelFloorBenchmarks
 
     private readonly TrackedEvent _event = EncodingBenchmarks.SampleEvents(1, 1)[0];
 
-    [Benchmark(Description = "bounded channel TryWrite + TryRead (floor)")]
+    private readonly EventRing _ring = new(10_000);
+
+    [Benchmark(Baseline = true, Description = "bounded channel TryWrite + TryRead")]
     public bool WriteRead() => _channel.Writer.TryWrite(_event) && _channel.Reader.TryRead(out _);
+
+    [Benchmark(Description = "EventRing TryWrite + TryRead")]
+    public bool RingWriteRead() => _ring.TryWrite(_event) == EventRing.WriteResult.Accepted && _ring.TryRead(out _);
 }

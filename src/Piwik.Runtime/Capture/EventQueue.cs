@@ -6,15 +6,16 @@ using Piwik.Diagnostics;
 namespace Piwik.Capture;
 
 /// <summary>
-/// The bounded queue between the request path and the background sender. Writing is one <c>TryWrite</c>: when the
-/// queue is full the event is dropped and counted, never waited for, and a warning is logged at most once a minute.
+/// The bounded queue between the request path and the background sender: an <see cref="EventRing"/>. Writing is one
+/// lock-free <c>TryWrite</c>: when the queue is full the event is dropped and counted, never waited for, and a warning
+/// is logged at most once a minute.
 /// </summary>
 /// <remarks>
-/// The sender does not wait on the channel itself: a reader parked in the channel's <c>WaitToReadAsync</c> makes the
-/// next <c>TryWrite</c> wake it, which queues a work item to the thread pool and often wakes a thread (a system call)
-/// on the request path, once per request whenever the sender keeps up. <see cref="Reader"/> instead polls an empty
-/// queue every 10 to 100 milliseconds (<see cref="PollInterval"/>), so a write never has a reader to wake. Events wait at
-/// most that long more before joining a batch, which waits up to <c>FlushInterval</c> anyway.
+/// The sender does not park waiting for a write: a reader that a write must wake makes the request path queue a work
+/// item to the thread pool and often wake a thread (a system call), once per request whenever the sender keeps up.
+/// <see cref="Reader"/> instead polls an empty queue every 10 to 100 milliseconds (<see cref="PollInterval"/>), so a
+/// write never has a reader to wake. Events wait at most that long more before joining a batch, which waits up to
+/// <c>FlushInterval</c> anyway.
 /// </remarks>
 internal sealed partial class EventQueue
 {
@@ -26,7 +27,7 @@ internal sealed partial class EventQueue
     /// <summary>The longest sleep of an idle reader: an idle app wakes ten times a second, not a hundred.</summary>
     internal static readonly TimeSpan MaxPollInterval = TimeSpan.FromMilliseconds(100);
 
-    private readonly Channel<TrackedEvent> _channel;
+    private readonly EventRing _ring;
     private readonly PollingReader _reader;
     private readonly PiwikMetrics _metrics;
     private readonly ILogger _logger;
@@ -36,38 +37,32 @@ internal sealed partial class EventQueue
 
     public EventQueue(IOptions<PiwikOptions> options, PiwikMetrics metrics, ILogger<EventQueue> logger, TimeProvider time)
     {
-        Capacity = options.Value.QueueCapacity;
-        _channel = Channel.CreateBounded<TrackedEvent>(new BoundedChannelOptions(Capacity)
-        {
-            SingleReader = true,
-            SingleWriter = false,
-            FullMode = BoundedChannelFullMode.Wait, // TryWrite then fails fast instead of evicting accepted events.
-            AllowSynchronousContinuations = false,
-        });
-        _reader = new PollingReader(_channel.Reader, () => _closed);
+        _ring = new EventRing(options.Value.QueueCapacity);
+        _reader = new PollingReader(_ring);
         _metrics = metrics;
         _logger = logger;
         _time = time;
-        metrics.ObserveQueueLength(() => _channel.Reader.Count);
+        metrics.ObserveQueue(() => _ring.Count, () => _ring.Accepted);
     }
 
-    public int Capacity { get; }
+    public int Capacity => _ring.Capacity;
 
-    public int Count => _channel.Reader.Count;
+    public int Count => _ring.Count;
 
-    /// <summary>The sender's side; its <c>WaitToReadAsync</c> polls (see the remarks).</summary>
+    /// <summary>The sender's side (one reader); its <c>WaitToReadAsync</c> polls (see the remarks).</summary>
     public ChannelReader<TrackedEvent> Reader => _reader;
 
     /// <summary>Offers an event. Never blocks, never throws.</summary>
     public bool TryEnqueue(in TrackedEvent trackedEvent)
     {
-        _metrics.AddEnqueued();
-        if (_channel.Writer.TryWrite(trackedEvent))
+        var result = _ring.TryWrite(trackedEvent);
+        if (result == EventRing.WriteResult.Accepted)
         {
             return true;
         }
 
-        var closed = _channel.Reader.Completion.IsCompleted || _closed;
+        _metrics.AddRefused();
+        var closed = result == EventRing.WriteResult.Closed;
         _metrics.AddDropped(closed ? DropReason.ShuttingDown : DropReason.QueueFull);
         if (!closed)
         {
@@ -77,14 +72,8 @@ internal sealed partial class EventQueue
         return false;
     }
 
-    private volatile bool _closed;
-
-    /// <summary>Stops accepting events; what is queued can still be read.</summary>
-    public void Close()
-    {
-        _closed = true;
-        _channel.Writer.TryComplete();
-    }
+    /// <summary>Stops accepting events; what is queued (including writes already under way) can still be read.</summary>
+    public void Close() => _ring.Close();
 
     private void NoteQueueFull()
     {
@@ -103,23 +92,17 @@ internal sealed partial class EventQueue
         }
     }
 
-    /// <summary>The channel's reader, except that waiting polls instead of parking in the channel.</summary>
-    private sealed class PollingReader(ChannelReader<TrackedEvent> inner, Func<bool> closed) : ChannelReader<TrackedEvent>
+    /// <summary>The ring as a <see cref="ChannelReader{T}"/> whose waiting polls instead of parking.</summary>
+    private sealed class PollingReader(EventRing ring) : ChannelReader<TrackedEvent>
     {
         /// <summary>Events that make a wait end at once rather than at the next poll.</summary>
         private const int ReadyCount = 64;
 
-        public override Task Completion => inner.Completion;
+        public override bool CanCount => true;
 
-        public override bool CanCount => inner.CanCount;
+        public override int Count => ring.Count;
 
-        public override bool CanPeek => inner.CanPeek;
-
-        public override int Count => inner.Count;
-
-        public override bool TryRead(out TrackedEvent item) => inner.TryRead(out item);
-
-        public override bool TryPeek(out TrackedEvent item) => inner.TryPeek(out item);
+        public override bool TryRead(out TrackedEvent item) => ring.TryRead(out item);
 
         public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default)
         {
@@ -130,12 +113,12 @@ internal sealed partial class EventQueue
 
             // Ready at once only with a good handful of events (or when closing): the sender's loop costs a timer and
             // a linked token per turn, which a turn per event or two would pay for every request.
-            if (inner.Count >= ReadyCount || (closed() && inner.TryPeek(out _)))
+            if (ring.HasReadable && (ring.Count >= ReadyCount || ring.IsClosed))
             {
                 return new ValueTask<bool>(true);
             }
 
-            return inner.Completion.IsCompleted ? new ValueTask<bool>(false) : PollAsync(cancellationToken);
+            return ring.IsClosed ? new ValueTask<bool>(ring.Count > 0) : PollAsync(cancellationToken);
         }
 
         private async ValueTask<bool> PollAsync(CancellationToken cancellationToken)
@@ -146,14 +129,14 @@ internal sealed partial class EventQueue
             while (true)
             {
                 await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
-                if (inner.TryPeek(out _))
+                if (ring.HasReadable)
                 {
                     return true;
                 }
 
-                if (inner.Completion.IsCompleted)
+                if (ring.IsClosed)
                 {
-                    return false;
+                    return ring.Count > 0;
                 }
 
                 interval = interval < MaxPollInterval ? interval * 2 : MaxPollInterval;

@@ -15,7 +15,6 @@ internal sealed class PiwikMetrics : IDisposable
     private static readonly int ReasonCount = Enum.GetValues<DropReason>().Length;
 
     private readonly Meter _meter;
-    private readonly Counter<long> _enqueued;
     private readonly Counter<long> _dropped;
     private readonly Counter<long> _sent;
     private readonly Counter<long> _rejected;
@@ -26,7 +25,8 @@ internal sealed class PiwikMetrics : IDisposable
     private readonly Histogram<double> _batchDuration;
     private readonly KeyValuePair<string, object?>[][] _reasonTags;
     private readonly long[] _droppedByReason = new long[ReasonCount];
-    private long _enqueuedTotal;
+    private long _refusedTotal;
+    private Func<long>? _accepted;
     private long _sentTotal;
     private long _rejectedTotal;
     private long _spooledTotal;
@@ -37,7 +37,6 @@ internal sealed class PiwikMetrics : IDisposable
     public PiwikMetrics(IMeterFactory meterFactory)
     {
         _meter = meterFactory.Create(MeterName);
-        _enqueued = _meter.CreateCounter<long>("piwik.events.enqueued", "{event}", "Events recorded and offered to the queue, including those then dropped.");
         _dropped = _meter.CreateCounter<long>("piwik.events.dropped", "{event}", "Events not delivered, by reason.");
         _sent = _meter.CreateCounter<long>("piwik.events.sent", "{event}", "Events Matomo confirmed as tracked.");
         _rejected = _meter.CreateCounter<long>("piwik.events.rejected", "{event}", "Events Matomo answered as invalid.");
@@ -53,7 +52,8 @@ internal sealed class PiwikMetrics : IDisposable
         }
     }
 
-    public long Enqueued => Volatile.Read(ref _enqueuedTotal);
+    /// <summary>Events recorded and offered to the queue, including those it refused (then counted as dropped).</summary>
+    public long Enqueued => (Volatile.Read(ref _accepted)?.Invoke() ?? 0) + Volatile.Read(ref _refusedTotal);
 
     public long Sent => Volatile.Read(ref _sentTotal);
 
@@ -94,15 +94,20 @@ internal sealed class PiwikMetrics : IDisposable
 
     public long DroppedFor(DropReason reason) => Volatile.Read(ref _droppedByReason[(int)reason]);
 
-    /// <summary>Registers the queue-length gauge once the queue exists.</summary>
-    public void ObserveQueueLength(Func<long> queueLength) =>
-        _meter.CreateObservableGauge("piwik.queue.length", queueLength, "{event}", "Events waiting in memory to be batched.");
-
-    public void AddEnqueued()
+    /// <summary>
+    /// Registers the queue once it exists: <paramref name="accepted"/> is its running total of accepted events, which
+    /// it keeps anyway (its tail position), so the request path pays no counter of its own. <c>piwik.events.enqueued</c>
+    /// is therefore an observable counter: accepted plus refused.
+    /// </summary>
+    public void ObserveQueue(Func<long> queueLength, Func<long> accepted)
     {
-        Interlocked.Increment(ref _enqueuedTotal);
-        _enqueued.Add(1);
+        Volatile.Write(ref _accepted, accepted);
+        _meter.CreateObservableGauge("piwik.queue.length", queueLength, "{event}", "Events waiting in memory to be batched.");
+        _meter.CreateObservableCounter("piwik.events.enqueued", () => Enqueued, "{event}", "Events recorded and offered to the queue, including those then dropped.");
     }
+
+    /// <summary>An event offered to the queue and refused (full or closed); the caller counts the drop and its reason.</summary>
+    public void AddRefused() => Interlocked.Increment(ref _refusedTotal);
 
     public void AddDropped(DropReason reason, long count = 1)
     {
