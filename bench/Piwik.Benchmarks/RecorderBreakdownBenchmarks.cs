@@ -33,6 +33,12 @@ public class RecorderBreakdownBenchmarks
     [Benchmark(Description = "clock (TimeProvider.System.GetUtcNow)")]
     public long Clock() => TimeProvider.System.GetUtcNow().UtcTicks;
 
+    [Benchmark(Description = "clock (Environment.TickCount64)")]
+    public long TickCount() => Environment.TickCount64;
+
+    [Benchmark(Description = "clock (Stopwatch.GetTimestamp)")]
+    public long Timestamp() => System.Diagnostics.Stopwatch.GetTimestamp();
+
     [Benchmark(Description = "request snapshot (Host, path, UA, language, referrer, IP)")]
     public string? Snapshot()
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Piwik.Capture;
@@ -19,11 +20,16 @@ namespace Piwik.Endpoints;
 internal sealed class TrackedEndpointFilter
 {
     private static readonly Func<object, Task> CompletedCallback = OnCompletedAsync;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, ResultShape> Shapes = new();
 
     private readonly TrackedHandler _handler;
     private readonly RequestRecorder _recorder;
     private readonly PiwikMetrics _metrics;
     private readonly EndpointFilterDelegate _next;
+
+    /// <summary>The last result type seen and whether it states its status: a handler returns one or two types, so the
+    /// interface casts that answer it are made once per type, not once per request.</summary>
+    private ResultShape? _lastShape;
 
     public TrackedEndpointFilter(TrackedHandler handler, RequestRecorder recorder, PiwikMetrics metrics, EndpointFilterDelegate next)
     {
@@ -64,7 +70,7 @@ internal sealed class TrackedEndpointFilter
                 return;
             }
 
-            if (StatusOf(result) is { } status)
+            if (StatusOfCached(result) is { } status)
             {
                 if (ActionFor(status) is { } action)
                 {
@@ -83,6 +89,26 @@ internal sealed class TrackedEndpointFilter
             // An accessor or the response failed: tracking never breaks the request.
             _metrics.AddDropped(DropReason.CaptureFailed);
         }
+    }
+
+    private int? StatusOfCached(object? result)
+    {
+        if (result is null)
+        {
+            return null;
+        }
+
+        var shape = _lastShape;
+        if (shape is null || shape.Type != result.GetType())
+        {
+            // Shared per type, so a handler that alternates result types allocates nothing after the first of each.
+            shape = Shapes.GetOrAdd(result.GetType(), static (type, result) => new ResultShape(type, result is IStatusCodeHttpResult and not INestedHttpResult), result);
+            _lastShape = shape; // racy by design: any thread's answer for a type is right for that type
+        }
+
+        return shape.StatesStatus
+            ? Unsafe.As<IStatusCodeHttpResult>(result).StatusCode ?? StatusCodes.Status200OK
+            : StatusOf(result);
     }
 
     /// <summary>The status a result will write, or null when the result does not say (the response then decides).</summary>
@@ -127,6 +153,8 @@ internal sealed class TrackedEndpointFilter
 
         return Task.CompletedTask;
     }
+
+    private sealed record ResultShape(Type Type, bool StatesStatus);
 
     private sealed record PendingEvent(TrackedEndpointFilter Filter, HttpContext Context, TrackedValue Name, TrackedValue Value);
 }
