@@ -22,7 +22,8 @@ switch (mode)
         // In-process: the default toolchain would generate a project under this repository, which inherits its
         // warnings-as-errors analyzers. Short runs: the machine is small and shared; compare within one run.
         var config = DefaultConfig.Instance
-            .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
+            .AddJob((Environment.GetEnvironmentVariable("PIWIK_BDN_JOB") == "medium" ? Job.MediumRun : Job.ShortRun) // PIWIK_BDN_JOB=medium: 15 iterations x 2 launches, for tighter error bars
+                .WithToolchain(InProcessEmitToolchain.Instance))
             .AddDiagnoser(MemoryDiagnoser.Default)
             .AddColumn(StatisticColumn.Min, StatisticColumn.Median) // on a shared machine noise only adds: the minimum is the steadiest figure
             .WithOptions(ConfigOptions.DisableOptimizationsValidator);
