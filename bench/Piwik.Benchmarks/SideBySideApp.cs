@@ -32,6 +32,7 @@ internal static class SideBySideApp
             {
                 options.Url = matomo;
                 options.VisitorIdSecret = "benchmark-secret-0123456789";
+                options.SpoolDirectory = args.Get("spool"); // the durable spool, as the sample ships it, when given
             });
         }
 
