@@ -5,12 +5,17 @@
 # same Matomo model (counts calls and entries, answers at once). wrk drives each in turn; prints requests/s, CPU per
 # request of the app process (and of the Matomo model), and HTTP calls to Matomo per 1,000 events. Loopback only.
 #
-#   bench/side-by-side.sh            # 5 s warm-up + 15 s measured per variant, wrk -t1 -c64
+#   bench/side-by-side.sh            # 20 s warm-up + 15 s measured per variant, wrk -t1 -c64
+#
+# The warm-up is long because tiered compilation is: with 5 s the Piwik variant was still compiling ~3,000 methods
+# (HttpClient, JSON, the sender, and Kestrel's own at tier 1) inside the measured window, against ~500 without
+# tracking, which counted a one-off start-up cost as CPU per request. Each app also answers GET /_stats (allocated
+# bytes, GC counts, methods compiled); the table shows their deltas over the measured window.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-15}
-WARMUP=${WARMUP:-5}
+WARMUP=${WARMUP:-20}
 CONNECTIONS=${CONNECTIONS:-64}
 APP_PORT=${APP_PORT:-5198}
 MATOMO_PORT=${MATOMO_PORT:-5199}
@@ -54,8 +59,10 @@ headers=(-H "User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/5
 ticks=$(getconf CLK_TCK)
 echo "wrk -t1 -c$CONNECTIONS, ${WARMUP}s warm-up + ${DURATION}s measured per variant; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| variant | requests/s | app CPU µs/request | Matomo model CPU µs/request | requests (warm-up + measured) | events stored by Matomo | HTTP calls to Matomo | calls per 1,000 events |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+stats() { curl -s "http://127.0.0.1:$APP_PORT/_stats" 2>/dev/null || echo "allocated=0 gen0=0 gen1=0 gen2=0 jitted=0"; }
+field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k {print $2}'; }
+echo "| variant | requests/s | app CPU µs/request | Matomo model CPU µs/request | requests (warm-up + measured) | events stored by Matomo | HTTP calls to Matomo | calls per 1,000 events | app allocated B/request | gen0/gen1/gen2 GCs | methods compiled while measured |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for variant in $VARIANTS; do
   read -r calls0 entries0 < <(counts)
   timeout 300 dotnet "$bench" app --variant "$variant" --port "$APP_PORT" --matomo "http://127.0.0.1:$MATOMO_PORT/" >"$work/app-$variant.log" 2>&1 &
@@ -63,9 +70,11 @@ for variant in $VARIANTS; do
   pids+=("$app")
   wait_for_port "$APP_PORT"
   wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" "${headers[@]}" "http://127.0.0.1:$APP_PORT/items/42" >"$work/wrk-warm-$variant.txt"
+  s0=$(stats)
   a0=$(cpu_ticks "$app"); m0=$(cpu_ticks "$matomo")
   wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "${headers[@]}" "http://127.0.0.1:$APP_PORT/items/42" >"$work/wrk-$variant.txt"
   a1=$(cpu_ticks "$app"); m1=$(cpu_ticks "$matomo")
+  s1=$(stats)
   kill -TERM "$app"; wait "$app" || true
   sleep 2 # background sends of the Django port finish
   read -r calls1 entries1 < <(counts)
@@ -73,9 +82,12 @@ for variant in $VARIANTS; do
   n=$(awk '/requests in/ {print $1}' "$work/wrk-$variant.txt")
   nw=$(awk '/requests in/ {print $1}' "$work/wrk-warm-$variant.txt")
   calls=$((calls1 - calls0)); entries=$((entries1 - entries0))
-  awk -v v="$variant" -v rps="$rps" -v n="$n" -v nw="$nw" -v a="$((a1 - a0))" -v m="$((m1 - m0))" -v t="$ticks" -v c="$calls" -v e="$entries" 'BEGIN {
+  alloc=$(( $(field "$s1" allocated) - $(field "$s0" allocated) ))
+  gcs="$(( $(field "$s1" gen0) - $(field "$s0" gen0) ))/$(( $(field "$s1" gen1) - $(field "$s0" gen1) ))/$(( $(field "$s1" gen2) - $(field "$s0" gen2) ))"
+  jitted=$(( $(field "$s1" jitted) - $(field "$s0" jitted) ))
+  awk -v v="$variant" -v al="$alloc" -v gcs="$gcs" -v jit="$jitted" -v rps="$rps" -v n="$n" -v nw="$nw" -v a="$((a1 - a0))" -v m="$((m1 - m0))" -v t="$ticks" -v c="$calls" -v e="$entries" 'BEGIN {
     per = e > 0 ? sprintf("%.1f", c * 1000 / e) : "-";
-    printf "| %s | %s | %.1f | %.1f | %d | %d | %d | %s |\n", v, rps, a / t * 1e6 / n, m / t * 1e6 / n, n + nw, e, c, per }'
+    printf "| %s | %s | %.1f | %.1f | %d | %d | %d | %s | %d | %s | %d |\n", v, rps, a / t * 1e6 / n, m / t * 1e6 / n, n + nw, e, c, per, al / n, gcs, jit }'
 done
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg); logs in $work"

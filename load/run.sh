@@ -4,13 +4,16 @@
 # endpoint) with tracking on and then off (Piwik__Enabled=false), in one run. Prints the requests/s ratio and whether
 # every tracked request that wrk got a 2xx for reached Matomo exactly once. Loopback only; stops by itself.
 #
-#   load/run.sh                       # defaults: 64 connections, 1 wrk thread, 5 s warm-up + 20 s measured per mode
+#   load/run.sh                       # defaults: 64 connections, 1 wrk thread, 20 s warm-up + 20 s measured per mode
+#
+# The warm-up is long so that tiered compilation is over before measuring (with 5 s the tracking-on app was still
+# compiling thousands of methods of HttpClient, JSON and the sender in the measured window; see bench/side-by-side.sh).
 #   DURATION=30 CONNECTIONS=32 ROUNDS=2 load/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-20}
-WARMUP=${WARMUP:-5}
+WARMUP=${WARMUP:-20}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-1}
 ROUNDS=${ROUNDS:-1}

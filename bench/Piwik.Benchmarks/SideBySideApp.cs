@@ -32,10 +32,17 @@ internal static class SideBySideApp
             {
                 options.Url = matomo;
                 options.VisitorIdSecret = "benchmark-secret-0123456789";
+                options.SpoolDirectory = args.Get("spool"); // the durable spool, as the sample ships it, when given
             });
         }
 
         var app = builder.Build();
+
+        // Process counters, read by the load scripts before and after the measured window (not a tracked route in any
+        // variant): splits the CPU per request into allocation, GC, JIT and thread-pool work.
+        app.MapGet("/_stats", () => string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"allocated={GC.GetTotalAllocatedBytes()} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)} gcpause_ms={GC.GetTotalPauseDuration().TotalMilliseconds:F0} jitted={System.Runtime.JitInfo.GetCompiledMethodCount()} jit_ms={System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:F0} workitems={ThreadPool.CompletedWorkItemCount} threads={ThreadPool.ThreadCount} locks={Monitor.LockContentionCount}"));
         switch (variant)
         {
             case "none":

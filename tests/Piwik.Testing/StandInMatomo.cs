@@ -47,6 +47,19 @@ public sealed class StandInMatomo : IAsyncDisposable
     /// <summary>When set, an entry for which it returns true makes the whole batch fail with a 500 (a poison entry).</summary>
     public Func<TrackedEntry, bool>? PoisonEntry { get; set; }
 
+    /// <summary>
+    /// Whether stored entries and the raw bodies of calls are kept for <see cref="Tracked"/> and <see cref="BulkCalls"/>
+    /// (default). A load run that follows what is stored through <see cref="Stored"/> sets it to false: every entry is
+    /// still parsed and validated, but memory no longer grows with every event (a body of 100 entries kept as a string
+    /// is a large-object-heap allocation, and hundreds of thousands of kept entries make every full GC slow, on the same
+    /// cores as the app under test). <see cref="BulkCalls"/> then holds each call with an empty body; <see cref="Invalid"/>
+    /// is kept either way.
+    /// </summary>
+    public bool KeepRecords { get; set; } = true;
+
+    /// <summary>Called with each entry once it is stored (after its batch was accepted), in order, under the stand-in's lock.</summary>
+    public Action<TrackedEntry>? Stored { get; set; }
+
     /// <summary>Adds a fixed delay per entry to every bulk request (a Matomo that takes time to store).</summary>
     public TimeSpan DelayPerEntry { get; set; }
 
@@ -218,8 +231,9 @@ public sealed class StandInMatomo : IAsyncDisposable
             return;
         }
 
-        using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
-        var body = await reader.ReadToEndAsync().ConfigureAwait(false);
+        var bytes = await ReadBodyAsync(context.Request).ConfigureAwait(false);
+        var keep = KeepRecords;
+        var body = keep ? DecodeUtf8(bytes.Span) : "";
         Fault? fault;
         lock (_gate)
         {
@@ -254,7 +268,7 @@ public sealed class StandInMatomo : IAsyncDisposable
             }
         }
 
-        var (requests, token) = ParseBulk(body);
+        var (requests, token) = ParseBulk(bytes);
         if (requests is null)
         {
             // Matomo answers malformed JSON with an empty success.
@@ -315,8 +329,21 @@ public sealed class StandInMatomo : IAsyncDisposable
 
         lock (_gate)
         {
-            _tracked.AddRange(stored);
+            if (keep)
+            {
+                _tracked.AddRange(stored);
+            }
+
             _invalid.AddRange(invalid);
+
+            if (Stored is { } onStored)
+            {
+                foreach (var entry in stored)
+                {
+                    onStored(entry);
+                }
+            }
+
             Signal();
         }
 
@@ -375,10 +402,21 @@ public sealed class StandInMatomo : IAsyncDisposable
         return null;
     }
 
-    private static (List<string>? Requests, string? Token) ParseBulk(string body)
+    /// <summary>The body's bytes, read as UTF-8 the way the string of a <see cref="BulkCall"/> shows them.</summary>
+    private static string DecodeUtf8(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(bytes);
+
+    private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request)
+    {
+        using var buffer = new MemoryStream(request.ContentLength is > 0 and < 64 * 1024 * 1024 ? (int)request.ContentLength.Value : 4096);
+        await request.Body.CopyToAsync(buffer).ConfigureAwait(false);
+        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+    }
+
+    private static (List<string>? Requests, string? Token) ParseBulk(ReadOnlyMemory<byte> body)
     {
         try
         {
+            // From the bytes: invalid UTF-8 is malformed JSON, as it is to PHP's json_decode.
             using var document = JsonDocument.Parse(body);
             if (document.RootElement.ValueKind != JsonValueKind.Object
                 || !document.RootElement.TryGetProperty("requests", out var requests)

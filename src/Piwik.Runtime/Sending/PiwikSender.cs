@@ -613,28 +613,44 @@ internal sealed partial class PiwikSender : BackgroundService
     }
 
     /// <summary>
-    /// One batch on its way: the source entries, and the prepared copy actually sent (entries older than 24 hours
-    /// left out when there is no usable token, <c>cip</c> stripped once the token was refused), with the map back.
+    /// One batch on its way: the source entries, and what is actually sent. That is the source itself in the usual case
+    /// (nothing delivered yet, nothing to leave out or change); otherwise a prepared copy (entries older than 24 hours
+    /// left out when there is no usable token, <c>cip</c> stripped once the token was refused), with the map back. The
+    /// copy is made only when needed: copying every batch cost a new buffer of the batch's size (about 50 KB per 100
+    /// events) per delivery, which lived through the HTTP request and so was promoted out of gen0.
     /// </summary>
     private sealed class Delivery(PiwikSender owner, Batch source, int start, Action<int>? commit)
     {
-        private readonly List<int> _map = new();
-        private readonly List<bool> _staleDropped = new();
+        private List<int>? _map;
+        private List<bool>? _staleDropped;
+        private Batch? _copy;
 
         public Batch Source { get; } = source;
 
-        public Batch Prepared { get; } = new();
+        public Batch Prepared { get; private set; } = source;
 
         /// <summary>Source entries, from the first, whose fate is final and counted.</summary>
         public int Committed { get; private set; } = start;
 
         public void Prepare()
         {
-            Prepared.Reset();
-            _map.Clear();
-            _staleDropped.Clear();
             var usable = owner.HasUsableToken;
             var now = owner._time.GetUtcNow().UtcTicks;
+            if (Committed == 0 && (usable || !AnyNeedsToken(now)))
+            {
+                // Sent as it is: the identity map.
+                Prepared = Source;
+                _map = null;
+                return;
+            }
+
+            _copy ??= new Batch();
+            _map ??= new List<int>();
+            _staleDropped ??= new List<bool>();
+            var prepared = _copy;
+            prepared.Reset();
+            _map.Clear();
+            _staleDropped.Clear();
             for (var i = 0; i < Source.Count; i++)
             {
                 _staleDropped.Add(false);
@@ -655,15 +671,31 @@ internal sealed partial class PiwikSender : BackgroundService
                 var entry = Source.Entry(i);
                 if (hasIp && !usable)
                 {
-                    Prepared.Add(EntryParameters.Without(entry, "cip"u8), ticks, hasIp: false);
+                    prepared.Add(EntryParameters.Without(entry, "cip"u8), ticks, hasIp: false);
                 }
                 else
                 {
-                    Prepared.Add(entry, ticks, hasIp);
+                    prepared.Add(entry, ticks, hasIp);
                 }
 
                 _map.Add(i);
             }
+
+            Prepared = prepared;
+        }
+
+        /// <summary>Whether an entry would have to be left out or changed without a usable token.</summary>
+        private bool AnyNeedsToken(long now)
+        {
+            for (var i = 0; i < Source.Count; i++)
+            {
+                if (Source.HasIp(i) || now - Source.EventTicks(i) > StaleTicks)
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         /// <summary>Entries of a prepared slice that need the token: with <c>cip</c>, or older than 24 hours.</summary>
@@ -682,24 +714,30 @@ internal sealed partial class PiwikSender : BackgroundService
             return bound;
         }
 
-        public int SourceIndex(int prepared) => _map[prepared];
+        public int SourceIndex(int prepared) => _map is null ? prepared : _map[prepared];
 
         /// <summary>Marks prepared entries before <paramref name="preparedEnd"/> final: counts the stale entries left out on the way, and commits.</summary>
         public void FinalizeThrough(int preparedEnd)
         {
-            var sourceEnd = preparedEnd < _map.Count ? _map[preparedEnd] : Source.Count;
+            var sourceEnd = _map is null
+                ? Math.Min(preparedEnd, Source.Count)
+                : preparedEnd < _map.Count ? _map[preparedEnd] : Source.Count;
             if (sourceEnd <= Committed)
             {
                 return;
             }
 
-            var stale = 0;
-            for (var i = Committed; i < sourceEnd; i++)
+            if (_map is not null)
             {
-                stale += _staleDropped[i] ? 1 : 0;
+                var stale = 0;
+                for (var i = Committed; i < sourceEnd; i++)
+                {
+                    stale += _staleDropped![i] ? 1 : 0;
+                }
+
+                owner._metrics.AddDropped(DropReason.StaleWithoutToken, stale);
             }
 
-            owner._metrics.AddDropped(DropReason.StaleWithoutToken, stale);
             Committed = sourceEnd;
             commit?.Invoke(sourceEnd);
         }

@@ -28,12 +28,19 @@ internal static class SpoolFormat
     private const int BatchHeaderSize = 8;
     private const int EntryHeaderSize = 13;
 
-    /// <summary>Writes a whole record (header and payload) for the entries of <paramref name="batch"/>.</summary>
-    public static byte[] EncodeBatch(Batch batch, int lane)
+    /// <summary>Bytes of the whole record (header and payload) of <paramref name="batch"/>.</summary>
+    public static int RecordLength(Batch batch) => HeaderSize + BatchHeaderSize + (batch.Count * EntryHeaderSize) + batch.ByteCount;
+
+    /// <summary>
+    /// Writes the whole record (header and payload) of the entries of <paramref name="batch"/> at the start of
+    /// <paramref name="destination"/>, which holds at least <see cref="RecordLength"/> bytes; returns that length.
+    /// </summary>
+    public static int EncodeBatch(Batch batch, int lane, Span<byte> destination)
     {
-        var payloadLength = BatchHeaderSize + (batch.Count * EntryHeaderSize) + batch.ByteCount;
-        var record = new byte[HeaderSize + payloadLength];
-        var payload = record.AsSpan(HeaderSize);
+        var recordLength = RecordLength(batch);
+        var payloadLength = recordLength - HeaderSize;
+        var record = destination[..recordLength];
+        var payload = record[HeaderSize..];
         payload[0] = Version;
         BinaryPrimitives.WriteUInt16LittleEndian(payload[1..], (ushort)lane);
         payload[3] = 0;
@@ -51,9 +58,9 @@ internal static class SpoolFormat
         }
 
         BinaryPrimitives.WriteUInt32LittleEndian(record, Magic);
-        BinaryPrimitives.WriteInt32LittleEndian(record.AsSpan(4), payloadLength);
-        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(8), Crc32.HashToUInt32(payload));
-        return record;
+        BinaryPrimitives.WriteInt32LittleEndian(record[4..], payloadLength);
+        BinaryPrimitives.WriteUInt32LittleEndian(record[8..], Crc32.HashToUInt32(payload));
+        return recordLength;
     }
 
     /// <summary>Reads a record header; false when it is not one (torn, or not at a record boundary).</summary>
