@@ -58,6 +58,9 @@ public static class PiwikServiceCollectionExtensions
             : new HttpBulkTransport(sp));
         services.TryAddSingleton<PiwikSender>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PiwikSender>(sp => sp.GetRequiredService<PiwikSender>()));
-        return services.AddHttpClient<MatomoClient>(static client => client.Timeout = Timeout.InfiniteTimeSpan);
+        // Without the client factory's own loggers: they write four Information lines per bulk request. The sender
+        // logs what matters (failures, refusals, drops) under its own event ids; the builder returned lets an app add
+        // them back (AddDefaultLogger) or add handlers.
+        return services.AddHttpClient<MatomoClient>(static client => client.Timeout = Timeout.InfiniteTimeSpan).RemoveAllLoggers();
     }
 }

@@ -44,6 +44,9 @@ public class EndToEndTests
         Assert.Equal("/matomo.php", call.PathAndQuery);
         Assert.StartsWith("application/json", call.ContentType, StringComparison.Ordinal);
         await Eventually.HoldsAsync(() => app.Metrics.Sent == 1);
+
+        // Nothing logged per bulk request: not by the sender, not by the HTTP client factory's own loggers.
+        Assert.DoesNotContain(app.Logs.Entries, e => e.Category.StartsWith("System.Net.Http.HttpClient", StringComparison.Ordinal));
     }
 
     [Fact]
