@@ -44,6 +44,7 @@ public class OptionsValidationTests
     [InlineData("TokenAuth", "0123456789abcdef0123456789abcdeZ", "Piwik:TokenAuth")]
     [InlineData("BatchSize", "0", "Piwik:BatchSize")]
     [InlineData("QueueCapacity", "-1", "Piwik:QueueCapacity")]
+    [InlineData("QueueCapacity", "2000000", "Piwik:QueueCapacity")]
     [InlineData("MaxConcurrentBatches", "0", "Piwik:MaxConcurrentBatches")]
     [InlineData("FlushInterval", "00:00:00", "Piwik:FlushInterval")]
     [InlineData("FlushInterval", "-00:00:01", "Piwik:FlushInterval")]

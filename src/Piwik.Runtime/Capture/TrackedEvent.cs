@@ -15,7 +15,7 @@ internal enum TrackedEventKind : byte
 /// <summary>
 /// One recorded event, as the request path hands it to the sender: references to strings the request already holds,
 /// a timestamp and a few numbers. No formatting, encoding or hashing happens until the background sender takes it.
-/// A struct, so the bounded channel stores it inline and the request path allocates nothing for it.
+/// A struct, so the queue's ring (<see cref="EventRing"/>) stores it inline and the request path allocates nothing for it.
 /// </summary>
 internal readonly struct TrackedEvent
 {

@@ -42,9 +42,13 @@ public sealed class PiwikOptions
 
     /// <summary>
     /// The most events held in memory waiting to be sent. When full, new events are dropped (and counted), never
-    /// waited for. Default: <c>10000</c>.
+    /// waited for. The queue's memory is reserved at start: about 170 bytes per event, rounded up to a power of two
+    /// (2.7 MB for the default). Default: <c>10000</c>; at most <c>1048576</c>.
     /// </summary>
     public int QueueCapacity { get; set; } = 10_000;
+
+    /// <summary>The largest <see cref="QueueCapacity"/> accepted (about 170 MB of queue).</summary>
+    internal const int MaxQueueCapacity = 1 << 20;
 
     /// <summary>
     /// The most bulk requests in flight at once. Events are partitioned by visitor, so each visitor's events stay in

@@ -44,6 +44,11 @@ internal sealed class PiwikOptionsValidator : IValidateOptions<PiwikOptions>
 
         Positive(options.BatchSize, "BatchSize");
         Positive(options.QueueCapacity, "QueueCapacity");
+        if (options.QueueCapacity > PiwikOptions.MaxQueueCapacity)
+        {
+            // The queue's slots are allocated up front (about 170 bytes each).
+            failures.Add($"{S}:QueueCapacity must be at most {PiwikOptions.MaxQueueCapacity} (its memory is reserved at start, about 170 bytes an event), not {options.QueueCapacity}.");
+        }
         Positive(options.MaxConcurrentBatches, "MaxConcurrentBatches");
         PositiveTime(options.FlushInterval, "FlushInterval");
         PositiveTime(options.RequestTimeout, "RequestTimeout");
