@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Globalization;
 using System.Linq;
 using System.Text;
@@ -16,7 +15,7 @@ public sealed partial class PiwikGenerator
 
         private const string TrackedValue = "global::Piwik.TrackedValue";
 
-        public static string Emit(ImmutableArray<TrackedHandlerSpec> handlers, EquatableArray<string> excludedRoutes)
+        public static string Emit(EquatableArray<TrackedHandlerSpec> handlers, EquatableArray<string> excludedRoutes)
         {
             var needsRouteNumber = handlers.Any(static h => h.Value is { Shape: AccessorShape.Single } value && value.Parts[0].Source == PartSource.RouteValue);
 
@@ -44,13 +43,13 @@ public sealed partial class PiwikGenerator
                 source.Append("            global::Piwik.Infrastructure.TrackedHandlerRegistry.ExcludeRoutes(")
                     .Append(string.Join(", ", excludedRoutes.Select(static p => Literal(p))))
                     .AppendLine(");");
-                if (handlers.Length > 0)
+                if (handlers.Count > 0)
                 {
                     source.AppendLine();
                 }
             }
 
-            for (var i = 0; i < handlers.Length; i++)
+            for (var i = 0; i < handlers.Count; i++)
             {
                 if (i > 0)
                 {

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Linq;
 using System.Threading;
@@ -14,14 +15,49 @@ public sealed partial class PiwikGenerator
     /// <summary>Turns one <c>[TrackAs]</c> target into a <see cref="TrackedHandlerSpec"/>. All symbol work happens here.</summary>
     internal static class Parser
     {
-        public static TrackedHandlerSpec? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        /// <summary>A <c>[TrackAs]</c> method, found by <c>ForAttributeWithMetadataName</c>.</summary>
+        public static TrackedHandlerSpec? Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+            context.TargetSymbol is IMethodSymbol method
+                ? Parse(context.TargetNode, method, context.Attributes, context.SemanticModel.Compilation, cancellationToken)
+                : null;
+
+        /// <summary>Syntax only: a lambda or local function with an attribute (which may be <c>[TrackAs]</c> under any name or alias).</summary>
+        public static bool IsInlineCandidate(SyntaxNode node) =>
+            node is ParenthesizedLambdaExpressionSyntax { AttributeLists.Count: > 0 } or LocalFunctionStatementSyntax { AttributeLists.Count: > 0 };
+
+        /// <summary>
+        /// A <c>[TrackAs]</c> lambda or local function, on the semantic model that all syntax providers share. Matches the
+        /// attribute as <c>ForAttributeWithMetadataName</c> does: by its metadata name, applied in this file.
+        /// </summary>
+        public static TrackedHandlerSpec? ParseInline(GeneratorSyntaxContext context, CancellationToken cancellationToken)
         {
-            if (context.TargetSymbol is not IMethodSymbol method || method.IsGenericMethod || context.Attributes.Length != 1)
+            var node = context.Node;
+            var symbol = node is ParenthesizedLambdaExpressionSyntax
+                ? context.SemanticModel.GetSymbolInfo(node, cancellationToken).Symbol
+                : context.SemanticModel.GetDeclaredSymbol(node, cancellationToken);
+            if (symbol is not IMethodSymbol method)
             {
                 return null;
             }
 
-            var attribute = context.Attributes[0];
+            var attributes = method.GetAttributes()
+                .Where(a => a.ApplicationSyntaxReference?.SyntaxTree == node.SyntaxTree && IsTrackAs(a.AttributeClass))
+                .ToImmutableArray();
+            return attributes.IsEmpty ? null : Parse(node, method, attributes, context.SemanticModel.Compilation, cancellationToken);
+        }
+
+        /// <summary><c>Piwik.TrackAsAttribute</c>, compared by name as <c>ForAttributeWithMetadataName</c> compares it.</summary>
+        private static bool IsTrackAs(INamedTypeSymbol? type) =>
+            type is { Name: "TrackAsAttribute", Arity: 0, ContainingType: null, ContainingNamespace: { Name: "Piwik", ContainingNamespace.IsGlobalNamespace: true } };
+
+        private static TrackedHandlerSpec? Parse(SyntaxNode node, IMethodSymbol method, ImmutableArray<AttributeData> attributes, Compilation compilation, CancellationToken cancellationToken)
+        {
+            if (method.IsGenericMethod || attributes.Length != 1)
+            {
+                return null;
+            }
+
+            var attribute = attributes[0];
             if (attribute.ConstructorArguments.Length != 1
                 || attribute.ConstructorArguments[0].Value is not string action
                 || string.IsNullOrWhiteSpace(action))
@@ -43,7 +79,6 @@ public sealed partial class PiwikGenerator
                 }
             }
 
-            var compilation = context.SemanticModel.Compilation;
             var parameters = new List<HandlerParameterSpec>(method.Parameters.Length);
             foreach (var parameter in method.Parameters)
             {
@@ -59,7 +94,7 @@ public sealed partial class PiwikGenerator
             }
 
             return new TrackedHandlerSpec(
-                Describe(context.TargetNode, method),
+                Describe(node, method),
                 category,
                 action,
                 failureAction,

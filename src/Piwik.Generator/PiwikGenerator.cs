@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -26,17 +25,35 @@ public sealed partial class PiwikGenerator : IIncrementalGenerator
     /// <inheritdoc/>
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
-        var handlers = context.SyntaxProvider
+        // Methods: ForAttributeWithMetadataName. Its transform gets a semantic model of its own, which is cheap for a
+        // method: the symbol comes from the declaration, no body is bound.
+        var methodHandlers = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 TrackAsAttributeName,
-                static (node, _) => node is ParenthesizedLambdaExpressionSyntax or LocalFunctionStatementSyntax or MethodDeclarationSyntax,
+                static (node, _) => node is MethodDeclarationSyntax,
                 static (context, cancellationToken) => Parser.Parse(context, cancellationToken))
             .WithTrackingName(TrackingNames.Handlers)
             .Where(static handler => handler is not null)
             .Select(static (handler, _) => handler!)
             .WithTrackingName(TrackingNames.ValidHandlers);
 
-        var all = handlers.Collect().WithTrackingName(TrackingNames.AllHandlers);
+        // Lambdas and local functions: their symbols exist only once the enclosing body is bound. On the model of
+        // ForAttributeWithMetadataName that binds the body a second time (a top-level Program.cs with 1,000 handlers:
+        // all of it, nullable analysis included); on the model that all syntax providers share it is the binding the
+        // Request Delegate Generator and the plan pipeline below do anyway. Syntax-only predicate: any attributed one.
+        var inlineHandlers = context.SyntaxProvider
+            .CreateSyntaxProvider(
+                static (node, _) => Parser.IsInlineCandidate(node),
+                static (context, cancellationToken) => Parser.ParseInline(context, cancellationToken))
+            .WithTrackingName(TrackingNames.InlineHandlers)
+            .Where(static handler => handler is not null)
+            .Select(static (handler, _) => handler!)
+            .WithTrackingName(TrackingNames.ValidInlineHandlers);
+
+        var all = methodHandlers.Collect()
+            .Combine(inlineHandlers.Collect())
+            .Select(static (pair, _) => pair.Left.Concat(pair.Right).ToEquatableArray())
+            .WithTrackingName(TrackingNames.AllHandlers);
 
         var excludedRoutes = context.SyntaxProvider
             .ForAttributeWithMetadataName(
@@ -51,12 +68,12 @@ public sealed partial class PiwikGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(all.Combine(excludedRoutes), static (context, input) =>
         {
             var (handlers, excluded) = input;
-            if (handlers.IsDefaultOrEmpty && excluded.Count == 0)
+            if (handlers.Count == 0 && excluded.Count == 0)
             {
                 return;
             }
 
-            context.AddSource(Emitter.HintName, Emitter.Emit(handlers.IsDefault ? ImmutableArray<TrackedHandlerSpec>.Empty : handlers, excluded));
+            context.AddSource(Emitter.HintName, Emitter.Emit(handlers, excluded));
         });
 
         // The tracking plan: Map* call sites joined with their [TrackAs] handlers. Syntax-only predicate; all symbol

@@ -3,13 +3,19 @@ namespace Piwik.Generator;
 /// <summary>Names of the generator's pipeline steps, for <c>WithTrackingName</c> and the incrementality tests.</summary>
 internal static class TrackingNames
 {
-    /// <summary>Each <c>[TrackAs]</c> handler parsed into a model (null when it cannot be described).</summary>
+    /// <summary>Each <c>[TrackAs]</c> method parsed into a model (null when it cannot be described).</summary>
     public const string Handlers = "TrackAsHandlers";
 
-    /// <summary>The handlers that have a model.</summary>
+    /// <summary>The methods that have a model.</summary>
     public const string ValidHandlers = "TrackAsValidHandlers";
 
-    /// <summary>All handlers of the compilation, in source order, for the one generated file.</summary>
+    /// <summary>Each attributed lambda or local function, parsed into a model when it has <c>[TrackAs]</c> (else null).</summary>
+    public const string InlineHandlers = "TrackAsInlineHandlers";
+
+    /// <summary>The lambdas and local functions that have a model.</summary>
+    public const string ValidInlineHandlers = "TrackAsValidInlineHandlers";
+
+    /// <summary>All handlers of the compilation (methods, then lambdas and local functions, each in source order), for the one generated file.</summary>
     public const string AllHandlers = "TrackAsAllHandlers";
 
     /// <summary>Each <c>Map*</c>-named call site resolved into a tracking-plan row (null when untracked or not ASP.NET Core's).</summary>
