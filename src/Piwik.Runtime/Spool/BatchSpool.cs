@@ -544,6 +544,13 @@ internal sealed partial class BatchSpool : IDisposable
         _writer = new FileStream(segment.Path, FileMode.CreateNew, FileAccess.Write, FileShare.Read | FileShare.Delete, 1, FileOptions.None);
         _current = segment;
         _segments.Add(segment);
+
+        // The new file's name made durable before the first record's fsync is relied on: otherwise a crash could lose
+        // the whole segment, fsynced records and all. Once per segment, not per batch.
+        if (DirectorySync.Flush(_directory) is var error and not 0)
+        {
+            LogDirectorySyncFailed(_logger, _directory, error);
+        }
     }
 
     private void DropWriter()
@@ -622,6 +629,9 @@ internal sealed partial class BatchSpool : IDisposable
 
     [LoggerMessage(EventId = 1205, Level = LogLevel.Error, Message = "Piwik spool could not be read.")]
     private static partial void LogSpoolReadFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1206, Level = LogLevel.Warning, Message = "Piwik spool: the directory {Directory} could not be flushed to disk (errno {Error}); a new segment file may not survive a crash.")]
+    private static partial void LogDirectorySyncFailed(ILogger logger, string directory, int error);
 }
 
 internal enum RecordState
