@@ -260,14 +260,7 @@ internal sealed partial class BatchSpool : IDisposable
                     _metrics.AddSpooled(batch.Count);
                     _lanes[lane].Enqueue(record);
                 }
-                catch (IOException ex)
-                {
-                    DropWriter();
-                    _metrics.AddDropped(DropReason.SpoolFailed, batch.Count);
-                    LogSpoolWriteFailed(_logger, batch.Count, ex);
-                    return false;
-                }
-                catch (UnauthorizedAccessException ex)
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
                     DropWriter();
                     _metrics.AddDropped(DropReason.SpoolFailed, batch.Count);
