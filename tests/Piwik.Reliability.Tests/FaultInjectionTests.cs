@@ -219,6 +219,7 @@ public class FaultInjectionTests
         Assert.DoesNotContain(matomo.Tracked, e => e["e_a"] == "e13");
         Delivered.AssertNoDuplicates(matomo);
         Delivered.AssertOrderedPerVisitor(matomo);
+        await Eventually.HoldsAsync(() => app.Logs.Entries.Any(e => e.Id.Id == 1220), () => app.Logs.AllText); // counted, then logged
         var log = Assert.Single(app.Logs.Entries, e => e.Id.Id == 1220);
         Assert.Contains("entry 13 of a batch of 40", log.Message, StringComparison.Ordinal);
         Assert.Contains("poison entry", log.Message, StringComparison.Ordinal); // Matomo's message
