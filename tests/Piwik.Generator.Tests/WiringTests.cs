@@ -27,7 +27,7 @@ public sealed class WiringTests
     }
 
     [Fact]
-    public void Tracked_endpoints_get_the_filter_untracked_ones_nothing_and_missed_ones_are_reported()
+    public void Tracked_endpoints_get_tracking_untracked_ones_nothing_and_missed_ones_are_reported()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Services.AddPiwikTracking(_ => { });
@@ -39,9 +39,12 @@ public sealed class WiringTests
         var sources = ((IEndpointRouteBuilder)app).DataSources;
         var all = sources.SelectMany(s => s.Endpoints).ToDictionary(e => ((RouteEndpoint)e).RoutePattern.RawText!);
 
-        // The filter factory ran (the marker says so) on [TrackAs] endpoints, in and out of groups, and nowhere else.
+        // Tracking is part of the request delegate (the marker says so) on [TrackAs] endpoints, in and out of groups,
+        // and nowhere else: the filter where a template needs the arguments, a wrapped delegate where nothing does.
         Assert.True(all["/tracked/{id}"].Metadata.GetMetadata<TrackingEndpointMetadata>()!.FilterAttached);
+        Assert.IsNotType<TrackedRequestDelegate>(all["/tracked/{id}"].RequestDelegate!.Target);
         Assert.True(all["/g/in-group"].Metadata.GetMetadata<TrackingEndpointMetadata>()!.FilterAttached);
+        Assert.IsType<TrackedRequestDelegate>(all["/g/in-group"].RequestDelegate!.Target);
         Assert.Null(all["/untracked"].Metadata.GetMetadata<TrackingEndpointMetadata>());
 
         // A [TrackAs] endpoint built from an unwrapped source is named by the start-up check.

@@ -156,6 +156,13 @@ internal sealed partial class EndpointTracking
         var handler = _handlers.GetOrAdd(method, static (m, state) => state.Self.Resolve(m, state.Attribute, state.Builder), (Self: this, Attribute: attribute, Builder: builder));
         var marker = TrackingEndpointMetadata.ForEvent(handler);
         builder.Metadata.Add(marker);
+        if (TrackedRequestDelegate.Suits(handler))
+        {
+            // Nothing to read from the arguments and nothing to record on failure: the finally convention wraps the
+            // endpoint's request delegate, so the endpoint keeps its unfiltered path.
+            return;
+        }
+
         builder.FilterFactories.Add((factoryContext, next) =>
         {
             marker.MarkAttached();
@@ -165,6 +172,19 @@ internal sealed partial class EndpointTracking
 
     private void ApplyFinallyConvention(EndpointBuilder builder)
     {
+        if (builder.Metadata.OfType<TrackingEndpointMetadata>().FirstOrDefault() is { Handler: { } handler, FilterAttached: false } marker
+            && TrackedRequestDelegate.Suits(handler))
+        {
+            // Runs once per endpoint even when nested groups run this convention twice: the marker says it is done.
+            if (builder.RequestDelegate is { } next)
+            {
+                builder.RequestDelegate = new TrackedRequestDelegate(next, handler, _recorder).InvokeAsync;
+                marker.MarkAttached();
+            }
+
+            return;
+        }
+
         if (!_pageViews || builder is not RouteEndpointBuilder routeBuilder)
         {
             return;

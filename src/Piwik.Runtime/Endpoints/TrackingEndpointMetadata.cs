@@ -22,8 +22,9 @@ internal sealed class TrackingEndpointMetadata
     public string? PageTitle { get; }
 
     /// <summary>
-    /// Whether ASP.NET Core called the filter factory, that is whether the filter is part of the endpoint's request delegate.
-    /// A data source that ignores filter factories would leave it false.
+    /// Whether tracking is part of the endpoint's request delegate: ASP.NET Core called the filter factory, or (for a
+    /// handler that needs no filter, see <see cref="TrackedRequestDelegate"/>) the finally convention wrapped the
+    /// delegate. A data source that ignores filter factories or conventions would leave it false.
     /// </summary>
     public bool FilterAttached { get; private set; }
 

@@ -1,0 +1,150 @@
+using System.Net;
+using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Piwik.Endpoints;
+using Piwik.Testing;
+
+namespace Piwik.Generator.Tests;
+
+/// <summary>
+/// <see cref="TrackAsAttribute"/> handlers with no Name or Value template and no FailureAction are tracked by wrapping
+/// the endpoint's request delegate, with no endpoint filter. A real app compiled with the generator (RDG on and off)
+/// is served over Kestrel: each outcome records what the filter path would record, and only handlers that need it
+/// get a filter.
+/// </summary>
+public sealed class UnfilteredPathTests
+{
+    private const string App = """
+        using Microsoft.AspNetCore.Hosting;
+        using Microsoft.AspNetCore.Routing;
+
+        namespace WrapApp;
+
+        public sealed record Note(string Text);
+
+        public static class Program
+        {
+            public static WebApplication Build(string matomoUrl)
+            {
+                var builder = WebApplication.CreateSlimBuilder();
+                builder.WebHost.UseUrls("http://127.0.0.1:0");
+                builder.Services.AddPiwikTracking(o =>
+                {
+                    o.Url = matomoUrl;
+                    o.AllowInsecureHttp = true;
+                    o.FlushInterval = TimeSpan.FromMilliseconds(50);
+                    o.DefaultCategory = "app";
+                });
+                var app = builder.Build();
+
+                // No template, no failure action: unfiltered.
+                app.MapGet("/text", [TrackAs("text")] () => "a string result: no status on the result, 200 on the response");
+                app.MapPost("/created", [TrackAs("created", Category = "notes")] async (Note note) =>
+                {
+                    await Task.Yield(); // completes asynchronously: the wrapper's awaiting path
+                    return TypedResults.Created("/notes/1", note);
+                });
+                app.MapGet("/refused", [TrackAs("refused")] () => TypedResults.Conflict());
+                app.MapGet("/teapot", [TrackAs("teapot")] (HttpContext context) => { context.Response.StatusCode = 418; });
+                app.MapGet("/moved", [TrackAs("moved")] () => TypedResults.Redirect("/text"));
+                app.MapGet("/throws", [TrackAs("throws")] string () => throw new InvalidOperationException("user code failed"));
+                var outer = app.MapGroup("/outer");
+                outer.MapGroup("/inner").MapGet("/nested", [TrackAs("nested")] () => TypedResults.NoContent());
+
+                // A template or a failure action: the filter.
+                app.MapGet("/named/{id:int}", [TrackAs("named", Name = "{id}")] (int id) => TypedResults.Ok(id));
+                app.MapPost("/checked", [TrackAs("checked", FailureAction = "check-failed")] (Note note) =>
+                    note.Text.Length > 0 ? Results.Ok() : Results.BadRequest());
+
+                app.UsePiwikTracking();
+                return app;
+            }
+        }
+        """;
+
+    private static readonly Lazy<Assembly> RdgOff = new(() => Build("WrapAppRdgOff", withRdg: false));
+    private static readonly Lazy<Assembly> RdgOn = new(() => Build("WrapAppRdgOn", withRdg: true));
+
+    private static Assembly Build(string name, bool withRdg)
+    {
+        var (output, run) = GeneratorHarness.Generate(GeneratorHarness.CreateCompilation(name, App), withRdg);
+        Assert.NotNull(GeneratorHarness.PiwikOutput(run));
+        var intercepted = run.Results.SelectMany(r => r.GeneratedSources).Any(s => s.HintName.Contains("GeneratedRouteBuilderExtensions", StringComparison.Ordinal));
+        Assert.Equal(withRdg, intercepted);
+        return GeneratorHarness.EmitAndLoad(output);
+    }
+
+    private static WebApplication Start(bool withRdg, string matomoUrl) =>
+        (WebApplication)(withRdg ? RdgOn : RdgOff).Value.GetType("WrapApp.Program")!.GetMethod("Build")!.Invoke(null, [matomoUrl])!;
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Handlers_without_templates_or_failure_actions_record_on_2xx_only_without_a_filter(bool withRdg)
+    {
+        await using var matomo = await StandInMatomo.StartAsync();
+        var app = Start(withRdg, matomo.BaseUrl);
+        await using (app)
+        {
+            await app.StartAsync();
+
+            // Which endpoints are wrapped and which filtered: the delegate ASP.NET Core will call says so.
+            var endpoints = ((IEndpointRouteBuilder)app).DataSources.SelectMany(s => s.Endpoints).Cast<RouteEndpoint>()
+                .ToDictionary(e => e.RoutePattern.RawText!);
+            foreach (var route in new[] { "/text", "/created", "/refused", "/teapot", "/moved", "/throws", "/outer/inner/nested" })
+            {
+                Assert.IsType<TrackedRequestDelegate>(endpoints[route].RequestDelegate!.Target);
+                Assert.True(endpoints[route].Metadata.GetMetadata<TrackingEndpointMetadata>()!.FilterAttached);
+            }
+
+            foreach (var route in new[] { "/named/{id:int}", "/checked" })
+            {
+                Assert.IsNotType<TrackedRequestDelegate>(endpoints[route].RequestDelegate!.Target);
+                Assert.True(endpoints[route].Metadata.GetMetadata<TrackingEndpointMetadata>()!.FilterAttached);
+            }
+
+            using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(app.Urls.First()) };
+            await Expect(client, HttpMethod.Get, "/text", null, HttpStatusCode.OK);
+            await Expect(client, HttpMethod.Post, "/created", """{"text":"hi"}""", HttpStatusCode.Created);
+            await Expect(client, HttpMethod.Post, "/created", """{"text": not json""", HttpStatusCode.BadRequest); // binding failed: the handler never ran
+            await Expect(client, HttpMethod.Get, "/refused", null, HttpStatusCode.Conflict);
+            await Expect(client, HttpMethod.Get, "/teapot", null, (HttpStatusCode)418);
+            await Expect(client, HttpMethod.Get, "/moved", null, HttpStatusCode.Redirect);
+            await Expect(client, HttpMethod.Get, "/throws", null, HttpStatusCode.InternalServerError);
+            await Expect(client, HttpMethod.Get, "/outer/inner/nested", null, HttpStatusCode.NoContent);
+            await Expect(client, HttpMethod.Get, "/named/5", null, HttpStatusCode.OK);
+            await Expect(client, HttpMethod.Post, "/checked", """{"text":""}""", HttpStatusCode.BadRequest);
+            await Expect(client, HttpMethod.Post, "/checked", """{"text": not json""", HttpStatusCode.BadRequest); // filter not reached: nothing
+            await Expect(client, HttpMethod.Post, "/checked", """{"text":"ok"}""", HttpStatusCode.OK);
+            await app.StopAsync();
+        }
+
+        // Exactly one event per 2xx of a wrapped endpoint (one for the nested group: wrapped once, not per group);
+        // the failure action only where the handler ran and answered 4xx.
+        string[] expected =
+        [
+            "app/text//",
+            "notes/created//",
+            "app/nested//",
+            "app/named/5/",
+            "app/check-failed//",
+            "app/checked//",
+        ];
+        Assert.Equal(expected, matomo.Tracked.Select(e => $"{e.Get("e_c")}/{e.Get("e_a")}/{e.Get("e_n")}/{e.Get("e_v")}"));
+        Assert.Empty(matomo.Invalid);
+    }
+
+    private static async Task Expect(HttpClient client, HttpMethod method, string path, string? json, HttpStatusCode status)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        }
+
+        using var response = await client.SendAsync(request);
+        Assert.True(status == response.StatusCode, $"{method} {path}: expected {status}, got {response.StatusCode}");
+    }
+}
