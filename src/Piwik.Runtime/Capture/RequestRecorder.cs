@@ -44,14 +44,53 @@ internal sealed class RequestRecorder
     public string DefaultCategory { get; }
 
     /// <summary>Whether this request may be recorded at all: tracking on, no DNT or GPC opt-out, the app's consent rule.</summary>
-    public bool IsAllowed(HttpContext context)
+    public bool IsAllowed(HttpContext context) => _enabled && Admits(context, context.Request.Headers);
+
+    /// <summary>Records an event for this request. Returns whether it was queued.</summary>
+    public bool TryRecord(HttpContext context, TrackedEventKind kind, string? category, string action, TrackedValue name, TrackedValue value)
     {
         if (!_enabled)
         {
             return false;
         }
 
-        var headers = context.Request.Headers;
+        try
+        {
+            // The request and its headers are fetched once for admission and capture (each fetch checks the feature
+            // collection's revision through an interface call).
+            var request = context.Request;
+            var headers = request.Headers;
+            return Admits(context, headers) && Enqueue(context, request, headers, kind, category, action, name, value);
+        }
+        catch (Exception)
+        {
+            // Tracking never breaks the request.
+            _metrics.AddDropped(DropReason.CaptureFailed);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Records an event for a request that <see cref="IsAllowed"/> already admitted: for callers that decide admission
+    /// first, so an opted-out request costs them nothing more.
+    /// </summary>
+    public bool TryRecordAllowed(HttpContext context, TrackedEventKind kind, string? category, string action, TrackedValue name, TrackedValue value)
+    {
+        try
+        {
+            var request = context.Request;
+            return Enqueue(context, request, request.Headers, kind, category, action, name, value);
+        }
+        catch (Exception)
+        {
+            // Tracking never breaks the request.
+            _metrics.AddDropped(DropReason.CaptureFailed);
+            return false;
+        }
+    }
+
+    private bool Admits(HttpContext context, IHeaderDictionary headers)
+    {
         if (_honorDnt && IsOptOut(headers["DNT"]))
         {
             return false;
@@ -78,50 +117,20 @@ internal sealed class RequestRecorder
         return true;
     }
 
-    /// <summary>Records an event for this request. Returns whether it was queued.</summary>
-    public bool TryRecord(HttpContext context, TrackedEventKind kind, string? category, string action, TrackedValue name, TrackedValue value)
+    private bool Enqueue(HttpContext context, HttpRequest request, IHeaderDictionary headers, TrackedEventKind kind, string? category, string action, TrackedValue name, TrackedValue value)
     {
-        try
-        {
-            return IsAllowed(context) && TryRecordAllowed(context, kind, category, action, name, value);
-        }
-        catch (Exception)
-        {
-            // Tracking never breaks the request.
-            _metrics.AddDropped(DropReason.CaptureFailed);
-            return false;
-        }
-    }
-
-    /// <summary>
-    /// Records an event for a request that <see cref="IsAllowed"/> already admitted: for callers that decide admission
-    /// first, so an opted-out request costs them nothing more.
-    /// </summary>
-    public bool TryRecordAllowed(HttpContext context, TrackedEventKind kind, string? category, string action, TrackedValue name, TrackedValue value)
-    {
-        try
-        {
-            var request = context.Request;
-            var headers = request.Headers;
-            var snapshot = new RequestSnapshot(
-                request.IsHttps,
-                First(headers.Host), // the raw header: the encoder decodes it as HttpRequest.Host would, off the request path
-                request.PathBase.Value,
-                request.Path.Value,
-                _keepQuery ? request.QueryString.Value : null,
-                First(headers.UserAgent),
-                First(headers.AcceptLanguage),
-                First(headers.Referer),
-                context.Connection.RemoteIpAddress);
-            var userId = _userIdClaim is null ? null : context.User?.FindFirst(_userIdClaim)?.Value;
-            return _queue.TryEnqueue(new TrackedEvent(kind, NowTicks(), category ?? DefaultCategory, action, name, value, snapshot, userId));
-        }
-        catch (Exception)
-        {
-            // Tracking never breaks the request.
-            _metrics.AddDropped(DropReason.CaptureFailed);
-            return false;
-        }
+        var snapshot = new RequestSnapshot(
+            request.IsHttps,
+            First(headers.Host), // the raw header: the encoder decodes it as HttpRequest.Host would, off the request path
+            request.PathBase.Value,
+            request.Path.Value,
+            _keepQuery ? request.QueryString.Value : null,
+            First(headers.UserAgent),
+            First(headers.AcceptLanguage),
+            First(headers.Referer),
+            context.Connection.RemoteIpAddress);
+        var userId = _userIdClaim is null ? null : context.User?.FindFirst(_userIdClaim)?.Value;
+        return _queue.TryEnqueue(new TrackedEvent(kind, NowTicks(), category ?? DefaultCategory, action, name, value, snapshot, userId));
     }
 
     /// <summary>Records an event that has no HTTP request (a background job, a webhook).</summary>
