@@ -4,7 +4,7 @@
 //   ... -- matomo --port P [--per-entry-ms 0] [--workers 0]                                      the counting Matomo model
 //   ... -- standin --url-file F --ids-file F                                                     tests' StandInMatomo as a process
 //   ... -- app --variant none|piwik|django --port P [--matomo URL]                               the side-by-side app
-//   ... -- request-loop [--seconds 10] [--variant tracked|plain|filter|noname|all] [--headers Kestrel]                             the request path in a loop, for a profiler
+//   ... -- request-loop [--seconds 10] [--variant tracked|plain|filter|noname|failure|all] [--headers Kestrel]                             the request path in a loop, for a profiler
 using System.Globalization;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;

@@ -22,7 +22,9 @@ public class RequestPathBenchmarks
     private RequestDelegate _tracked = null!;
     private RequestDelegate _filtered = null!;
     private RequestDelegate _noName = null!;
+    private RequestDelegate _withFailure = null!;
     private DefaultHttpContext _noNameContext = null!;
+    private DefaultHttpContext _withFailureContext = null!;
     private DefaultHttpContext _filteredContext = null!;
     private DefaultHttpContext _plainContext = null!;
     private DefaultHttpContext _trackedContext = null!;
@@ -66,12 +68,15 @@ public class RequestPathBenchmarks
         app.MapPost("/filtered/{id}/favorite", (int id) => id > 0 ? TypedResults.NoContent() : (IResult)TypedResults.NotFound())
             .AddEndpointFilter((context, next) => next(context));
         app.MapPost("/noname/{id}/favorite", [TrackAs("bookmark", Category = "items")] (int id) => id > 0 ? TypedResults.NoContent() : (IResult)TypedResults.NotFound());
+        // A failure action needs to know the handler ran (a 4xx from a failed binding records nothing): the filter path.
+        app.MapPost("/failure/{id}/favorite", [TrackAs("favorite", Category = "items", Name = "{id}", FailureAction = "favorite-failed")] (int id) => id > 0 ? TypedResults.NoContent() : (IResult)TypedResults.NotFound());
         app.UsePiwikTracking();
 
         var endpoints = ((IEndpointRouteBuilder)app).DataSources.SelectMany(source => source.Endpoints).OfType<RouteEndpoint>().ToList();
         _plain = endpoints.Single(e => e.RoutePattern.RawText == "/plain/{id}/favorite").RequestDelegate!;
         _filtered = endpoints.Single(e => e.RoutePattern.RawText == "/filtered/{id}/favorite").RequestDelegate!;
         _noName = endpoints.Single(e => e.RoutePattern.RawText == "/noname/{id}/favorite").RequestDelegate!;
+        _withFailure = endpoints.Single(e => e.RoutePattern.RawText == "/failure/{id}/favorite").RequestDelegate!;
         var tracked = endpoints.Single(e => e.RoutePattern.RawText == "/items/{id}/favorite");
         _tracked = tracked.RequestDelegate!;
         if (ReferenceEquals(_plain, _tracked) || tracked.Metadata.GetMetadata<TrackAsAttribute>() is null)
@@ -83,20 +88,30 @@ public class RequestPathBenchmarks
         _plainContext = NewContext(app.Services, "/plain/42/favorite", kestrel);
         _filteredContext = NewContext(app.Services, "/filtered/42/favorite", kestrel);
         _noNameContext = NewContext(app.Services, "/noname/42/favorite", kestrel);
+        _withFailureContext = NewContext(app.Services, "/failure/42/favorite", kestrel);
         _trackedContext = NewContext(app.Services, "/items/42/favorite", kestrel);
         _queue = app.Services.GetRequiredService<EventQueue>();
         _stop = new CancellationTokenSource();
         _drain = Drain == "Sender" ? Task.Run(DrainAsync) : Task.CompletedTask;
         _app = app;
 
-        // Prove the tracked delegate records (and the plain one does not) before measuring.
-        var before = app.Services.GetRequiredService<Diagnostics.PiwikMetrics>().Enqueued;
+        // Prove each tracked delegate records one event (and the plain one none) before measuring, and which path each
+        // takes: a route-value template or none needs no filter, a failure action does.
+        var metrics = app.Services.GetRequiredService<Diagnostics.PiwikMetrics>();
+        var before = metrics.Enqueued;
         Tracked().GetAwaiter().GetResult();
+        TrackedNoName().GetAwaiter().GetResult();
+        TrackedWithFailureAction().GetAwaiter().GetResult();
         Plain().GetAwaiter().GetResult();
-        var after = app.Services.GetRequiredService<Diagnostics.PiwikMetrics>().Enqueued;
-        if (after - before != 1)
+        if (metrics.Enqueued - before != 3)
         {
-            throw new InvalidOperationException($"Expected one event from one tracked request, got {after - before}.");
+            throw new InvalidOperationException($"Expected one event from each of three tracked requests, got {metrics.Enqueued - before}.");
+        }
+
+        if (_tracked.Target is not Endpoints.TrackedRequestDelegate || _noName.Target is not Endpoints.TrackedRequestDelegate
+            || _withFailure.Target is Endpoints.TrackedRequestDelegate)
+        {
+            throw new InvalidOperationException("The tracked endpoints did not take the expected paths.");
         }
     }
 
@@ -132,6 +147,15 @@ public class RequestPathBenchmarks
         return task;
     }
 
+    [Benchmark(Description = "[TrackAs] with a FailureAction (endpoint filter)")]
+    public Task TrackedWithFailureAction()
+    {
+        _withFailureContext.Response.StatusCode = 200;
+        var task = _withFailure(_withFailureContext);
+        DrainInline();
+        return task;
+    }
+
     [Benchmark(Description = "[TrackAs] without a Name template")]
     public Task TrackedNoName()
     {
@@ -158,6 +182,7 @@ public class RequestPathBenchmarks
             ("filter", benchmarks.NoOpFilter),
             ("tracked", benchmarks.Tracked),
             ("noname", benchmarks.TrackedNoName),
+            ("failure", benchmarks.TrackedWithFailureAction),
         };
         var chosen = args.Get("variant", "tracked");
         if (chosen != "all")

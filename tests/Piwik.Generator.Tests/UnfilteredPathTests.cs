@@ -18,6 +18,7 @@ public sealed class UnfilteredPathTests
 {
     private const string App = """
         using Microsoft.AspNetCore.Hosting;
+        using Microsoft.AspNetCore.Mvc;
         using Microsoft.AspNetCore.Routing;
 
         namespace WrapApp;
@@ -53,8 +54,17 @@ public sealed class UnfilteredPathTests
                 var outer = app.MapGroup("/outer");
                 outer.MapGroup("/inner").MapGet("/nested", [TrackAs("nested")] () => TypedResults.NoContent());
 
-                // A template or a failure action: the filter.
+                // Templates that read only route values: unfiltered too, with what the arguments would have given.
                 app.MapGet("/named/{id:int}", [TrackAs("named", Name = "{id}")] (int id) => TypedResults.Ok(id));
+                app.MapGet("/label/{id:int}/{slug}", [TrackAs("label", Name = "item {id} {slug}")] (int id, string slug) => TypedResults.Ok());
+                app.MapGet("/amount/{cents:long}", [TrackAs("amount", Value = "{cents}")] (long cents) => TypedResults.Ok());
+                app.MapGet("/maybe/{id?}", [TrackAs("maybe", Name = "{id}")] (int? id) => TypedResults.Ok());
+                app.MapGroup("/orgs/{org}").MapGet("/home", [TrackAs("org", Name = "{org}")] () => TypedResults.Ok());
+
+                // Templates that read more than route values, or a failure action: the filter.
+                app.MapGet("/search", [TrackAs("search", Name = "{q}")] ([FromQuery] string q) => TypedResults.Ok());
+                app.MapGet("/renamed/{key}", [TrackAs("renamed", Name = "{id}")] ([FromRoute(Name = "key")] string id) => TypedResults.Ok());
+                app.MapPost("/body/{id}", [TrackAs("body", Name = "{note.Text}")] (string id, Note note) => TypedResults.Ok());
                 app.MapPost("/checked", [TrackAs("checked", FailureAction = "check-failed")] (Note note) =>
                     note.Text.Length > 0 ? Results.Ok() : Results.BadRequest());
 
@@ -93,13 +103,13 @@ public sealed class UnfilteredPathTests
             // Which endpoints are wrapped and which filtered: the delegate ASP.NET Core will call says so.
             var endpoints = ((IEndpointRouteBuilder)app).DataSources.SelectMany(s => s.Endpoints).Cast<RouteEndpoint>()
                 .ToDictionary(e => e.RoutePattern.RawText!);
-            foreach (var route in new[] { "/text", "/created", "/refused", "/teapot", "/moved", "/throws", "/outer/inner/nested" })
+            foreach (var route in new[] { "/text", "/created", "/refused", "/teapot", "/moved", "/throws", "/outer/inner/nested", "/named/{id:int}", "/label/{id:int}/{slug}", "/amount/{cents:long}", "/maybe/{id?}", "/orgs/{org}/home" })
             {
                 Assert.IsType<TrackedRequestDelegate>(endpoints[route].RequestDelegate!.Target);
                 Assert.True(endpoints[route].Metadata.GetMetadata<TrackingEndpointMetadata>()!.FilterAttached);
             }
 
-            foreach (var route in new[] { "/named/{id:int}", "/checked" })
+            foreach (var route in new[] { "/search", "/renamed/{key}", "/body/{id}", "/checked" })
             {
                 Assert.IsNotType<TrackedRequestDelegate>(endpoints[route].RequestDelegate!.Target);
                 Assert.True(endpoints[route].Metadata.GetMetadata<TrackingEndpointMetadata>()!.FilterAttached);
@@ -114,7 +124,16 @@ public sealed class UnfilteredPathTests
             await Expect(client, HttpMethod.Get, "/moved", null, HttpStatusCode.Redirect);
             await Expect(client, HttpMethod.Get, "/throws", null, HttpStatusCode.InternalServerError);
             await Expect(client, HttpMethod.Get, "/outer/inner/nested", null, HttpStatusCode.NoContent);
-            await Expect(client, HttpMethod.Get, "/named/5", null, HttpStatusCode.OK);
+            await Expect(client, HttpMethod.Get, "/named/005", null, HttpStatusCode.OK); // the int 5, as the argument is
+            await Expect(client, HttpMethod.Get, "/label/-07/caf%C3%A9", null, HttpStatusCode.OK);
+            await Expect(client, HttpMethod.Get, "/amount/9007199254740993", null, HttpStatusCode.OK);
+            await Expect(client, HttpMethod.Get, "/maybe", null, HttpStatusCode.OK);
+            await Expect(client, HttpMethod.Get, "/maybe/12", null, HttpStatusCode.OK);
+            await Expect(client, HttpMethod.Get, "/maybe/x", null, HttpStatusCode.BadRequest); // binding failed: nothing
+            await Expect(client, HttpMethod.Get, "/orgs/acme/home", null, HttpStatusCode.OK);
+            await Expect(client, HttpMethod.Get, "/search?q=shoes", null, HttpStatusCode.OK);
+            await Expect(client, HttpMethod.Get, "/renamed/k1", null, HttpStatusCode.OK);
+            await Expect(client, HttpMethod.Post, "/body/b1", """{"text":"from body"}""", HttpStatusCode.OK);
             await Expect(client, HttpMethod.Post, "/checked", """{"text":""}""", HttpStatusCode.BadRequest);
             await Expect(client, HttpMethod.Post, "/checked", """{"text": not json""", HttpStatusCode.BadRequest); // filter not reached: nothing
             await Expect(client, HttpMethod.Post, "/checked", """{"text":"ok"}""", HttpStatusCode.OK);
@@ -129,6 +148,14 @@ public sealed class UnfilteredPathTests
             "notes/created//",
             "app/nested//",
             "app/named/5/",
+            "app/label/item -7 café/",
+            "app/amount//9007199254740992", // e_v is a double, as the generated accessor also makes it
+            "app/maybe//",
+            "app/maybe/12/",
+            "app/org/acme/",
+            "app/search/shoes/",
+            "app/renamed/k1/",
+            "app/body/from body/",
             "app/check-failed//",
             "app/checked//",
         ];

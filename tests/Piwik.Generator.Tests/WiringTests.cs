@@ -32,7 +32,7 @@ public sealed class WiringTests
         var builder = WebApplication.CreateSlimBuilder();
         builder.Services.AddPiwikTracking(_ => { });
         using var app = builder.Build();
-        app.MapGet("/tracked/{id}", [TrackAs("t", Name = "{id}")] (string id) => id);
+        app.MapGet("/tracked/{id}", [TrackAs("t", Name = "{id}", FailureAction = "t-failed")] (string id) => id);
         app.MapGroup("/g").MapGet("/in-group", [TrackAs("g")] () => "g");
         app.MapGet("/untracked", () => "u");
         app.UsePiwikTracking();
@@ -40,7 +40,8 @@ public sealed class WiringTests
         var all = sources.SelectMany(s => s.Endpoints).ToDictionary(e => ((RouteEndpoint)e).RoutePattern.RawText!);
 
         // Tracking is part of the request delegate (the marker says so) on [TrackAs] endpoints, in and out of groups,
-        // and nowhere else: the filter where a template needs the arguments, a wrapped delegate where nothing does.
+        // and nowhere else: the filter where a failure action or a template needs the handler to have run, a wrapped
+        // delegate where nothing does.
         Assert.True(all["/tracked/{id}"].Metadata.GetMetadata<TrackingEndpointMetadata>()!.FilterAttached);
         Assert.IsNotType<TrackedRequestDelegate>(all["/tracked/{id}"].RequestDelegate!.Target);
         Assert.True(all["/g/in-group"].Metadata.GetMetadata<TrackingEndpointMetadata>()!.FilterAttached);

@@ -156,10 +156,11 @@ internal sealed partial class EndpointTracking
         var handler = _handlers.GetOrAdd(method, static (m, state) => state.Self.Resolve(m, state.Attribute, state.Builder), (Self: this, Attribute: attribute, Builder: builder));
         var marker = TrackingEndpointMetadata.ForEvent(handler);
         builder.Metadata.Add(marker);
-        if (TrackedRequestDelegate.Suits(handler))
+        if (TrackedRequestDelegate.PlanFor(handler, method, (builder as RouteEndpointBuilder)?.RoutePattern) is { } plan)
         {
-            // Nothing to read from the arguments and nothing to record on failure: the finally convention wraps the
-            // endpoint's request delegate, so the endpoint keeps its unfiltered path.
+            // Nothing to read from the arguments that the route values do not hold, and nothing to record on failure:
+            // the finally convention wraps the endpoint's request delegate, so the endpoint keeps its unfiltered path.
+            marker.Unfiltered = plan;
             return;
         }
 
@@ -172,13 +173,12 @@ internal sealed partial class EndpointTracking
 
     private void ApplyFinallyConvention(EndpointBuilder builder)
     {
-        if (builder.Metadata.OfType<TrackingEndpointMetadata>().FirstOrDefault() is { Handler: { } handler, FilterAttached: false } marker
-            && TrackedRequestDelegate.Suits(handler))
+        if (builder.Metadata.OfType<TrackingEndpointMetadata>().FirstOrDefault() is { Unfiltered: { } plan, FilterAttached: false } marker)
         {
             // Runs once per endpoint even when nested groups run this convention twice: the marker says it is done.
             if (builder.RequestDelegate is { } next)
             {
-                builder.RequestDelegate = new TrackedRequestDelegate(next, handler, _recorder).InvokeAsync;
+                builder.RequestDelegate = TrackedRequestDelegate.Wrap(next, plan, _recorder);
                 marker.MarkAttached();
             }
 

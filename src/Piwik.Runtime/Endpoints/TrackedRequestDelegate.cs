@@ -1,4 +1,6 @@
+using System.Reflection;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing.Patterns;
 using Piwik.Capture;
 using Piwik.Infrastructure;
 
@@ -6,9 +8,10 @@ namespace Piwik.Endpoints;
 
 /// <summary>
 /// The request delegate of a <see cref="TrackAsAttribute"/> endpoint whose handler needs nothing from its arguments
-/// (no <c>Name</c> or <c>Value</c> template) and records nothing on failure (no <c>FailureAction</c>): it wraps the
-/// endpoint's own delegate instead of adding an endpoint filter, and records the action when the endpoint answered
-/// 2xx. Exceptions pass through and record nothing.
+/// that the route values do not hold (no <c>Name</c> or <c>Value</c> template, or one bound by
+/// <see cref="RouteTemplateBinder"/>) and records nothing on failure (no <c>FailureAction</c>): it wraps the endpoint's
+/// own delegate instead of adding an endpoint filter, and records the action when the endpoint answered 2xx.
+/// Exceptions pass through and record nothing.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -27,17 +30,46 @@ internal sealed class TrackedRequestDelegate
 {
     private readonly RequestDelegate _next;
     private readonly TrackedHandler _handler;
+    private readonly Func<HttpContext, TrackedValue>? _name;
+    private readonly Func<HttpContext, TrackedValue>? _value;
     private readonly RequestRecorder _recorder;
 
-    public TrackedRequestDelegate(RequestDelegate next, TrackedHandler handler, RequestRecorder recorder)
+    private TrackedRequestDelegate(RequestDelegate next, Plan plan, RequestRecorder recorder)
     {
         _next = next;
-        _handler = handler;
+        _handler = plan.Handler;
+        _name = plan.Name;
+        _value = plan.Value;
         _recorder = recorder;
     }
 
-    /// <summary>Whether a handler can be tracked by this wrapper, with no endpoint filter.</summary>
-    public static bool Suits(TrackedHandler handler) => handler is { Name: null, Value: null, FailureAction: null };
+    /// <summary>
+    /// How an endpoint's handler can be tracked without a filter, or null when it needs the filter: it has a failure
+    /// action, or a template that reads more than route values.
+    /// </summary>
+    public static Plan? PlanFor(TrackedHandler handler, MethodInfo method, RoutePattern? pattern)
+    {
+        if (handler.FailureAction is not null)
+        {
+            return null; // a 4xx must be told apart from a failed binding, which only the filter can
+        }
+
+        if (handler.Name is null && handler.Value is null)
+        {
+            return new Plan(handler, null, null);
+        }
+
+        // Only the templates the handler's own accessors bind (an unbound one stays left out).
+        return pattern is not null
+            && RouteTemplateBinder.TryBind(handler.Name is null ? null : handler.NameTemplate, isValue: false, method, pattern, out var name)
+            && RouteTemplateBinder.TryBind(handler.Value is null ? null : handler.ValueTemplate, isValue: true, method, pattern, out var value)
+            ? new Plan(handler, name, value)
+            : null;
+    }
+
+    /// <summary>Wraps an endpoint's request delegate.</summary>
+    public static RequestDelegate Wrap(RequestDelegate next, Plan plan, RequestRecorder recorder) =>
+        new TrackedRequestDelegate(next, plan, recorder).InvokeAsync;
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -62,7 +94,10 @@ internal sealed class TrackedRequestDelegate
         // TryRecord never throws: admission, capture and queueing failures are counted there.
         if (context.Response.StatusCode is >= 200 and < 300)
         {
-            _recorder.TryRecord(context, TrackedEventKind.Event, _handler.Category, _handler.Action, TrackedValue.None, TrackedValue.None);
+            _recorder.TryRecord(context, _handler.Category, _handler.Action, _name, _value);
         }
     }
+
+    /// <summary>The handler, and its templates bound to route values.</summary>
+    internal sealed record Plan(TrackedHandler Handler, Func<HttpContext, TrackedValue>? Name, Func<HttpContext, TrackedValue>? Value);
 }

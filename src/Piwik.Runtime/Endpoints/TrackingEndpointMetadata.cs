@@ -28,6 +28,9 @@ internal sealed class TrackingEndpointMetadata
     /// </summary>
     public bool FilterAttached { get; private set; }
 
+    /// <summary>How the endpoint is tracked without a filter, when it is (see <see cref="TrackedRequestDelegate"/>).</summary>
+    public TrackedRequestDelegate.Plan? Unfiltered { get; set; }
+
     public static TrackingEndpointMetadata ForEvent(TrackedHandler handler) => new(handler, null);
 
     public static TrackingEndpointMetadata ForPageView(string title) => new(null, title) { FilterAttached = true };
