@@ -97,6 +97,38 @@ internal sealed class RequestRecorder
     }
 
     /// <summary>
+    /// Records an event whose name and value an endpoint filter's accessors read from the handler's arguments, only
+    /// once the request is admitted (an opted-out request reads no template). Returns whether it was queued.
+    /// </summary>
+    public bool TryRecord(
+        HttpContext context,
+        string? category,
+        string action,
+        Func<EndpointFilterInvocationContext, TrackedValue>? name,
+        Func<EndpointFilterInvocationContext, TrackedValue>? value,
+        EndpointFilterInvocationContext arguments)
+    {
+        if (!_enabled)
+        {
+            return false;
+        }
+
+        try
+        {
+            var request = context.Request;
+            var headers = request.Headers;
+            return Admits(context, headers)
+                && Enqueue(context, request, headers, TrackedEventKind.Event, category, action, name is null ? default : name(arguments), value is null ? default : value(arguments));
+        }
+        catch (Exception)
+        {
+            // An accessor failed, or the request did: tracking never breaks the request.
+            _metrics.AddDropped(DropReason.CaptureFailed);
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Records an event for a request that <see cref="IsAllowed"/> already admitted: for callers that decide admission
     /// first, so an opted-out request costs them nothing more.
     /// </summary>

@@ -64,25 +64,27 @@ internal sealed class TrackedEndpointFilter
     {
         try
         {
-            // Admission first: an opted-out request reads no template and registers no callback.
-            if (!_recorder.IsAllowed(context.HttpContext))
-            {
-                return;
-            }
-
+            var httpContext = context.HttpContext;
             if (StatusOfCached(result) is { } status)
             {
+                // Admission, then the templates, then the event: an opted-out request reads no template.
                 if (ActionFor(status) is { } action)
                 {
-                    Record(context.HttpContext, action, Read(_handler.Name, context), Read(_handler.Value, context));
+                    _recorder.TryRecord(httpContext, _handler.Category, action, _handler.Name, _handler.Value, context);
                 }
 
                 return;
             }
 
+            // Admission first: an opted-out request reads no template and registers no callback.
+            if (!_recorder.IsAllowed(httpContext))
+            {
+                return;
+            }
+
             // Arguments are read now, while the handler's objects are certainly as the handler left them.
-            var pendingEvent = new PendingEvent(this, context.HttpContext, Read(_handler.Name, context), Read(_handler.Value, context));
-            context.HttpContext.Response.OnCompleted(CompletedCallback, pendingEvent);
+            var pendingEvent = new PendingEvent(this, httpContext, Read(_handler.Name, context), Read(_handler.Value, context));
+            httpContext.Response.OnCompleted(CompletedCallback, pendingEvent);
         }
         catch (Exception)
         {
