@@ -59,12 +59,20 @@ internal sealed class TrackedRequestDelegate
             return new Plan(handler, null, null);
         }
 
-        // Only the templates the handler's own accessors bind (an unbound one stays left out).
-        return pattern is not null
-            && RouteTemplateBinder.TryBind(handler.Name is null ? null : handler.NameTemplate, isValue: false, method, pattern, out var name)
-            && RouteTemplateBinder.TryBind(handler.Value is null ? null : handler.ValueTemplate, isValue: true, method, pattern, out var value)
-            ? new Plan(handler, name, value)
-            : null;
+        try
+        {
+            // Only the templates the handler's own accessors bind (an unbound one stays left out).
+            return pattern is not null
+                && RouteTemplateBinder.TryBind(handler.Name is null ? null : handler.NameTemplate, isValue: false, method, pattern, out var name)
+                && RouteTemplateBinder.TryBind(handler.Value is null ? null : handler.ValueTemplate, isValue: true, method, pattern, out var value)
+                ? new Plan(handler, name, value)
+                : null;
+        }
+        catch (Exception)
+        {
+            // Parameter metadata that cannot be read (trimmed attributes, say): the filter, which needs none of it.
+            return null;
+        }
     }
 
     /// <summary>Wraps an endpoint's request delegate.</summary>
