@@ -106,7 +106,7 @@ public sealed class CompileAndRunTests
         return (WebApplication)build.Invoke(null, [matomoUrl, pageViews])!;
     }
 
-    private static async Task Expect(HttpClient client, HttpMethod method, string path, string? json, HttpStatusCode status)
+    internal static async Task Expect(HttpClient client, HttpMethod method, string path, string? json, HttpStatusCode status)
     {
         using var request = new HttpRequestMessage(method, path);
         if (json is not null)
@@ -118,6 +118,6 @@ public sealed class CompileAndRunTests
         Assert.True(status == response.StatusCode, $"{method} {path}: expected {status}, got {response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
     }
 
-    private static string Describe(TrackedEntry entry) =>
+    internal static string Describe(TrackedEntry entry) =>
         $"{entry.Get("e_c")}/{entry.Get("e_a")}/{entry.Get("e_n")}/{entry.Get("e_v")}";
 }

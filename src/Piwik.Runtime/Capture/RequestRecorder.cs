@@ -71,10 +71,11 @@ internal sealed class RequestRecorder
     }
 
     /// <summary>
-    /// Records an event whose name and value are read from the request by accessors, only once the request is admitted
-    /// (an opted-out request reads no template). Returns whether it was queued.
+    /// Records an event whose name and value are read by accessors (from the request's route values, or from the
+    /// handler's arguments through the filter's context), only once the request is admitted: an opted-out request
+    /// reads no template. Returns whether it was queued.
     /// </summary>
-    public bool TryRecord(HttpContext context, string? category, string action, Func<HttpContext, TrackedValue>? name, Func<HttpContext, TrackedValue>? value)
+    public bool TryRecord<TSource>(HttpContext context, string? category, string action, Func<TSource, TrackedValue>? name, Func<TSource, TrackedValue>? value, TSource source)
     {
         if (!_enabled)
         {
@@ -86,39 +87,7 @@ internal sealed class RequestRecorder
             var request = context.Request;
             var headers = request.Headers;
             return Admits(context, headers)
-                && Enqueue(context, request, headers, TrackedEventKind.Event, category, action, name is null ? default : name(context), value is null ? default : value(context));
-        }
-        catch (Exception)
-        {
-            // An accessor failed, or the request did: tracking never breaks the request.
-            _metrics.AddDropped(DropReason.CaptureFailed);
-            return false;
-        }
-    }
-
-    /// <summary>
-    /// Records an event whose name and value an endpoint filter's accessors read from the handler's arguments, only
-    /// once the request is admitted (an opted-out request reads no template). Returns whether it was queued.
-    /// </summary>
-    public bool TryRecord(
-        HttpContext context,
-        string? category,
-        string action,
-        Func<EndpointFilterInvocationContext, TrackedValue>? name,
-        Func<EndpointFilterInvocationContext, TrackedValue>? value,
-        EndpointFilterInvocationContext arguments)
-    {
-        if (!_enabled)
-        {
-            return false;
-        }
-
-        try
-        {
-            var request = context.Request;
-            var headers = request.Headers;
-            return Admits(context, headers)
-                && Enqueue(context, request, headers, TrackedEventKind.Event, category, action, name is null ? default : name(arguments), value is null ? default : value(arguments));
+                && Enqueue(context, request, headers, TrackedEventKind.Event, category, action, name is null ? default : name(source), value is null ? default : value(source));
         }
         catch (Exception)
         {

@@ -9,9 +9,8 @@ namespace Piwik.Endpoints;
 /// (<c>GET /groups/{groupId}</c>), never by the raw path, which may hold identifiers. Recorded when the endpoint answers
 /// below 400; exceptions pass through and record nothing.
 /// </summary>
-internal sealed class PageViewRequestDelegate
+internal sealed class PageViewRequestDelegate : RecordingRequestDelegate
 {
-    private readonly RequestDelegate _next;
     private readonly string? _title;
     private readonly string _route;
     private readonly RequestRecorder _recorder;
@@ -21,32 +20,14 @@ internal sealed class PageViewRequestDelegate
     /// <param name="route">The route pattern text.</param>
     /// <param name="recorder">The recorder.</param>
     public PageViewRequestDelegate(RequestDelegate next, string? title, string route, RequestRecorder recorder)
+        : base(next)
     {
-        _next = next;
         _title = title;
         _route = route;
         _recorder = recorder;
     }
 
-    public Task InvokeAsync(HttpContext context)
-    {
-        var pending = _next(context);
-        if (!pending.IsCompletedSuccessfully)
-        {
-            return AwaitAsync(context, pending);
-        }
-
-        Record(context);
-        return Task.CompletedTask;
-    }
-
-    private async Task AwaitAsync(HttpContext context, Task pending)
-    {
-        await pending.ConfigureAwait(false);
-        Record(context);
-    }
-
-    private void Record(HttpContext context)
+    protected override void Record(HttpContext context)
     {
         // After the endpoint's delegate has run, the result has been executed: the status is the one it wrote.
         if (context.Response.StatusCode < 400)

@@ -26,17 +26,16 @@ namespace Piwik.Endpoints;
 /// Handlers with a failure action keep the filter, which runs only when the handler does.
 /// </para>
 /// </remarks>
-internal sealed class TrackedRequestDelegate
+internal sealed class TrackedRequestDelegate : RecordingRequestDelegate
 {
-    private readonly RequestDelegate _next;
     private readonly TrackedHandler _handler;
     private readonly Func<HttpContext, TrackedValue>? _name;
     private readonly Func<HttpContext, TrackedValue>? _value;
     private readonly RequestRecorder _recorder;
 
     private TrackedRequestDelegate(RequestDelegate next, Plan plan, RequestRecorder recorder)
+        : base(next)
     {
-        _next = next;
         _handler = plan.Handler;
         _name = plan.Name;
         _value = plan.Value;
@@ -79,30 +78,12 @@ internal sealed class TrackedRequestDelegate
     public static RequestDelegate Wrap(RequestDelegate next, Plan plan, RequestRecorder recorder) =>
         new TrackedRequestDelegate(next, plan, recorder).InvokeAsync;
 
-    public Task InvokeAsync(HttpContext context)
-    {
-        var pending = _next(context);
-        if (!pending.IsCompletedSuccessfully)
-        {
-            return AwaitAsync(context, pending);
-        }
-
-        Record(context);
-        return Task.CompletedTask;
-    }
-
-    private async Task AwaitAsync(HttpContext context, Task pending)
-    {
-        await pending.ConfigureAwait(false);
-        Record(context);
-    }
-
-    private void Record(HttpContext context)
+    protected override void Record(HttpContext context)
     {
         // TryRecord never throws: admission, capture and queueing failures are counted there.
         if (context.Response.StatusCode is >= 200 and < 300)
         {
-            _recorder.TryRecord(context, _handler.Category, _handler.Action, _name, _value);
+            _recorder.TryRecord(context, _handler.Category, _handler.Action, _name, _value, context);
         }
     }
 
