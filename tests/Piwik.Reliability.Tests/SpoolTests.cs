@@ -147,6 +147,97 @@ public class SpoolTests : IDisposable
     }
 
     [Fact]
+    public async Task Acknowledgements_reach_the_OS_at_once_and_the_disk_at_most_once_a_second_not_once_each()
+    {
+        var time = new ManualTimers();
+        var (spool, _) = Open(time: time);
+        for (var i = 0; i < 20; i++)
+        {
+            spool.Append(BatchOf("a" + i + "_", 2), 0);
+        }
+
+        var batch = new Batch();
+        for (var i = 0; i < 10; i++)
+        {
+            var record = await spool.TakeAsync(0, batch, CancellationToken.None);
+            spool.Commit(record!, batch.Count);
+        }
+
+        // Written: another reader (a process started after a kill -9) sees all ten; none flushed to disk yet.
+        var acks = Assert.Single(Directory.GetFiles(_directory.Path, "*.acks"));
+        Assert.Equal(10 * SpoolFormat.AckSize, ReadShared(acks).Length);
+        Assert.Equal(0, spool.AckSyncs);
+        var timer = Assert.Single(time.Timers);
+        Assert.Equal(BatchSpool.AckSyncInterval, timer.DueTime);
+
+        timer.Fire();
+        Assert.Equal(1, spool.AckSyncs);
+        Assert.Equal(Timeout.InfiniteTimeSpan, timer.DueTime); // nothing new: not armed again
+
+        for (var i = 0; i < 10; i++)
+        {
+            var record = await spool.TakeAsync(0, batch, CancellationToken.None);
+            spool.Commit(record!, 1); // partly done: the segment stays
+        }
+
+        Assert.Equal(BatchSpool.AckSyncInterval, timer.DueTime);
+        Assert.Equal(1, spool.AckSyncs);
+        spool.Dispose(); // flushes what the timer had not
+        Assert.Equal(2, spool.AckSyncs);
+
+        var (reopened, metrics) = Open();
+        Assert.Equal(10, metrics.Restored); // the second entry of each of the last ten batches
+        reopened.Dispose();
+    }
+
+    private static byte[] ReadShared(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var bytes = new byte[file.Length];
+        file.ReadExactly(bytes);
+        return bytes;
+    }
+
+    /// <summary>System time, but timers that fire only when the test says so.</summary>
+    private sealed class ManualTimers : TimeProvider
+    {
+        public List<ManualTimer> Timers { get; } = new();
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = new ManualTimer(callback, state) { DueTime = dueTime };
+            Timers.Add(timer);
+            return timer;
+        }
+    }
+
+    private sealed class ManualTimer(TimerCallback callback, object? state) : ITimer
+    {
+        public TimeSpan DueTime { get; set; }
+
+        public void Fire()
+        {
+            Assert.NotEqual(Timeout.InfiniteTimeSpan, DueTime);
+            DueTime = Timeout.InfiniteTimeSpan;
+            callback(state);
+        }
+
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            DueTime = dueTime;
+            return true;
+        }
+
+        public void Dispose() => DueTime = Timeout.InfiniteTimeSpan;
+
+        public ValueTask DisposeAsync()
+        {
+            Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    [Fact]
     public void The_spool_stays_within_its_size_dropping_the_oldest_and_counting_them()
     {
         var (spool, metrics) = Open(maxBytes: 1024 * 1024);

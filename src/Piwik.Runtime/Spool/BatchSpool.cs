@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
 using Piwik.Diagnostics;
 using Piwik.Sending;
 
@@ -8,8 +9,11 @@ namespace Piwik.Spool;
 
 /// <summary>
 /// The durable spool: every batch is appended to a segment file (and flushed to disk with fsync) before it is sent,
-/// and acknowledged (fsync again) once its fate is final, so a batch Matomo confirmed is never sent again and a batch it
-/// did not is replayed, in order, by this process or the next one. Each delivery lane takes its batches first in,
+/// and acknowledged once its fate is final, so a batch Matomo confirmed is never sent again and a batch it did not is
+/// replayed, in order, by this process or the next one. An acknowledgement is written to the OS at once (a killed
+/// process loses none) but flushed to disk lazily, at most <see cref="AckSyncInterval"/> later, before its segment is
+/// deleted, and at dispose: it only prevents a duplicate, so only an OS crash or power loss in that window can replay
+/// (never lose) a batch. Each delivery lane takes its batches first in,
 /// first out; batches found at start (written by an earlier process) all go before any new batch.
 /// <para>
 /// Bounds: the segment files never exceed <see cref="PiwikOptions.SpoolMaxBytes"/> (the oldest unsent batches are
@@ -24,6 +28,9 @@ internal sealed partial class BatchSpool : IDisposable
     private const string SegmentExtension = ".spool";
     private const string AckExtension = ".acks";
 
+    /// <summary>How long an acknowledgement may stay in the OS's cache before it is flushed to disk.</summary>
+    internal static readonly TimeSpan AckSyncInterval = TimeSpan.FromSeconds(1);
+
     private readonly object _gate = new();
     private readonly string _directory;
     private readonly long _maxBytes;
@@ -36,12 +43,18 @@ internal sealed partial class BatchSpool : IDisposable
     private readonly Queue<SpoolRecord>[] _lanes;
     private readonly SemaphoreSlim[] _laneSignals;
     private readonly TaskCompletionSource _restoredDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<SpoolSegment> _unsyncedAcks = new();
+    private readonly List<SpoolSegment> _retired = new();
+    private readonly ITimer _ackTimer;
+    private bool _ackTimerArmed;
+    private long _ackSyncs;
     private SpoolSegment? _current;
     private FileStream? _writer;
     private long _nextSequence = 1;
     private long _fileBytes;
     private int _restoredOutstanding;
     private bool _completed;
+    private bool _disposed;
 
     private BatchSpool(string directory, PiwikOptions options, int lanes, PiwikMetrics metrics, ILogger logger, TimeProvider time)
     {
@@ -59,7 +72,12 @@ internal sealed partial class BatchSpool : IDisposable
             _lanes[i] = new Queue<SpoolRecord>();
             _laneSignals[i] = new SemaphoreSlim(0);
         }
+
+        _ackTimer = time.CreateTimer(static state => ((BatchSpool)state!).SyncAcknowledgements(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
+
+    /// <summary>fsync calls made on acknowledgement files so far (lazily: see <see cref="AckSyncInterval"/>).</summary>
+    public long AckSyncs => Interlocked.Read(ref _ackSyncs);
 
     /// <summary>Events found in the spool at start.</summary>
     public long Restored { get; private set; }
@@ -229,6 +247,7 @@ internal sealed partial class BatchSpool : IDisposable
 
         // A pooled buffer: a new array per batch (about 50 KB per 100 events) was garbage at every append.
         var rented = ArrayPool<byte>.Shared.Rent(SpoolFormat.RecordLength(batch));
+        var kept = false;
         try
         {
             ReadOnlySpan<byte> bytes = rented.AsSpan(0, SpoolFormat.EncodeBatch(batch, lane, rented));
@@ -259,6 +278,7 @@ internal sealed partial class BatchSpool : IDisposable
                     _current.Live++;
                     _metrics.AddSpooled(batch.Count);
                     _lanes[lane].Enqueue(record);
+                    kept = true;
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
@@ -272,10 +292,15 @@ internal sealed partial class BatchSpool : IDisposable
         finally
         {
             ArrayPool<byte>.Shared.Return(rented);
+            DeleteRetired(); // segments emptied for room or left by a roll
         }
 
-        _laneSignals[lane].Release();
-        return true;
+        if (kept)
+        {
+            _laneSignals[lane].Release();
+        }
+
+        return kept;
     }
 
     /// <summary>
@@ -338,6 +363,7 @@ internal sealed partial class BatchSpool : IDisposable
                     Drop(record, DropReason.SpoolExpired);
                 }
 
+                DeleteRetired();
                 LogExpired(_logger, record.Count);
                 continue;
             }
@@ -350,6 +376,7 @@ internal sealed partial class BatchSpool : IDisposable
                     Drop(record, DropReason.SpoolFailed);
                 }
 
+                DeleteRetired();
                 continue;
             }
 
@@ -396,8 +423,8 @@ internal sealed partial class BatchSpool : IDisposable
 
     /// <summary>
     /// Records that the first <paramref name="done"/> entries of a batch have a final fate (already counted by the
-    /// caller as sent, rejected or dropped): acknowledged durably, taken out of the spooled count, and the batch
-    /// finished when all its entries are done.
+    /// caller as sent, rejected or dropped): acknowledged (written to the OS now, flushed to disk lazily), taken out
+    /// of the spooled count, and the batch finished when all its entries are done.
     /// </summary>
     public void Commit(SpoolRecord record, int done)
     {
@@ -417,6 +444,8 @@ internal sealed partial class BatchSpool : IDisposable
                 Finish(record);
             }
         }
+
+        DeleteRetired();
     }
 
     /// <summary>Gives an in-flight batch back to the head of its lane (shutdown came before its fate was known).</summary>
@@ -468,8 +497,36 @@ internal sealed partial class BatchSpool : IDisposable
 
         if (segment.Live == 0 && segment != _current)
         {
-            _segments.Remove(segment);
-            _fileBytes -= segment.Bytes;
+            Retire(segment);
+        }
+    }
+
+    /// <summary>Takes a segment whose batches are all done out of the spool; its files go in <see cref="DeleteRetired"/>, outside the lock.</summary>
+    private void Retire(SpoolSegment segment)
+    {
+        _segments.Remove(segment);
+        _fileBytes -= segment.Bytes;
+        _unsyncedAcks.Remove(segment); // flushed before the segment is deleted, see DeleteSegment
+        _retired.Add(segment);
+    }
+
+    /// <summary>Deletes the files of retired segments. Called after <see cref="_gate"/> is released, never under it.</summary>
+    private void DeleteRetired()
+    {
+        SpoolSegment[] retired;
+        lock (_gate)
+        {
+            if (_retired.Count == 0)
+            {
+                return;
+            }
+
+            retired = _retired.ToArray();
+            _retired.Clear();
+        }
+
+        foreach (var segment in retired)
+        {
             DeleteSegment(segment);
         }
     }
@@ -512,20 +569,94 @@ internal sealed partial class BatchSpool : IDisposable
         }
     }
 
+    /// <summary>
+    /// Writes an acknowledgement to the OS (one <c>pwrite</c>: a killed process loses none) and leaves its fsync to
+    /// <see cref="SyncAcknowledgements"/>, at most <see cref="AckSyncInterval"/> later. Under <see cref="_gate"/>.
+    /// </summary>
     private void WriteAck(SpoolRecord record)
     {
         Span<byte> ack = stackalloc byte[SpoolFormat.AckSize];
         SpoolFormat.EncodeAck(ack, (uint)record.Offset, record.Done);
+        var segment = record.Segment;
         try
         {
-            record.Segment.AckStream ??= new FileStream(record.Segment.AckPath, FileMode.Append, FileAccess.Write, FileShare.Read);
-            record.Segment.AckStream.Write(ack);
-            record.Segment.AckStream.Flush(flushToDisk: true);
+            if (segment.AckHandle is null)
+            {
+                segment.AckHandle = File.OpenHandle(segment.AckPath, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read);
+
+                // After a torn acknowledgement (power loss mid-write) the next ones start on a 12-byte boundary again,
+                // where the reader looks for them.
+                segment.AckBytes = RandomAccess.GetLength(segment.AckHandle) / SpoolFormat.AckSize * SpoolFormat.AckSize;
+            }
+
+            RandomAccess.Write(segment.AckHandle, ack, segment.AckBytes);
+            segment.AckBytes += SpoolFormat.AckSize;
+            segment.UnsyncedAckEvents += record.Count;
+            if (!_unsyncedAcks.Contains(segment))
+            {
+                _unsyncedAcks.Add(segment);
+            }
+
+            if (!_ackTimerArmed && !_disposed)
+            {
+                _ackTimerArmed = true;
+                _ackTimer.Change(AckSyncInterval, Timeout.InfiniteTimeSpan);
+            }
         }
         catch (IOException ex)
         {
             // The fate is counted; without the acknowledgement a later process may replay the batch (at least once).
             LogSpoolWriteFailed(_logger, record.Count, ex);
+        }
+    }
+
+    /// <summary>
+    /// Flushes the acknowledgements written since the last call to disk (fsync, outside <see cref="_gate"/>). Run by a
+    /// timer at most <see cref="AckSyncInterval"/> after an acknowledgement is written, and at dispose.
+    /// </summary>
+    internal void SyncAcknowledgements()
+    {
+        (SafeFileHandle Handle, long Events)[] pending;
+        lock (_gate)
+        {
+            _ackTimerArmed = false;
+            if (_unsyncedAcks.Count == 0)
+            {
+                return;
+            }
+
+            pending = new (SafeFileHandle, long)[_unsyncedAcks.Count];
+            for (var i = 0; i < pending.Length; i++)
+            {
+                var segment = _unsyncedAcks[i];
+                pending[i] = (segment.AckHandle!, segment.UnsyncedAckEvents);
+                segment.UnsyncedAckEvents = 0;
+            }
+
+            _unsyncedAcks.Clear();
+        }
+
+        foreach (var (handle, events) in pending)
+        {
+            SyncAckFile(handle, events);
+        }
+    }
+
+    private void SyncAckFile(SafeFileHandle handle, long events)
+    {
+        try
+        {
+            RandomAccess.FlushToDisk(handle);
+            Interlocked.Increment(ref _ackSyncs);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Its segment was deleted meanwhile, after its own flush (DeleteSegment): nothing left to protect.
+        }
+        catch (IOException ex)
+        {
+            // The fates are counted; an OS crash before the acknowledgements reach the disk may replay these batches.
+            LogSpoolWriteFailed(_logger, (int)Math.Min(events, int.MaxValue), ex);
         }
     }
 
@@ -554,16 +685,23 @@ internal sealed partial class BatchSpool : IDisposable
         _current = null;
         if (current is not null && current.Live == 0)
         {
-            _segments.Remove(current);
-            _fileBytes -= current.Bytes;
-            DeleteSegment(current);
+            Retire(current);
         }
     }
 
+    /// <summary>Deletes a segment's files. Never under <see cref="_gate"/> (it may fsync), except at start and dispose.</summary>
     private void DeleteSegment(SpoolSegment segment)
     {
-        segment.AckStream?.Dispose();
-        segment.AckStream = null;
+        if (segment.AckHandle is { } acks)
+        {
+            // Acknowledgements not yet on disk go first: should an OS crash undo the deletion below, the segment must
+            // not come back without them (its batches would all be sent again). Once per segment.
+            SyncAckFile(acks, segment.UnsyncedAckEvents);
+
+            acks.Dispose();
+            segment.AckHandle = null;
+        }
+
         try
         {
             // The batches first: acknowledgements left without their segment are harmless, the reverse would replay.
@@ -584,20 +722,29 @@ internal sealed partial class BatchSpool : IDisposable
     {
         lock (_gate)
         {
+            _disposed = true;
+        }
+
+        _ackTimer.Dispose();
+        DeleteRetired();
+        SyncAcknowledgements(); // what the timer had not flushed yet
+        lock (_gate)
+        {
             _writer?.Dispose();
             _writer = null;
             if (_current is { Live: 0 } current)
             {
-                _segments.Remove(current);
-                DeleteSegment(current);
+                Retire(current);
             }
 
             foreach (var segment in _segments)
             {
-                segment.AckStream?.Dispose();
-                segment.AckStream = null;
+                segment.AckHandle?.Dispose();
+                segment.AckHandle = null;
             }
         }
+
+        DeleteRetired();
 
         foreach (var signal in _laneSignals)
         {
@@ -650,7 +797,14 @@ internal sealed class SpoolSegment(long sequence, string path, string ackPath)
 
     public List<SpoolRecord> Records { get; } = new();
 
-    public FileStream? AckStream { get; set; }
+    /// <summary>The acknowledgement file, opened at the first acknowledgement.</summary>
+    public SafeFileHandle? AckHandle { get; set; }
+
+    /// <summary>Where the next acknowledgement goes.</summary>
+    public long AckBytes { get; set; }
+
+    /// <summary>Events acknowledged since the acknowledgement file was last flushed to disk (for the failure log).</summary>
+    public long UnsyncedAckEvents { get; set; }
 }
 
 /// <summary>Where one spooled batch is, and how far its delivery got.</summary>
