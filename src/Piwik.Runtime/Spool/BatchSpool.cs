@@ -48,8 +48,9 @@ internal sealed partial class BatchSpool : IDisposable
     private readonly ITimer _ackTimer;
     private bool _ackTimerArmed;
     private long _ackSyncs;
+    private long _recordSyncs;
+    private long _coveredAppends;
     private SpoolSegment? _current;
-    private FileStream? _writer;
     private long _nextSequence = 1;
     private long _fileBytes;
     private int _restoredOutstanding;
@@ -78,6 +79,12 @@ internal sealed partial class BatchSpool : IDisposable
 
     /// <summary>fsync calls made on acknowledgement files so far (lazily: see <see cref="AckSyncInterval"/>).</summary>
     public long AckSyncs => Interlocked.Read(ref _ackSyncs);
+
+    /// <summary>fsync calls made on segment files so far (one per append, less those covered by another's).</summary>
+    public long RecordSyncs => Interlocked.Read(ref _recordSyncs);
+
+    /// <summary>Appends whose record an fsync of another append had already made durable.</summary>
+    public long CoveredAppends => Interlocked.Read(ref _coveredAppends);
 
     /// <summary>Events found in the spool at start.</summary>
     public long Restored { get; private set; }
@@ -236,7 +243,12 @@ internal sealed partial class BatchSpool : IDisposable
 
     /// <summary>
     /// Appends a batch, durably, and queues it on its lane. Returns false when it could not be kept (counted as a drop
-    /// by reason); the caller may reuse the batch either way.
+    /// by reason); the caller may reuse the batch either way. Safe to call from several threads at once.
+    /// <para>
+    /// The record is written under the lock, made durable outside it (group commit: one fsync covers every record
+    /// written before it began, so a writer whose bytes an earlier fsync covered skips its own), and becomes takeable
+    /// by its lane only once durable, in the order records were written. Returns once it is durable.
+    /// </para>
     /// </summary>
     public bool Append(Batch batch, int lane)
     {
@@ -247,7 +259,7 @@ internal sealed partial class BatchSpool : IDisposable
 
         // A pooled buffer: a new array per batch (about 50 KB per 100 events) was garbage at every append.
         var rented = ArrayPool<byte>.Shared.Rent(SpoolFormat.RecordLength(batch));
-        var kept = false;
+        SpoolRecord? record = null;
         try
         {
             ReadOnlySpan<byte> bytes = rented.AsSpan(0, SpoolFormat.EncodeBatch(batch, lane, rented));
@@ -263,22 +275,23 @@ internal sealed partial class BatchSpool : IDisposable
 
                 try
                 {
-                    if (_writer is null || _current is null || _current.Bytes + bytes.Length > _segmentLimit)
+                    if (_current?.Writer is null || _current.Bytes + bytes.Length > _segmentLimit)
                     {
                         Roll();
                     }
 
-                    var offset = _current!.Bytes;
-                    _writer!.Write(bytes);
-                    _writer.Flush(flushToDisk: true);
-                    _current.Bytes += bytes.Length;
+                    var segment = _current!;
+                    var offset = segment.Bytes;
+                    RandomAccess.Write(segment.Writer!, bytes, offset); // to the OS: a killed process loses nothing from here on
+                    Volatile.Write(ref segment.WrittenBytes, offset + bytes.Length);
+                    segment.Bytes += bytes.Length;
                     _fileBytes += bytes.Length;
-                    var record = new SpoolRecord(_current, offset, bytes.Length, batch.Count, lane, batch.OldestEventTicks);
-                    _current.Records.Add(record);
-                    _current.Live++;
+                    record = new SpoolRecord(segment, offset, bytes.Length, batch.Count, lane, batch.OldestEventTicks) { State = RecordState.Writing };
+                    segment.Records.Add(record);
+                    segment.Live++;
+                    segment.WriterUsers++; // the writer stays open until this record's fsync is over
                     _metrics.AddSpooled(batch.Count);
-                    _lanes[lane].Enqueue(record);
-                    kept = true;
+                    _lanes[lane].Enqueue(record); // in write order; not takeable before it is durable
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
@@ -292,15 +305,95 @@ internal sealed partial class BatchSpool : IDisposable
         finally
         {
             ArrayPool<byte>.Shared.Return(rented);
-            DeleteRetired(); // segments emptied for room or left by a roll
+            if (record is null)
+            {
+                DeleteRetired(); // segments emptied for room or left by a roll
+            }
         }
 
-        if (kept)
+        var error = MakeDurable(record.Segment, record.Offset + record.Length);
+        bool kept;
+        lock (_gate)
         {
-            _laneSignals[lane].Release();
+            var segment = record.Segment;
+            if (--segment.WriterUsers == 0 && segment != _current)
+            {
+                segment.CloseWriter();
+            }
+
+            kept = error is null && record.State == RecordState.Writing;
+            if (kept)
+            {
+                record.State = RecordState.Pending;
+            }
+            else if (record.State == RecordState.Writing)
+            {
+                // Not known to be on disk: never sent, counted, and acknowledged so a later process skips it too.
+                if (segment == _current)
+                {
+                    DropWriter(); // a file whose fsync failed is not written again
+                }
+
+                Drop(record, DropReason.SpoolFailed);
+            }
         }
 
+        if (error is not null)
+        {
+            LogSpoolWriteFailed(_logger, batch.Count, error);
+        }
+
+        DeleteRetired();
+        _laneSignals[lane].Release();
         return kept;
+    }
+
+    /// <summary>
+    /// Makes a segment durable up to <paramref name="end"/>: fsync, outside <see cref="_gate"/>, unless another
+    /// writer's fsync already covered it. fsyncs of one segment take turns, so a writer that waited for one usually
+    /// finds its bytes covered. Returns the failure, or null.
+    /// </summary>
+    private Exception? MakeDurable(SpoolSegment segment, long end)
+    {
+        lock (segment.SyncGate)
+        {
+            if (segment.SyncError is { } failed)
+            {
+                return failed; // an fsync that failed may have lost these bytes; a retry could wrongly succeed
+            }
+
+            if (segment.DurableBytes >= end)
+            {
+                Interlocked.Increment(ref _coveredAppends);
+                return null;
+            }
+
+            if (!segment.NameDurable)
+            {
+                // The new file's name made durable before the first record's fsync is relied on: otherwise a crash
+                // could lose the whole segment, fsynced records and all. Once per segment, not per batch.
+                if (DirectorySync.Flush(_directory) is var error and not 0)
+                {
+                    LogDirectorySyncFailed(_logger, _directory, error);
+                }
+
+                segment.NameDurable = true;
+            }
+
+            var target = Volatile.Read(ref segment.WrittenBytes); // every write up to here has completed
+            try
+            {
+                RandomAccess.FlushToDisk(segment.Writer!);
+                Interlocked.Increment(ref _recordSyncs);
+                segment.DurableBytes = target;
+                return null;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                segment.SyncError = ex;
+                return ex;
+            }
+        }
     }
 
     /// <summary>
@@ -324,7 +417,11 @@ internal sealed partial class BatchSpool : IDisposable
                         continue;
                     }
 
-                    if (!head.Restored && _restoredOutstanding > 0)
+                    if (head.State == RecordState.Writing)
+                    {
+                        // Not durable yet: its appender signals the lane when it is (or when it failed).
+                    }
+                    else if (!head.Restored && _restoredOutstanding > 0)
                     {
                         // Batches of an earlier process go first, on every lane, before any new one.
                         waitForRestored = true;
@@ -665,23 +762,22 @@ internal sealed partial class BatchSpool : IDisposable
         DropWriter();
         var sequence = _nextSequence++;
         var segment = new SpoolSegment(sequence, SegmentPath(sequence), AckPath(sequence));
-        _writer = new FileStream(segment.Path, FileMode.CreateNew, FileAccess.Write, FileShare.Read | FileShare.Delete, 1, FileOptions.None);
+        segment.Writer = File.OpenHandle(segment.Path, FileMode.CreateNew, FileAccess.Write, FileShare.Read | FileShare.Delete);
         _current = segment;
         _segments.Add(segment);
 
-        // The new file's name made durable before the first record's fsync is relied on: otherwise a crash could lose
-        // the whole segment, fsynced records and all. Once per segment, not per batch.
-        if (DirectorySync.Flush(_directory) is var error and not 0)
-        {
-            LogDirectorySyncFailed(_logger, _directory, error);
-        }
+        // The directory is flushed (its new name made durable) by the first fsync of a record, outside the lock.
     }
 
+    /// <summary>Stops writing to the current segment. Its file is closed once no append still has to fsync it.</summary>
     private void DropWriter()
     {
-        _writer?.Dispose();
-        _writer = null;
         var current = _current;
+        if (current is not null && current.WriterUsers == 0)
+        {
+            current.CloseWriter();
+        }
+
         _current = null;
         if (current is not null && current.Live == 0)
         {
@@ -730,13 +826,7 @@ internal sealed partial class BatchSpool : IDisposable
         SyncAcknowledgements(); // what the timer had not flushed yet
         lock (_gate)
         {
-            _writer?.Dispose();
-            _writer = null;
-            if (_current is { Live: 0 } current)
-            {
-                Retire(current);
-            }
-
+            DropWriter(); // closes the current segment (or leaves that to its last fsync), and retires it when empty
             foreach (var segment in _segments)
             {
                 segment.AckHandle?.Dispose();
@@ -779,6 +869,9 @@ internal enum RecordState
     Pending,
     InFlight,
     Finished,
+
+    /// <summary>Written, its fsync not over: not takeable yet.</summary>
+    Writing,
 }
 
 /// <summary>One segment file and its acknowledgements.</summary>
@@ -790,7 +883,35 @@ internal sealed class SpoolSegment(long sequence, string path, string ackPath)
 
     public string AckPath { get; } = ackPath;
 
+    /// <summary>Bytes written (under the spool's lock).</summary>
     public long Bytes { get; set; }
+
+    /// <summary>Bytes whose write has completed, read by fsyncs outside the lock.</summary>
+    public long WrittenBytes;
+
+    /// <summary>The segment file while records are appended to it (the current segment), and until their fsyncs are over.</summary>
+    public SafeFileHandle? Writer { get; set; }
+
+    /// <summary>Appends between their write and the end of their fsync: the writer is not closed under them.</summary>
+    public int WriterUsers { get; set; }
+
+    /// <summary>fsyncs of this segment take turns under it (group commit).</summary>
+    public object SyncGate { get; } = new();
+
+    /// <summary>Bytes known to be on disk (under <see cref="SyncGate"/>).</summary>
+    public long DurableBytes { get; set; }
+
+    /// <summary>The directory was flushed since this file was created (under <see cref="SyncGate"/>).</summary>
+    public bool NameDurable { get; set; }
+
+    /// <summary>An fsync of this file failed: nothing not yet durable in it may be taken as durable (under <see cref="SyncGate"/>).</summary>
+    public Exception? SyncError { get; set; }
+
+    public void CloseWriter()
+    {
+        Writer?.Dispose();
+        Writer = null;
+    }
 
     /// <summary>Records not yet finished.</summary>
     public int Live { get; set; }
