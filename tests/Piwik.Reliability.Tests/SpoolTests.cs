@@ -282,6 +282,17 @@ public class SpoolTests : IDisposable
     }
 
     [Fact]
+    public async Task Batches_appended_together_share_one_fsync_and_keep_their_order()
+    {
+        var (spool, metrics) = Open();
+        Assert.Equal(3, spool.AppendAll([BatchOf("a", 2), BatchOf("b", 2), BatchOf("c", 2)], 0));
+        Assert.Equal((1, 0), (spool.RecordSyncs, spool.CoveredAppends));
+        Assert.Equal(6, metrics.Spooled);
+        Assert.Equal(["a0", "a1", "b0", "b1", "c0", "c1"], await TakeAllAsync(spool));
+        spool.Dispose();
+    }
+
+    [Fact]
     public async Task Concurrent_appends_on_every_lane_across_segment_rolls_are_each_taken_once_in_order_once_durable()
     {
         const int lanes = 4, perLane = 150;

@@ -757,8 +757,11 @@ internal sealed partial class PiwikSender : BackgroundService
         private readonly Channel<Batch> _ready = Channel.CreateBounded<Batch>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
 
         // With the spool: full batches on their way to disk. The read loop hands a batch over and goes on reading while
-        // the lane's appender writes and fsyncs it; the lanes' appenders share fsyncs (BatchSpool's group commit).
-        private readonly Channel<Batch> _toSpool = Channel.CreateBounded<Batch>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
+        // the lane's appender writes and fsyncs it; what piled up meanwhile goes to disk with one fsync next time
+        // (BatchSpool.AppendAll), and the lanes' appenders share fsyncs too (BatchSpool's group commit). So the slower
+        // the disk, the more batches each fsync covers.
+        private const int SpoolHandOff = 4;
+        private readonly Channel<Batch> _toSpool = Channel.CreateBounded<Batch>(new BoundedChannelOptions(SpoolHandOff) { SingleReader = true, SingleWriter = true });
         private readonly Stack<Batch> _free = new();
         private readonly BulkRequestWriter _writer = new();
 
@@ -804,28 +807,43 @@ internal sealed partial class PiwikSender : BackgroundService
             var thread = new Thread(() =>
             {
                 var reader = _toSpool.Reader;
+                var batches = new Batch[SpoolHandOff];
                 try
                 {
                     while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
                     {
-                        while (reader.TryRead(out var batch))
+                        var count = 0;
+                        while (count < batches.Length && reader.TryRead(out var batch))
                         {
-                            try
+                            batches[count++] = batch;
+                        }
+
+                        try
+                        {
+                            spool.AppendAll(batches.AsSpan(0, count), _index); // counts its own drops (spool_full, spool_failed)
+                        }
+                        catch (Exception ex)
+                        {
+                            long lost = 0;
+                            for (var i = 0; i < count; i++)
                             {
-                                spool.Append(batch, _index); // counts its own drops (spool_full, spool_failed)
-                            }
-                            catch (Exception ex)
-                            {
-                                _owner._metrics.AddDropped(DropReason.SpoolFailed, batch.Count);
-                                LogSenderFailed(_owner._logger, ex);
+                                lost += batches[i].Count;
                             }
 
-                            batch.Reset();
-                            lock (_free)
+                            _owner._metrics.AddDropped(DropReason.SpoolFailed, lost);
+                            LogSenderFailed(_owner._logger, ex);
+                        }
+
+                        lock (_free)
+                        {
+                            foreach (var batch in batches.AsSpan(0, count))
                             {
+                                batch.Reset();
                                 _free.Push(batch);
                             }
                         }
+
+                        Array.Clear(batches);
                     }
                 }
                 finally

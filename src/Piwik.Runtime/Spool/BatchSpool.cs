@@ -250,16 +250,97 @@ internal sealed partial class BatchSpool : IDisposable
     /// by its lane only once durable, in the order records were written. Returns once it is durable.
     /// </para>
     /// </summary>
-    public bool Append(Batch batch, int lane)
+    public bool Append(Batch batch, int lane) => AppendAll(new ReadOnlySpan<Batch>(ref batch), lane) == 1;
+
+    /// <summary>
+    /// Appends several batches of one lane, in order, as <see cref="Append"/> does, with one fsync for all of them (per
+    /// segment file they went to). Returns how many were kept; the others are counted as drops by reason.
+    /// </summary>
+    public int AppendAll(ReadOnlySpan<Batch> batches, int lane)
     {
-        if (batch.Count == 0)
+        var written = new List<SpoolRecord>(batches.Length);
+        var kept = 0;
+        try
         {
-            return true;
+            foreach (var batch in batches)
+            {
+                if (batch.Count == 0)
+                {
+                    kept++;
+                }
+                else if (Write(batch, lane) is { } record)
+                {
+                    written.Add(record);
+                }
+            }
+        }
+        finally
+        {
+            DeleteRetired(); // segments emptied for room or left by a roll
         }
 
+        if (written.Count == 0)
+        {
+            return kept;
+        }
+
+        // One fsync per segment, for its last record: it covers the ones before (they were written first).
+        var errors = new Dictionary<SpoolSegment, Exception?>(1);
+        for (var i = written.Count - 1; i >= 0; i--)
+        {
+            var record = written[i];
+            if (!errors.ContainsKey(record.Segment))
+            {
+                errors[record.Segment] = MakeDurable(record.Segment, record.Offset + record.Length);
+            }
+        }
+
+        lock (_gate)
+        {
+            foreach (var record in written)
+            {
+                var segment = record.Segment;
+                if (--segment.WriterUsers == 0 && segment != _current)
+                {
+                    segment.CloseWriter();
+                }
+
+                if (errors[segment] is null && record.State == RecordState.Writing)
+                {
+                    record.State = RecordState.Pending;
+                    kept++;
+                }
+                else if (record.State == RecordState.Writing)
+                {
+                    // Not known to be on disk: never sent, counted, and acknowledged so a later process skips it too.
+                    if (segment == _current)
+                    {
+                        DropWriter(); // a file whose fsync failed is not written again
+                    }
+
+                    Drop(record, DropReason.SpoolFailed);
+                }
+            }
+        }
+
+        foreach (var (_, error) in errors)
+        {
+            if (error is not null)
+            {
+                LogSpoolWriteFailed(_logger, written.Where(r => errors[r.Segment] == error).Sum(r => r.Count), error);
+            }
+        }
+
+        DeleteRetired();
+        _laneSignals[lane].Release(written.Count);
+        return kept;
+    }
+
+    /// <summary>Writes one batch's record to the OS, under the lock, and queues it (not takeable yet) on its lane; null when it was dropped.</summary>
+    private SpoolRecord? Write(Batch batch, int lane)
+    {
         // A pooled buffer: a new array per batch (about 50 KB per 100 events) was garbage at every append.
         var rented = ArrayPool<byte>.Shared.Rent(SpoolFormat.RecordLength(batch));
-        SpoolRecord? record = null;
         try
         {
             ReadOnlySpan<byte> bytes = rented.AsSpan(0, SpoolFormat.EncodeBatch(batch, lane, rented));
@@ -270,7 +351,7 @@ internal sealed partial class BatchSpool : IDisposable
                 {
                     _metrics.AddDropped(DropReason.SpoolFull, batch.Count);
                     LogSpoolFull(_logger, batch.Count, _maxBytes);
-                    return false;
+                    return null;
                 }
 
                 try
@@ -286,66 +367,27 @@ internal sealed partial class BatchSpool : IDisposable
                     Volatile.Write(ref segment.WrittenBytes, offset + bytes.Length);
                     segment.Bytes += bytes.Length;
                     _fileBytes += bytes.Length;
-                    record = new SpoolRecord(segment, offset, bytes.Length, batch.Count, lane, batch.OldestEventTicks) { State = RecordState.Writing };
+                    var record = new SpoolRecord(segment, offset, bytes.Length, batch.Count, lane, batch.OldestEventTicks) { State = RecordState.Writing };
                     segment.Records.Add(record);
                     segment.Live++;
                     segment.WriterUsers++; // the writer stays open until this record's fsync is over
                     _metrics.AddSpooled(batch.Count);
                     _lanes[lane].Enqueue(record); // in write order; not takeable before it is durable
+                    return record;
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
                     DropWriter();
                     _metrics.AddDropped(DropReason.SpoolFailed, batch.Count);
                     LogSpoolWriteFailed(_logger, batch.Count, ex);
-                    return false;
+                    return null;
                 }
             }
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(rented);
-            if (record is null)
-            {
-                DeleteRetired(); // segments emptied for room or left by a roll
-            }
         }
-
-        var error = MakeDurable(record.Segment, record.Offset + record.Length);
-        bool kept;
-        lock (_gate)
-        {
-            var segment = record.Segment;
-            if (--segment.WriterUsers == 0 && segment != _current)
-            {
-                segment.CloseWriter();
-            }
-
-            kept = error is null && record.State == RecordState.Writing;
-            if (kept)
-            {
-                record.State = RecordState.Pending;
-            }
-            else if (record.State == RecordState.Writing)
-            {
-                // Not known to be on disk: never sent, counted, and acknowledged so a later process skips it too.
-                if (segment == _current)
-                {
-                    DropWriter(); // a file whose fsync failed is not written again
-                }
-
-                Drop(record, DropReason.SpoolFailed);
-            }
-        }
-
-        if (error is not null)
-        {
-            LogSpoolWriteFailed(_logger, batch.Count, error);
-        }
-
-        DeleteRetired();
-        _laneSignals[lane].Release();
-        return kept;
     }
 
     /// <summary>
