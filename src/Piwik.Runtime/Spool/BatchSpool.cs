@@ -260,6 +260,7 @@ internal sealed partial class BatchSpool : IDisposable
     {
         var written = new List<SpoolRecord>(batches.Length);
         var kept = 0;
+        Exception? unexpected = null;
         try
         {
             foreach (var batch in batches)
@@ -274,6 +275,10 @@ internal sealed partial class BatchSpool : IDisposable
                 }
             }
         }
+        catch (Exception ex)
+        {
+            unexpected = ex; // the records already written are still made durable (or dropped) below, never left half-done
+        }
         finally
         {
             DeleteRetired(); // segments emptied for room or left by a roll
@@ -281,6 +286,7 @@ internal sealed partial class BatchSpool : IDisposable
 
         if (written.Count == 0)
         {
+            unexpected?.Rethrow();
             return kept;
         }
 
@@ -333,6 +339,7 @@ internal sealed partial class BatchSpool : IDisposable
 
         DeleteRetired();
         _laneSignals[lane].Release(written.Count);
+        unexpected?.Rethrow();
         return kept;
     }
 
@@ -904,6 +911,11 @@ internal sealed partial class BatchSpool : IDisposable
 
     [LoggerMessage(EventId = 1206, Level = LogLevel.Warning, Message = "Piwik spool: the directory {Directory} could not be flushed to disk (errno {Error}); a new segment file may not survive a crash.")]
     private static partial void LogDirectorySyncFailed(ILogger logger, string directory, int error);
+}
+
+internal static class ExceptionExtensions
+{
+    public static void Rethrow(this Exception exception) => System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(exception);
 }
 
 internal enum RecordState
