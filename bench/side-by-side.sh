@@ -6,6 +6,8 @@
 # request of the app process (and of the Matomo model), and HTTP calls to Matomo per 1,000 events. Loopback only.
 #
 #   bench/side-by-side.sh            # 20 s warm-up + 15 s measured per variant, wrk -t1 -c64
+#   bench/side-by-side.sh --spool    # adds a variant piwik+spool: Piwik with the durable spool on (a fresh directory)
+#   VARIANTS="piwik piwik+spool" bench/side-by-side.sh
 #
 # The warm-up is long because tiered compilation is: with 5 s the Piwik variant was still compiling ~3,000 methods
 # (HttpClient, JSON, the sender, and Kestrel's own at tier 1) inside the measured window, against ~500 without
@@ -20,6 +22,9 @@ CONNECTIONS=${CONNECTIONS:-64}
 APP_PORT=${APP_PORT:-5198}
 MATOMO_PORT=${MATOMO_PORT:-5199}
 VARIANTS=${VARIANTS:-"none piwik django"}
+if [ "${1:-}" = "--spool" ]; then
+  case " $VARIANTS " in *" piwik+spool "*) ;; *) VARIANTS="$VARIANTS piwik+spool" ;; esac
+fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 if ! command -v wrk >/dev/null 2>&1; then
@@ -59,13 +64,15 @@ headers=(-H "User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/5
 ticks=$(getconf CLK_TCK)
 echo "wrk -t1 -c$CONNECTIONS, ${WARMUP}s warm-up + ${DURATION}s measured per variant; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-stats() { curl -s "http://127.0.0.1:$APP_PORT/_stats" 2>/dev/null || echo "allocated=0 gen0=0 gen1=0 gen2=0 jitted=0"; }
+stats() { curl -s "http://127.0.0.1:$APP_PORT/_stats" 2>/dev/null || echo "allocated=0 gen0=0 gen1=0 gen2=0 jitted=0 locks=0 threads=0"; }
 field() { echo "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1==k {print $2}'; }
-echo "| variant | requests/s | app CPU µs/request | Matomo model CPU µs/request | requests (warm-up + measured) | events stored by Matomo | HTTP calls to Matomo | calls per 1,000 events | app allocated B/request | gen0/gen1/gen2 GCs | methods compiled while measured |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| variant | requests/s | app CPU µs/request | Matomo model CPU µs/request | requests (warm-up + measured) | events stored by Matomo | HTTP calls to Matomo | calls per 1,000 events | app allocated B/request | gen0/gen1/gen2 GCs | methods compiled while measured | lock contentions while measured | thread-pool threads |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for variant in $VARIANTS; do
   read -r calls0 entries0 < <(counts)
-  timeout 300 dotnet "$bench" app --variant "$variant" --port "$APP_PORT" --matomo "http://127.0.0.1:$MATOMO_PORT/" >"$work/app-$variant.log" 2>&1 &
+  app_args=(--variant "$variant")
+  if [ "$variant" = "piwik+spool" ]; then app_args=(--variant piwik --spool "$work/spool"); fi
+  timeout 300 dotnet "$bench" app "${app_args[@]}" --port "$APP_PORT" --matomo "http://127.0.0.1:$MATOMO_PORT/" >"$work/app-$variant.log" 2>&1 &
   app=$!
   pids+=("$app")
   wait_for_port "$APP_PORT"
@@ -85,9 +92,10 @@ for variant in $VARIANTS; do
   alloc=$(( $(field "$s1" allocated) - $(field "$s0" allocated) ))
   gcs="$(( $(field "$s1" gen0) - $(field "$s0" gen0) ))/$(( $(field "$s1" gen1) - $(field "$s0" gen1) ))/$(( $(field "$s1" gen2) - $(field "$s0" gen2) ))"
   jitted=$(( $(field "$s1" jitted) - $(field "$s0" jitted) ))
-  awk -v v="$variant" -v al="$alloc" -v gcs="$gcs" -v jit="$jitted" -v rps="$rps" -v n="$n" -v nw="$nw" -v a="$((a1 - a0))" -v m="$((m1 - m0))" -v t="$ticks" -v c="$calls" -v e="$entries" 'BEGIN {
+  locks=$(( $(field "$s1" locks) - $(field "$s0" locks) )); threads=$(field "$s1" threads)
+  awk -v v="$variant" -v al="$alloc" -v gcs="$gcs" -v jit="$jitted" -v locks="$locks" -v threads="$threads" -v rps="$rps" -v n="$n" -v nw="$nw" -v a="$((a1 - a0))" -v m="$((m1 - m0))" -v t="$ticks" -v c="$calls" -v e="$entries" 'BEGIN {
     per = e > 0 ? sprintf("%.1f", c * 1000 / e) : "-";
-    printf "| %s | %s | %.1f | %.1f | %d | %d | %d | %s | %d | %s | %d |\n", v, rps, a / t * 1e6 / n, m / t * 1e6 / n, n + nw, e, c, per, al / n, gcs, jit }'
+    printf "| %s | %s | %.1f | %.1f | %d | %d | %d | %s | %d | %s | %d | %d | %d |\n", v, rps, a / t * 1e6 / n, m / t * 1e6 / n, n + nw, e, c, per, al / n, gcs, jit, locks, threads }'
 done
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg); logs in $work"

@@ -135,4 +135,35 @@ public class EncodingProperties
                 && entry["ca"] == "1" && entry["rec"] == "1";
         }, iter: 150);
     }
+    /// <summary>
+    /// The stand-in Matomo's entry parser (made cheaper for the load test) decodes exactly as the plain one it replaced:
+    /// split on <c>&amp;</c> (empty pairs skipped), key and value each through <see cref="WebUtility.UrlDecode(string)"/>,
+    /// the last of a repeated key wins, everything up to the first <c>?</c> ignored.
+    /// </summary>
+    [Fact]
+    public void The_stand_in_parses_an_entry_as_the_plain_split_and_decode_does()
+    {
+        static Dictionary<string, string> Plain(string raw)
+        {
+            var query = raw.IndexOf('?', StringComparison.Ordinal) is var q and >= 0 ? raw[(q + 1)..] : raw;
+            var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var pair in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var eq = pair.IndexOf('=', StringComparison.Ordinal);
+                parameters[WebUtility.UrlDecode(eq < 0 ? pair : pair[..eq])] = eq < 0 ? "" : WebUtility.UrlDecode(pair[(eq + 1)..]);
+            }
+
+            return parameters;
+        }
+
+        var pieces = Gen.OneOf(
+            Gen.OneOf<string>("&", "=", "?", "+", "%", "%2", "%41", "%zz", "%C3%A9", "%E2%82", "%26", "%3D", "e_a", "cid", "rec", "1", "é", "\uD83D", " "),
+            Gen.Char['a', 'f'].Array[1, 4].Select(c => new string(c)));
+        Gen.OneOf(pieces.Array[0, 60].Select(p => string.Concat(p)), HostileString).Sample(raw =>
+        {
+            var parsed = TrackedEntry.Parse(raw).Parameters;
+            var expected = Plain(raw);
+            return parsed.Count == expected.Count && expected.All(p => parsed.TryGetValue(p.Key, out var v) && v == p.Value);
+        }, iter: 2000);
+    }
 }

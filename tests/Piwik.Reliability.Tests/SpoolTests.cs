@@ -147,6 +147,208 @@ public class SpoolTests : IDisposable
     }
 
     [Fact]
+    public async Task Acknowledgements_reach_the_OS_at_once_and_the_disk_at_most_once_a_second_not_once_each()
+    {
+        var time = new ManualTimers();
+        var (spool, _) = Open(time: time);
+        for (var i = 0; i < 20; i++)
+        {
+            spool.Append(BatchOf("a" + i + "_", 2), 0);
+        }
+
+        var batch = new Batch();
+        for (var i = 0; i < 10; i++)
+        {
+            var record = await spool.TakeAsync(0, batch, CancellationToken.None);
+            spool.Commit(record!, batch.Count);
+        }
+
+        // Written: another reader (a process started after a kill -9) sees all ten; none flushed to disk yet.
+        var acks = Assert.Single(Directory.GetFiles(_directory.Path, "*.acks"));
+        Assert.Equal(10 * SpoolFormat.AckSize, ReadShared(acks).Length);
+        Assert.Equal(0, spool.AckSyncs);
+        var timer = Assert.Single(time.Timers);
+        Assert.Equal(BatchSpool.AckSyncInterval, timer.DueTime);
+
+        timer.Fire();
+        Assert.Equal(1, spool.AckSyncs);
+        Assert.Equal(Timeout.InfiniteTimeSpan, timer.DueTime); // nothing new: not armed again
+
+        for (var i = 0; i < 10; i++)
+        {
+            var record = await spool.TakeAsync(0, batch, CancellationToken.None);
+            spool.Commit(record!, 1); // partly done: the segment stays
+        }
+
+        Assert.Equal(BatchSpool.AckSyncInterval, timer.DueTime);
+        Assert.Equal(1, spool.AckSyncs);
+        spool.Dispose(); // flushes what the timer had not
+        Assert.Equal(2, spool.AckSyncs);
+
+        var (reopened, metrics) = Open();
+        Assert.Equal(10, metrics.Restored); // the second entry of each of the last ten batches
+        reopened.Dispose();
+    }
+
+    private static byte[] ReadShared(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var bytes = new byte[file.Length];
+        file.ReadExactly(bytes);
+        return bytes;
+    }
+
+    /// <summary>System time, but timers that fire only when the test says so.</summary>
+    private sealed class ManualTimers : TimeProvider
+    {
+        public List<ManualTimer> Timers { get; } = new();
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = new ManualTimer(callback, state) { DueTime = dueTime };
+            Timers.Add(timer);
+            return timer;
+        }
+    }
+
+    private sealed class ManualTimer(TimerCallback callback, object? state) : ITimer
+    {
+        public TimeSpan DueTime { get; set; }
+
+        public void Fire()
+        {
+            Assert.NotEqual(Timeout.InfiniteTimeSpan, DueTime);
+            DueTime = Timeout.InfiniteTimeSpan;
+            callback(state);
+        }
+
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            DueTime = dueTime;
+            return true;
+        }
+
+        public void Dispose() => DueTime = Timeout.InfiniteTimeSpan;
+
+        public ValueTask DisposeAsync()
+        {
+            Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public async Task One_fsync_covers_the_records_written_while_another_was_running_and_none_is_taken_before_it_is_durable()
+    {
+        var (spool, _) = Open(lanes: 2);
+        spool.Append(BatchOf("a", 1), 0);
+        var batch = new Batch();
+        var first = await spool.TakeAsync(0, batch, CancellationToken.None);
+        var segment = first!.Segment;
+        Assert.Equal((1, 0), (spool.RecordSyncs, spool.CoveredAppends));
+
+        var lane0 = spool.TakeAsync(0, batch, CancellationToken.None);
+        var lane1 = spool.TakeAsync(1, new Batch(), CancellationToken.None);
+        Task<bool> b, c;
+        Monitor.Enter(segment.SyncGate); // as if an fsync of this segment were running
+        try
+        {
+            var written = Volatile.Read(ref segment.WrittenBytes);
+            b = Task.Run(() => spool.Append(BatchOf("b", 1), 0));
+            c = Task.Run(() => spool.Append(BatchOf("c", 1), 1));
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (Volatile.Read(ref segment.WrittenBytes) < written + (2 * first.Length) && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(5); // both written, both waiting for their turn to fsync
+            }
+
+            Thread.Sleep(100);
+            Assert.False(b.IsCompleted || c.IsCompleted, "an append returned before its record was durable");
+            Assert.False(lane0.IsCompleted || lane1.IsCompleted, "a lane took a record before it was durable");
+        }
+        finally
+        {
+            Monitor.Exit(segment.SyncGate);
+        }
+
+        Assert.True(await b.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(await c.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal((2, 1), (spool.RecordSyncs, spool.CoveredAppends)); // the second to get its turn found its bytes on disk
+        var taken0 = await lane0.WaitAsync(TimeSpan.FromSeconds(10));
+        var taken1 = await lane1.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(segment.DurableBytes >= taken0!.Offset + taken0.Length);
+        Assert.True(segment.DurableBytes >= taken1!.Offset + taken1.Length);
+        spool.Dispose();
+    }
+
+    [Fact]
+    public async Task Batches_appended_together_share_one_fsync_and_keep_their_order()
+    {
+        var (spool, metrics) = Open();
+        Assert.Equal(3, spool.AppendAll([BatchOf("a", 2), BatchOf("b", 2), BatchOf("c", 2)], 0));
+        Assert.Equal((1, 0), (spool.RecordSyncs, spool.CoveredAppends));
+        Assert.Equal(6, metrics.Spooled);
+        Assert.Equal(["a0", "a1", "b0", "b1", "c0", "c1"], await TakeAllAsync(spool));
+        spool.Dispose();
+    }
+
+    [Fact]
+    public async Task Concurrent_appends_on_every_lane_across_segment_rolls_are_each_taken_once_in_order_once_durable()
+    {
+        const int lanes = 4, perLane = 150;
+        var (spool, metrics) = Open(lanes: lanes, maxBytes: 16 * 1024 * 1024); // 1 MiB segments: a roll every ~100 appends
+        var appends = Enumerable.Range(0, lanes).Select(lane => Task.Run(() =>
+        {
+            for (var i = 0; i < perLane; i++)
+            {
+                Assert.True(spool.Append(BatchOf($"L{lane}_{i:D3}_", 10, size: 1000), lane));
+            }
+        })).ToArray();
+
+        // Delivery lanes take and acknowledge at the same time, so segments are deleted while others are appended and fsynced.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var takes = Enumerable.Range(0, lanes).Select(lane => Task.Run(async () =>
+        {
+            var seen = new List<string>();
+            var batch = new Batch();
+            while (seen.Count < perLane * 10)
+            {
+                var record = await spool.TakeAsync(lane, batch, timeout.Token);
+                Assert.True(record!.Segment.DurableBytes >= record.Offset + record.Length, "taken before it was durable");
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    seen.Add(System.Text.Encoding.ASCII.GetString(batch.Entry(i)).Split('&').Single(p => p.StartsWith("e_a=", StringComparison.Ordinal))[4..]);
+                }
+
+                spool.Commit(record, batch.Count);
+            }
+
+            return seen;
+        })).ToArray();
+
+        await Task.WhenAll(appends).WaitAsync(TimeSpan.FromSeconds(60));
+        var taken = await Task.WhenAll(takes).WaitAsync(TimeSpan.FromSeconds(60));
+        for (var lane = 0; lane < lanes; lane++)
+        {
+            var expected = Enumerable.Range(0, perLane).SelectMany(i => Enumerable.Range(0, 10).Select(j => $"L{lane}_{i:D3}_{j}"));
+            Assert.Equal(expected, taken[lane]); // each once, in the order appended
+        }
+
+        Assert.Equal(lanes * perLane, spool.RecordSyncs + spool.CoveredAppends);
+        Assert.Equal(0, metrics.Spooled);
+        Assert.Equal(0, metrics.DroppedFor(DropReason.SpoolFailed) + metrics.DroppedFor(DropReason.SpoolFull));
+        Assert.DoesNotContain(_logs.Entries, e => e.Id.Id is 1204 or 1205);
+        Assert.Equal(0, spool.PendingRecords);
+        Assert.True(Segments().Length <= 1, "emptied segments were not deleted: " + Segments().Length);
+        spool.Dispose();
+        Assert.Empty(Segments());
+
+        var (reopened, again) = Open(lanes: lanes);
+        Assert.Equal(0, again.Restored);
+        reopened.Dispose();
+    }
+
+    [Fact]
     public void The_spool_stays_within_its_size_dropping_the_oldest_and_counting_them()
     {
         var (spool, metrics) = Open(maxBytes: 1024 * 1024);

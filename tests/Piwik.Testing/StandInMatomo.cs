@@ -350,6 +350,8 @@ public sealed class StandInMatomo : IAsyncDisposable
         await WriteCountsAsync(context, tracked, invalid.Count, tokenValid ? invalidIndices : null).ConfigureAwait(false);
     }
 
+    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
+
     /// <summary>Matomo's validation of one entry; null when valid.</summary>
     private static string? Validate(TrackedEntry entry, bool tokenValid, out bool rollback)
     {
@@ -359,7 +361,7 @@ public sealed class StandInMatomo : IAsyncDisposable
             return "idsite missing or not a positive integer";
         }
 
-        if (entry.Get("cid") is { } cid && (cid.Length != 16 || !cid.All(char.IsAsciiHexDigit)))
+        if (entry.Get("cid") is { } cid && (cid.Length != 16 || cid.AsSpan().ContainsAnyExcept(HexDigits)))
         {
             return "cid must be 16 hexadecimal characters";
         }
@@ -525,18 +527,27 @@ public sealed class TrackedEntry
     /// <summary>Parses a query string (<c>?a=1&amp;b=2</c>) or a full URL, as Matomo does.</summary>
     public static TrackedEntry Parse(string raw)
     {
-        var query = raw;
-        var q = query.IndexOf('?', StringComparison.Ordinal);
+        // Pair by pair over the string (no split into substrings first): the load test parses every entry it stores.
+        var query = raw.AsSpan();
+        var q = query.IndexOf('?');
         if (q >= 0)
         {
             query = query[(q + 1)..];
         }
 
-        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var pair in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
+        var parameters = new Dictionary<string, string>(16, StringComparer.Ordinal);
+        while (!query.IsEmpty)
         {
-            var eq = pair.IndexOf('=', StringComparison.Ordinal);
-            var key = Decode(eq < 0 ? pair : pair[..eq]);
+            var amp = query.IndexOf('&');
+            var pair = amp < 0 ? query : query[..amp];
+            query = amp < 0 ? default : query[(amp + 1)..];
+            if (pair.IsEmpty)
+            {
+                continue; // "a=1&&b=2": empty pairs are skipped
+            }
+
+            var eq = pair.IndexOf('=');
+            var key = DecodeKey(eq < 0 ? pair : pair[..eq]);
             var value = eq < 0 ? "" : Decode(pair[(eq + 1)..]);
             parameters[key] = value; // PHP: the last one wins
         }
@@ -544,7 +555,29 @@ public sealed class TrackedEntry
         return new TrackedEntry(raw, parameters);
     }
 
-    private static string Decode(string value) => WebUtility.UrlDecode(value);
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Keys = new(StringComparer.Ordinal);
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> KeyLookup = Keys.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    /// <summary>A key decoded, the few distinct keys shared rather than a new string per entry.</summary>
+    private static string DecodeKey(ReadOnlySpan<char> encoded)
+    {
+        if (KeyLookup.TryGetValue(encoded, out var key))
+        {
+            return key;
+        }
+
+        key = Decode(encoded);
+        if (Keys.Count < 1024 && key.Length <= 64)
+        {
+            KeyLookup.TryAdd(encoded, key);
+        }
+
+        return key;
+    }
+
+    /// <summary>Percent- and <c>+</c>-decoding as PHP does it (<see cref="WebUtility.UrlDecode(string)"/>), which leaves a value without either as it is.</summary>
+    private static string Decode(ReadOnlySpan<char> encoded) =>
+        encoded.ContainsAny('%', '+') ? WebUtility.UrlDecode(encoded.ToString()) : encoded.ToString();
 
     /// <inheritdoc/>
     public override string ToString() => Raw;

@@ -132,9 +132,14 @@ internal sealed partial class PiwikSender : BackgroundService
     {
         await Task.Yield(); // never hold up host start-up
         var deliveries = new Task[_partitions.Length];
+        var appenders = new Task[_spool is null ? 0 : _partitions.Length];
         for (var i = 0; i < _partitions.Length; i++)
         {
             deliveries[i] = _spool is null ? _partitions[i].RunAsync() : _partitions[i].RunFromSpoolAsync(_spool);
+            if (_spool is not null)
+            {
+                appenders[i] = _partitions[i].StartAppender(_spool);
+            }
         }
 
         try
@@ -173,6 +178,7 @@ internal sealed partial class PiwikSender : BackgroundService
             partition.Complete();
         }
 
+        await Task.WhenAll(appenders).ConfigureAwait(false); // every batch handed to the spool is on disk
         _spool?.Complete();
         await Task.WhenAll(deliveries).ConfigureAwait(false);
 
@@ -749,6 +755,13 @@ internal sealed partial class PiwikSender : BackgroundService
         private readonly PiwikSender _owner;
         private readonly int _index;
         private readonly Channel<Batch> _ready = Channel.CreateBounded<Batch>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
+
+        // With the spool: full batches on their way to disk. The read loop hands a batch over and goes on reading while
+        // the lane's appender writes and fsyncs it; what piled up meanwhile goes to disk with one fsync next time
+        // (BatchSpool.AppendAll), and the lanes' appenders share fsyncs too (BatchSpool's group commit). So the slower
+        // the disk, the more batches each fsync covers.
+        private const int SpoolHandOff = 4;
+        private readonly Channel<Batch> _toSpool = Channel.CreateBounded<Batch>(new BoundedChannelOptions(SpoolHandOff) { SingleReader = true, SingleWriter = true });
         private readonly Stack<Batch> _free = new();
         private readonly BulkRequestWriter _writer = new();
 
@@ -768,22 +781,83 @@ internal sealed partial class PiwikSender : BackgroundService
                 return;
             }
 
-            if (_owner._spool is { } spool)
-            {
-                // On disk before it is sent; the lane reads it back from there. Memory stays bounded during an outage.
-                spool.Append(Current, _index);
-                Current.Reset();
-                return;
-            }
-
-            await _ready.Writer.WriteAsync(Current, cancellationToken).ConfigureAwait(false);
+            // With the spool: on disk before it is sent (the lane reads it back from there), and memory stays bounded
+            // during an outage, since appending never waits for Matomo.
+            await (_owner._spool is null ? _ready : _toSpool).Writer.WriteAsync(Current, cancellationToken).ConfigureAwait(false);
             lock (_free)
             {
                 Current = _free.Count > 0 ? _free.Pop() : new Batch();
             }
         }
 
-        public void Complete() => _ready.Writer.TryComplete();
+        public void Complete()
+        {
+            _ready.Writer.TryComplete();
+            _toSpool.Writer.TryComplete();
+        }
+
+        /// <summary>
+        /// Appends this lane's full batches to the spool, in order, on a thread of its own: an append blocks for its
+        /// fsync (about a millisecond, more on a busy disk), which should hold up neither the read loop nor a
+        /// thread-pool thread. Ends when <see cref="Complete"/> was called and every batch handed over is appended.
+        /// </summary>
+        public Task StartAppender(BatchSpool spool)
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var thread = new Thread(() =>
+            {
+                var reader = _toSpool.Reader;
+                var batches = new Batch[SpoolHandOff];
+                try
+                {
+                    while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+                    {
+                        var count = 0;
+                        while (count < batches.Length && reader.TryRead(out var batch))
+                        {
+                            batches[count++] = batch;
+                        }
+
+                        try
+                        {
+                            spool.AppendAll(batches.AsSpan(0, count), _index); // counts its own drops (spool_full, spool_failed)
+                        }
+                        catch (Exception ex)
+                        {
+                            long lost = 0;
+                            for (var i = 0; i < count; i++)
+                            {
+                                lost += batches[i].Count;
+                            }
+
+                            _owner._metrics.AddDropped(DropReason.SpoolFailed, lost);
+                            LogSenderFailed(_owner._logger, ex);
+                        }
+
+                        lock (_free)
+                        {
+                            foreach (var batch in batches.AsSpan(0, count))
+                            {
+                                batch.Reset();
+                                _free.Push(batch);
+                            }
+                        }
+
+                        Array.Clear(batches);
+                    }
+                }
+                finally
+                {
+                    done.TrySetResult();
+                }
+            })
+            {
+                IsBackground = true,
+                Name = "Piwik spool " + _index.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            };
+            thread.Start();
+            return done.Task;
+        }
 
         /// <summary>Counts and forgets what was never delivered.</summary>
         public long DiscardPending()
