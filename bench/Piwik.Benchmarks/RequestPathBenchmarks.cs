@@ -38,8 +38,12 @@ public class RequestPathBenchmarks
     /// real sender does (it polls, so the queue holds up to 10-100 ms of this loop's events); <c>Inline</c>, a
     /// <c>TryRead</c> right after each request on the same thread (the queue stays at one event, its cost is counted).
     /// </summary>
-    [Params("Sender", "Inline")]
+    [ParamsSource(nameof(Drains))]
     public string Drain { get; set; } = "Sender";
+
+    /// <summary>Both drains, or only the one named by <c>PIWIK_BDN_DRAIN</c> (a shorter run).</summary>
+    public static IEnumerable<string> Drains() =>
+        Environment.GetEnvironmentVariable("PIWIK_BDN_DRAIN") is { Length: > 0 } only ? [only] : ["Sender", "Inline"];
 
     /// <summary>
     /// The request's header collection: <c>HeaderDictionary</c>, <see cref="DefaultHttpContext"/>'s own (a dictionary
