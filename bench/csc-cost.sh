@@ -33,6 +33,7 @@ sed "s# /analyzer:$generator##" "$work/with.rsp" >"$work/without.rsp"
 mkdir -p "$work/gen"
 (cd "$app" && "${csc[@]}" @"$work/with.rsp" "/generatedfilesout:$work/gen" >"$work/csc.log") || { tail -5 "$work/csc.log"; exit 1; }
 { cat "$work/without.rsp"; find "$work/gen/Piwik.Generator" -name '*.cs' | sort; } | tr '\n' ' ' >"$work/gencode.rsp"
+echo "generated: $(find "$work/gen/Piwik.Generator" -name '*.cs' -printf '%f %s bytes  ')"
 variants=(without with gencode)
 if [ -n "${OLD_GENERATOR:-}" ]; then
   sed "s#/analyzer:$generator#/analyzer:$OLD_GENERATOR#" "$work/with.rsp" >"$work/old.rsp"

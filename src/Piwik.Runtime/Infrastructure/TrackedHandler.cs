@@ -6,8 +6,8 @@ namespace Piwik.Infrastructure;
 /// <summary>
 /// What the Piwik source generator knows at compile time about one <see cref="TrackAsAttribute"/> handler: its
 /// constant category and actions, and typed accessors for its name and value templates. Generated code registers one
-/// per handler through <see cref="TrackedHandlerRegistry.Register"/>; <c>app.UsePiwikTracking()</c> matches them to
-/// endpoints.
+/// per handler through <see cref="TrackedHandlerRegistry.RegisterTable"/>; <c>app.UsePiwikTracking()</c> matches them
+/// to endpoints.
 /// </summary>
 /// <remarks>Infrastructure for generated code; not meant to be used directly.</remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
@@ -90,6 +90,66 @@ public static class TrackedHandlerRegistry
         {
             _handlers = [.. _handlers, handler];
         }
+    }
+
+    /// <summary>
+    /// Registers the descriptors of a generated table: one row per handler, in the layout of the generated file's
+    /// header. Called by generated code from a module initializer; a table is much cheaper to compile than a
+    /// <see cref="Register"/> statement per handler.
+    /// </summary>
+    /// <param name="table">
+    /// One line per handler, fields separated by <c>|</c> (<c>~</c> for <c>null</c>, <c>\</c> escapes):
+    /// <c>description|category|action|failureAction|nameTemplate|valueTemplate|name|value</c>, then
+    /// <c>|type|parameterName</c> for each parameter. <c>name</c> and <c>value</c> are indexes into
+    /// <paramref name="accessors"/>, empty for none; <c>type</c> is an index into <paramref name="types"/>; the
+    /// description (where the handler is) is for readers of the generated code.
+    /// </param>
+    /// <param name="types">The parameter types the rows refer to, each once.</param>
+    /// <param name="accessors">The name and value accessors the rows refer to, each once.</param>
+    /// <exception cref="FormatException">A row does not have the layout above.</exception>
+    public static void RegisterTable(string table, Type[] types, Func<EndpointFilterInvocationContext, TrackedValue>[] accessors)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(types);
+        ArgumentNullException.ThrowIfNull(accessors);
+        var rows = GeneratedTable.Rows(table);
+        var handlers = new TrackedHandler[rows.Count];
+        for (var r = 0; r < rows.Count; r++)
+        {
+            var row = rows[r];
+            _ = row.Next(); // description
+            var category = row.Next();
+            var action = row.NextText();
+            var failureAction = row.Next();
+            var nameTemplate = row.Next();
+            var valueTemplate = row.Next();
+            var name = Accessor(row.NextIndex());
+            var value = Accessor(row.NextIndex());
+            var parameterTypes = new List<Type>();
+            var parameterNames = new List<string>();
+            while (row.HasMore)
+            {
+                var type = row.NextIndex();
+                parameterTypes.Add(type >= 0 && type < types.Length
+                    ? types[type]
+                    : throw new FormatException($"A generated Piwik table row refers to parameter type {type} of {types.Length}."));
+                parameterNames.Add(row.NextText());
+            }
+
+            handlers[r] = new TrackedHandler(category, action, failureAction, nameTemplate, valueTemplate, [.. parameterTypes], [.. parameterNames], name, value);
+        }
+
+        lock (Gate)
+        {
+            _handlers = [.. _handlers, .. handlers];
+        }
+
+        Func<EndpointFilterInvocationContext, TrackedValue>? Accessor(int index) => index switch
+        {
+            -1 => null,
+            _ when index < accessors.Length => accessors[index],
+            _ => throw new FormatException($"A generated Piwik table row refers to accessor {index} of {accessors.Length}."),
+        };
     }
 
     /// <summary>

@@ -1,0 +1,50 @@
+using System.ComponentModel;
+
+namespace Piwik.Infrastructure;
+
+/// <summary>Builds a generated tracking plan (<c>PiwikTrackingPlan.Endpoints</c>) from the table the generator emits.</summary>
+/// <remarks>Infrastructure for generated code; not meant to be used directly.</remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class TrackedEndpointTable
+{
+    /// <summary>Reads the plan's rows, in the table's order. Called by generated code, once, when the plan is first used.</summary>
+    /// <param name="table">
+    /// One line per endpoint, fields separated by <c>|</c> (<c>~</c> for <c>null</c>, <c>\</c> escapes the next
+    /// character): <c>route|isRouteComplete|category|action|nameTemplate|valueTemplate|failureAction|handler</c>, then
+    /// <c>|method</c> for each HTTP method. <c>isRouteComplete</c> is <c>1</c> or <c>0</c>.
+    /// </param>
+    /// <returns>The rows, read-only.</returns>
+    /// <exception cref="FormatException">A row does not have the layout above.</exception>
+    public static IReadOnlyList<TrackedEndpointInfo> Read(string table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        var rows = GeneratedTable.Rows(table);
+        var endpoints = new TrackedEndpointInfo[rows.Count];
+        for (var r = 0; r < rows.Count; r++)
+        {
+            var row = rows[r];
+            var route = row.NextText();
+            var isRouteComplete = row.NextText() switch
+            {
+                "1" => true,
+                "0" => false,
+                var other => throw new FormatException($"A generated Piwik plan row has '{other}' where 1 or 0 is required."),
+            };
+            var category = row.Next();
+            var action = row.NextText();
+            var nameTemplate = row.Next();
+            var valueTemplate = row.Next();
+            var failureAction = row.Next();
+            var handler = row.NextText();
+            var methods = new List<string>();
+            while (row.HasMore)
+            {
+                methods.Add(row.NextText());
+            }
+
+            endpoints[r] = new TrackedEndpointInfo([.. methods], route, isRouteComplete, category, action, nameTemplate, valueTemplate, failureAction, handler);
+        }
+
+        return Array.AsReadOnly(endpoints);
+    }
+}
