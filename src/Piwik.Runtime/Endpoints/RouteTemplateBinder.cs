@@ -100,14 +100,10 @@ internal static class RouteTemplateBinder
             {
                 case IFromRouteMetadata fromRoute when fromRoute.Name is null || fromRoute.Name == parameter.Name:
                     continue;
-                case IFromRouteMetadata or IFromQueryMetadata or IFromHeaderMetadata or IFromBodyMetadata or IFromFormMetadata or IFromServiceMetadata or AsParametersAttribute:
+                case IFromRouteMetadata or IFromQueryMetadata or IFromHeaderMetadata or IFromBodyMetadata or IFromFormMetadata or IFromServiceMetadata
+                    or AsParametersAttribute or Microsoft.Extensions.DependencyInjection.FromKeyedServicesAttribute:
                     return false;
                 default:
-                    if (attribute.GetType().Name == "FromKeyedServicesAttribute")
-                    {
-                        return false;
-                    }
-
                     continue;
             }
         }
