@@ -239,7 +239,7 @@ internal sealed partial class EndpointTracking
     /// <summary>The generated descriptor for this handler, else one built from the attribute alone.</summary>
     private TrackedHandler Resolve(MethodInfo method, TrackAsAttribute attribute, EndpointBuilder builder)
     {
-        if (TrackedHandlerMatcher.Match(TrackedHandlerRegistry.All, method, attribute) is { } generated)
+        if (TrackedHandlerMatcher.Match(TrackedHandlerRegistry.WithAction(attribute.Action), method, attribute) is { } generated)
         {
             return generated;
         }
