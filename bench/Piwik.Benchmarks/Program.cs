@@ -3,6 +3,7 @@
 //   ... -- delivery [--per-entry-ms 2] [--workers 2] [--seconds 8]                              delivery into a Matomo model
 //   ... -- matomo --port P [--per-entry-ms 0] [--workers 0]                                      the counting Matomo model
 //   ... -- standin --url-file F --ids-file F                                                     tests' StandInMatomo as a process
+//   ... -- standin-cost [--seconds 3]                                                            the stand-in's validation per entry, in place and plain
 //   ... -- app --variant none|piwik|django --port P [--matomo URL]                               the side-by-side app
 //   ... -- request-loop [--seconds 10] [--variant tracked|plain|filter|noname|failure|all] [--headers Kestrel]                             the request path in a loop, for a profiler
 using System.Globalization;
@@ -35,12 +36,14 @@ switch (mode)
         return await MatomoModel.RunAsync(new Arguments(rest)).ConfigureAwait(false);
     case "standin":
         return await StandInHost.RunAsync(new Arguments(rest)).ConfigureAwait(false);
+    case "standin-cost":
+        return StandInCost.Run(new Arguments(rest));
     case "app":
         return await SideBySideApp.RunAsync(new Arguments(rest)).ConfigureAwait(false);
     case "request-loop":
         return RequestPathBenchmarks.Loop(new Arguments(rest));
     default:
-        Console.Error.WriteLine($"Unknown mode '{mode}': bdn, delivery, matomo, standin, app or request-loop.");
+        Console.Error.WriteLine($"Unknown mode '{mode}': bdn, delivery, matomo, standin, standin-cost, app or request-loop.");
         return 2;
 }
 

@@ -18,7 +18,8 @@ internal static class StandInHost
         // stand-in's memory (and its GC work, on the cores the app is measured on) does not grow with every event.
         var ids = new List<string>();
         matomo.KeepRecords = false;
-        matomo.Stored = entry => ids.Add(entry.Get("e_n") ?? "");
+        matomo.StoredName = ids.Add; // the name only: no TrackedEntry is built for a stored entry
+
         if (args.Get("url-file") is { } urlFile)
         {
             await File.WriteAllTextAsync(urlFile, matomo.BaseUrl).ConfigureAwait(false);

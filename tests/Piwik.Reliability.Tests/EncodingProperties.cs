@@ -166,4 +166,73 @@ public class EncodingProperties
             return parsed.Count == expected.Count && expected.All(p => parsed.TryGetValue(p.Key, out var v) && v == p.Value);
         }, iter: 2000);
     }
+
+    /// <summary>
+    /// The stand-in Matomo validates the usual bulk body in place (no <see cref="TrackedEntry"/> per entry, for the load
+    /// test) and everything else the plain way: both must reach the same verdict on any body, the answer's counts,
+    /// which entries are invalid and why, a rollback, what is stored and the token, so that nothing a real Matomo
+    /// refuses passes the stand-in. Bodies mix every check of shared/MATOMO.md (idsite, cid, cip, cdt, e_c/e_a, ca,
+    /// pf_srv, rec), percent- and <c>+</c>-encoded keys and values, repeated keys, non-ASCII, JSON escapes, other
+    /// members, other value kinds and malformed JSON.
+    /// </summary>
+    [Fact]
+    public void The_stand_in_validates_a_bulk_body_in_place_as_the_plain_parse_does()
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var key = Gen.OneOf<string>("idsite", "rec", "cid", "cip", "cdt", "e_c", "e_a", "e_n", "ca", "pf_srv", "url", "ua", "apiv",
+            "%69dsite", "e%5Fc", "e_c+", "idsite%00", "");
+        var value = Gen.OneOf(
+            Gen.OneOf<string>("1", "0", "2", "-1", "+1", "%31", "1+", "01", "", " ", "+", "%20", "%09", "\t", "abc", "é",
+                "0123456789abcdef", "0123456789ABCDEF", "0123456789abcdeg", "0123456789abcde", "%30123456789abcdef",
+                "99999999999", "99999999999999999999", (now - 100).ToString(), (now - 90_000).ToString(), (now + 100).ToString(),
+                "-5", "5", "%2D5", "x&y", "a=b", "http%3A%2F%2Fexample.test%2F", "%zz", "%"),
+            Gen.Char['a', 'f'].Array[1, 3].Select(c => new string(c)));
+        var pair = Gen.Select(key, value, Gen.Int[0, 9]).Select((k, v, shape) => shape switch
+        {
+            0 => k,              // a key without '='
+            1 => "",             // an empty pair
+            _ => k + "=" + v,
+        });
+        var typical = Gen.Select(Gen.OneOf<string>("1", "0", "x"), Gen.OneOf<string>("1", "0"), Gen.Bool).Select((site, rec, ca) =>
+            $"?idsite={site}&rec={rec}&apiv=1&url=http%3A%2F%2Fexample.test%2F&e_c=account&e_a=signup&e_n=id-1&cid=0123456789abcdef&cdt={now - 5}" + (ca ? "&ca=1" : ""));
+        var entry = Gen.OneOf(
+            typical,
+            pair.Array[0, 14].Select(p => string.Join("&", p)),
+            Gen.Select(Gen.OneOf<string>("?", "", "http://x.test/matomo.php?", "??"), pair.Array[0, 14]).Select((prefix, p) => prefix + string.Join("&", p)));
+        static string Json(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\t", "\\t") + "\"";
+        var body = Gen.Select(entry.Array[0, 6], Gen.Int[0, 13], Gen.OneOf<string>("good-token", "bad-token")).Select((entries, shape, token) =>
+        {
+            var requests = "[" + string.Join(",", entries.Select(Json)) + "]";
+            return shape switch
+            {
+                0 => "{\"requests\":" + requests + ",\"token_auth\":\"" + token + "\"}",
+                1 => "{\"token_auth\":\"" + token + "\", \"requests\" : " + requests + "}\n",
+                2 => "{\"requests\":" + requests + ",\"token_auth\":5}",
+                3 => "{\"requests\":" + requests + ",\"other\":{\"a\":[1]}}",
+                4 => "{\"requests\":" + requests + ",\"requests\":[\"?idsite=1&rec=1&e_n=dup\"]}",
+                5 => "{\"requests\":[" + string.Join(",", entries.Select(e => Json(e).Replace("&", "\\u0026"))) + "]}",
+                6 => "{\"requests\":[" + string.Join(",", entries.Select(Json).Append("{\"idsite\":1}").Append("7")) + "]}",
+                7 => "{\"requests\":" + requests + "} trailing",
+                8 => "{\"requests\":" + requests,
+                9 => "[" + requests + "]",
+                10 => "{\"requests\":\"?idsite=1&rec=1\"}",
+                11 => "{\"requ\\u0065sts\":" + requests + "}",
+                _ => "{\"requests\":" + requests + "}",
+            };
+        });
+        static string Describe(StandInMatomo.Verdict v) =>
+            $"malformed={v.Malformed} token={v.Token} valid={v.TokenValid} count={(v.Malformed ? 0 : v.EntryCount)} rollback={v.RollbackReason} tracked={v.Tracked} "
+            + $"invalid=[{string.Join(" | ", v.Invalid.Select(i => i.Entry.Raw + " => " + i.Reason))}] indices=[{string.Join(",", v.InvalidIndices)}] "
+            + $"names=[{string.Join(",", v.StoredNames)}] stored=[{string.Join(" | ", (v.StoredEntries ?? []).Select(e => e.Raw + " {" + string.Join(";", e.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + "=" + p.Value)) + "}"))}]";
+        var seenInPlace = 0;
+        body.Sample(text =>
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+            var fast = Describe(StandInMatomo.Judge(bytes, "good-token", null, materialise: true, fast: true));
+            var plain = Describe(StandInMatomo.Judge(bytes, "good-token", null, materialise: true, fast: false));
+            seenInPlace += text.StartsWith("{\"requests\":[", StringComparison.Ordinal) ? 1 : 0;
+            return fast == plain;
+        }, iter: 5000, print: text => text);
+        Assert.True(seenInPlace > 500);
+    }
 }

@@ -60,6 +60,12 @@ public sealed class StandInMatomo : IAsyncDisposable
     /// <summary>Called with each entry once it is stored (after its batch was accepted), in order, under the stand-in's lock.</summary>
     public Action<TrackedEntry>? Stored { get; set; }
 
+    /// <summary>
+    /// Called with the event name (<c>e_n</c>, decoded; "" when absent) of each stored entry, in order, under the
+    /// stand-in's lock. Cheaper than <see cref="Stored"/> for a load run: no <see cref="TrackedEntry"/> is built.
+    /// </summary>
+    public Action<string>? StoredName { get; set; }
+
     /// <summary>Adds a fixed delay per entry to every bulk request (a Matomo that takes time to store).</summary>
     public TimeSpan DelayPerEntry { get; set; }
 
@@ -219,8 +225,8 @@ public sealed class StandInMatomo : IAsyncDisposable
         if (early is not null)
         {
             // Read a little of the body, then drop the connection: nothing was processed.
-            var buffer = new byte[16];
-            _ = await context.Request.Body.ReadAsync(buffer).ConfigureAwait(false);
+            var first = new byte[16];
+            _ = await context.Request.Body.ReadAsync(first).ConfigureAwait(false);
             lock (_gate)
             {
                 _calls.Add(new BulkCall(context.Request.Path + context.Request.QueryString, context.Request.ContentType, ""));
@@ -231,7 +237,19 @@ public sealed class StandInMatomo : IAsyncDisposable
             return;
         }
 
-        var bytes = await ReadBodyAsync(context.Request).ConfigureAwait(false);
+        var (buffer, length) = await ReadBodyAsync(context.Request).ConfigureAwait(false);
+        try
+        {
+            await HandleBodyAsync(context, buffer.AsMemory(0, length)).ConfigureAwait(false);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task HandleBodyAsync(HttpContext context, ReadOnlyMemory<byte> bytes)
+    {
         var keep = KeepRecords;
         var body = keep ? DecodeUtf8(bytes.Span) : "";
         Fault? fault;
@@ -268,16 +286,15 @@ public sealed class StandInMatomo : IAsyncDisposable
             }
         }
 
-        var (requests, token) = ParseBulk(bytes);
-        if (requests is null)
+        var verdict = Judge(bytes, TokenAuth, PoisonEntry, keep || Stored is not null, fast: true);
+        if (verdict.Malformed)
         {
             // Matomo answers malformed JSON with an empty success.
             await WriteCountsAsync(context, 0, 0, null).ConfigureAwait(false);
             return;
         }
 
-        var tokenValid = token is not null && TokenAuth is not null && string.Equals(token, TokenAuth, StringComparison.Ordinal);
-        if (token is not null && !tokenValid)
+        if (verdict.Token is not null && !verdict.TokenValid)
         {
             lock (_gate)
             {
@@ -285,75 +302,423 @@ public sealed class StandInMatomo : IAsyncDisposable
             }
         }
 
-        var stored = new List<TrackedEntry>();
-        var invalid = new List<InvalidEntry>();
-        var invalidIndices = new List<int>();
-        var tracked = 0;
-        for (var i = 0; i < requests.Count; i++)
+        if (verdict.Poisoned)
         {
-            var entry = TrackedEntry.Parse(requests[i]);
-            if (PoisonEntry is { } poison && poison(entry))
-            {
-                context.Response.StatusCode = 500;
-                await context.Response.WriteAsync("{\"status\":\"error\",\"message\":\"poison entry\"}").ConfigureAwait(false);
-                return;
-            }
+            context.Response.StatusCode = 500;
+            await context.Response.WriteAsync("{\"status\":\"error\",\"message\":\"poison entry\"}").ConfigureAwait(false);
+            return;
+        }
 
-            var reason = Validate(entry, tokenValid, out var rollback);
-            if (rollback)
-            {
-                // An unhandled ca=1 request: Matomo fails and rolls back the whole transaction.
-                context.Response.StatusCode = 500;
-                await context.Response.WriteAsync("{\"status\":\"error\",\"message\":\"" + reason + "\"}").ConfigureAwait(false);
-                return;
-            }
-
-            if (reason is not null)
-            {
-                invalid.Add(new InvalidEntry(entry, reason));
-                invalidIndices.Add(i);
-                continue;
-            }
-
-            tracked++;
-            if (entry.Get("rec") == "1")
-            {
-                stored.Add(entry);
-            }
+        if (verdict.RollbackReason is { } rollback)
+        {
+            // An unhandled ca=1 request: Matomo fails and rolls back the whole transaction.
+            context.Response.StatusCode = 500;
+            await context.Response.WriteAsync("{\"status\":\"error\",\"message\":\"" + rollback + "\"}").ConfigureAwait(false);
+            return;
         }
 
         if (DelayPerEntry > TimeSpan.Zero)
         {
-            await Task.Delay(DelayPerEntry * requests.Count).ConfigureAwait(false);
+            await Task.Delay(DelayPerEntry * verdict.EntryCount).ConfigureAwait(false);
         }
 
         lock (_gate)
         {
             if (keep)
             {
-                _tracked.AddRange(stored);
+                _tracked.AddRange(verdict.StoredEntries!);
             }
 
-            _invalid.AddRange(invalid);
+            _invalid.AddRange(verdict.Invalid);
 
             if (Stored is { } onStored)
             {
-                foreach (var entry in stored)
+                foreach (var entry in verdict.StoredEntries!)
                 {
                     onStored(entry);
+                }
+            }
+
+            if (StoredName is { } onName)
+            {
+                foreach (var name in verdict.StoredNames)
+                {
+                    onName(name);
                 }
             }
 
             Signal();
         }
 
-        await WriteCountsAsync(context, tracked, invalid.Count, tokenValid ? invalidIndices : null).ConfigureAwait(false);
+        await WriteCountsAsync(context, verdict.Tracked, verdict.Invalid.Count, verdict.TokenValid ? verdict.InvalidIndices : null).ConfigureAwait(false);
     }
+
+    /// <summary>What the stand-in makes of one bulk body: the answer's counts, and what it stores.</summary>
+    internal sealed class Verdict
+    {
+        /// <summary>Not bulk JSON with a <c>requests</c> array: an empty success.</summary>
+        public bool Malformed { get; set; }
+
+        /// <summary>The body's <c>token_auth</c> (a JSON string), or null.</summary>
+        public string? Token { get; set; }
+
+        public bool TokenValid { get; set; }
+
+        public int EntryCount { get; set; }
+
+        /// <summary>An entry made <see cref="PoisonEntry"/> true: 500, nothing stored.</summary>
+        public bool Poisoned { get; set; }
+
+        /// <summary>An entry failed the whole batch (an unhandled <c>ca=1</c>): 500 with this message, nothing stored.</summary>
+        public string? RollbackReason { get; set; }
+
+        public int Tracked { get; set; }
+
+        public List<InvalidEntry> Invalid { get; } = new();
+
+        public List<int> InvalidIndices { get; } = new();
+
+        /// <summary>Stored entries (<c>rec=1</c>), when asked for.</summary>
+        public List<TrackedEntry>? StoredEntries { get; set; }
+
+        /// <summary>The decoded <c>e_n</c> of each stored entry ("" when absent).</summary>
+        public List<string> StoredNames { get; } = new();
+    }
+
+    /// <summary>
+    /// Validates a bulk body by Matomo's rules (shared/MATOMO.md). <paramref name="fast"/>: over the body's bytes when it
+    /// has the usual shape (an object of <c>requests</c>, an array of plain ASCII strings, and <c>token_auth</c>), each
+    /// entry's parameters found in place without building a <see cref="TrackedEntry"/>; anything else (escapes, non-ASCII,
+    /// other members, a percent-encoded key or value that validation reads) goes the plain way, which is
+    /// <paramref name="fast"/> false: every entry parsed into a <see cref="TrackedEntry"/> and checked by
+    /// <see cref="Validate"/>. Both give the same verdict (a property test holds them to it).
+    /// </summary>
+    internal static Verdict Judge(ReadOnlyMemory<byte> bulk, string? validToken, Func<TrackedEntry, bool>? poison, bool materialise, bool fast)
+    {
+        var verdict = new Verdict { StoredEntries = materialise ? new List<TrackedEntry>() : null };
+        var body = bulk.Span;
+        List<Range>? ranges = null;
+        List<string>? requests = null;
+        string? token;
+        if (fast && TryScanBulk(body, out var scanned, out token))
+        {
+            ranges = scanned;
+        }
+        else
+        {
+            (requests, token) = ParseBulk(bulk);
+            if (requests is null)
+            {
+                verdict.Malformed = true;
+                return verdict;
+            }
+        }
+
+        var tokenValid = token is not null && validToken is not null && string.Equals(token, validToken, StringComparison.Ordinal);
+        verdict.Token = token;
+        verdict.TokenValid = tokenValid;
+        var count = ranges?.Count ?? requests!.Count;
+        verdict.EntryCount = count;
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        for (var i = 0; i < count; i++)
+        {
+            TrackedEntry? entry = null;
+            string? reason;
+            bool rollback;
+            bool stored;
+            string? name = null;
+            var scan = default(EntryScan);
+            var raw = ranges is null ? default : body[ranges[i]];
+            var inPlace = ranges is not null && EntryScan.TryScan(raw, out scan);
+            if (!inPlace || poison is not null)
+            {
+                entry = TrackedEntry.Parse(ranges is null ? requests![i] : System.Text.Encoding.ASCII.GetString(raw));
+            }
+
+            if (poison is not null && poison(entry!))
+            {
+                verdict.Poisoned = true;
+                return verdict;
+            }
+
+            if (inPlace)
+            {
+                reason = scan.Validate(raw, tokenValid, now, out rollback);
+                stored = scan.Is(raw, EntryScan.Rec, "1"u8);
+                if (stored)
+                {
+                    name = scan.Has(EntryScan.EventName) ? System.Text.Encoding.ASCII.GetString(scan.Value(raw, EntryScan.EventName)) : "";
+                }
+            }
+            else
+            {
+                reason = Validate(entry!, tokenValid, now, out rollback);
+                stored = entry!.Get("rec") == "1";
+                name = stored ? entry.Get("e_n") ?? "" : null;
+            }
+
+            if (rollback)
+            {
+                verdict.RollbackReason = reason;
+                return verdict;
+            }
+
+            if (reason is not null)
+            {
+                entry ??= TrackedEntry.Parse(System.Text.Encoding.ASCII.GetString(raw));
+                verdict.Invalid.Add(new InvalidEntry(entry, reason));
+                verdict.InvalidIndices.Add(i);
+                continue;
+            }
+
+            verdict.Tracked++;
+            if (stored)
+            {
+                verdict.StoredNames.Add(name!);
+                if (materialise)
+                {
+                    verdict.StoredEntries!.Add(entry ?? TrackedEntry.Parse(System.Text.Encoding.ASCII.GetString(raw)));
+                }
+            }
+        }
+
+        return verdict;
+    }
+
+    /// <summary>
+    /// The usual bulk body, read in place: <c>{"requests":[...],"token_auth":"..."}</c> (members in any order, each at
+    /// most once, token optional), every entry a JSON string of ASCII without escapes, the token a string without
+    /// escapes. False for anything else, malformed JSON included: <see cref="ParseBulk"/> then decides.
+    /// </summary>
+    private static bool TryScanBulk(ReadOnlySpan<byte> body, out List<Range> entries, out string? token)
+    {
+        entries = new List<Range>(128);
+        token = null;
+        var reader = new Utf8JsonReader(body);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            var seenRequests = false;
+            var seenToken = false;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+            {
+                if (reader.ValueIsEscaped)
+                {
+                    return false;
+                }
+
+                if (!seenRequests && reader.ValueTextEquals("requests"u8))
+                {
+                    seenRequests = true;
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray)
+                    {
+                        return false;
+                    }
+
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    {
+                        if (reader.TokenType != JsonTokenType.String || reader.ValueIsEscaped || !System.Text.Ascii.IsValid(reader.ValueSpan))
+                        {
+                            return false;
+                        }
+
+                        var start = (int)reader.TokenStartIndex + 1; // after the opening quote
+                        entries.Add(new Range(start, start + reader.ValueSpan.Length));
+                    }
+                }
+                else if (!seenToken && reader.ValueTextEquals("token_auth"u8))
+                {
+                    seenToken = true;
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.String || reader.ValueIsEscaped || !System.Text.Ascii.IsValid(reader.ValueSpan))
+                    {
+                        return false;
+                    }
+
+                    token = System.Text.Encoding.ASCII.GetString(reader.ValueSpan);
+                }
+                else
+                {
+                    return false;
+                }
+            }
+
+            // Nothing but whitespace may follow the object (the reader throws otherwise).
+            return seenRequests && !reader.Read();
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The parameters of one entry that validation reads, found in its bytes (the last of a repeated key wins, as in
+    /// <see cref="TrackedEntry.Parse"/>). Declines (false) when a key or one of these values is percent- or
+    /// <c>+</c>-encoded: decoding could change what it says, so <see cref="TrackedEntry.Parse"/> decides.
+    /// </summary>
+    private struct EntryScan
+    {
+        public const int IdSite = 0, Cid = 1, Cip = 2, Cdt = 3, Category = 4, Action = 5, CustomAction = 6, ServerTime = 7, Rec = 8, EventName = 9, Count = 10;
+
+        private Bounds _bounds;
+
+        [System.Runtime.CompilerServices.InlineArray(Count)]
+        private struct Bounds
+        {
+            private (int Start, int Length) _first;
+        }
+
+        public static bool TryScan(ReadOnlySpan<byte> raw, out EntryScan scan)
+        {
+            scan = default;
+            for (var k = 0; k < Count; k++)
+            {
+                scan._bounds[k] = (-1, 0);
+            }
+
+            var q = raw.IndexOf((byte)'?');
+            var offset = q + 1; // 0 when there is no '?'
+            var query = raw[offset..];
+            while (!query.IsEmpty)
+            {
+                var amp = query.IndexOf((byte)'&');
+                var pair = amp < 0 ? query : query[..amp];
+                var pairOffset = offset;
+                offset += amp < 0 ? query.Length : amp + 1;
+                query = amp < 0 ? default : query[(amp + 1)..];
+                if (pair.IsEmpty)
+                {
+                    continue;
+                }
+
+                var eq = pair.IndexOf((byte)'=');
+                var key = eq < 0 ? pair : pair[..eq];
+                if (key.IndexOfAny((byte)'%', (byte)'+') >= 0)
+                {
+                    return false;
+                }
+
+                var slot = Slot(key);
+                if (slot >= 0)
+                {
+                    scan._bounds[slot] = eq < 0 ? (pairOffset + pair.Length, 0) : (pairOffset + eq + 1, pair.Length - eq - 1);
+                }
+            }
+
+            for (var k = 0; k < Count; k++)
+            {
+                if (k != Cip && scan.Has(k) && scan.Value(raw, k).IndexOfAny((byte)'%', (byte)'+') >= 0)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        private static int Slot(ReadOnlySpan<byte> key) => key.Length switch
+        {
+            2 when key.SequenceEqual("ca"u8) => CustomAction,
+            3 when key.SequenceEqual("cid"u8) => Cid,
+            3 when key.SequenceEqual("cip"u8) => Cip,
+            3 when key.SequenceEqual("cdt"u8) => Cdt,
+            3 when key.SequenceEqual("e_c"u8) => Category,
+            3 when key.SequenceEqual("e_a"u8) => Action,
+            3 when key.SequenceEqual("e_n"u8) => EventName,
+            3 when key.SequenceEqual("rec"u8) => Rec,
+            6 when key.SequenceEqual("idsite"u8) => IdSite,
+            6 when key.SequenceEqual("pf_srv"u8) => ServerTime,
+            _ => -1,
+        };
+
+        public readonly bool Has(int slot) => _bounds[slot].Start >= 0;
+
+        public readonly ReadOnlySpan<byte> Value(ReadOnlySpan<byte> raw, int slot) => raw.Slice(_bounds[slot].Start, _bounds[slot].Length);
+
+        public readonly bool Is(ReadOnlySpan<byte> raw, int slot, ReadOnlySpan<byte> value) => Has(slot) && Value(raw, slot).SequenceEqual(value);
+
+        private readonly bool IsNullOrEmpty(int slot) => !Has(slot) || _bounds[slot].Length == 0;
+
+        private readonly bool IsBlank(ReadOnlySpan<byte> raw, int slot)
+        {
+            if (!Has(slot) || _bounds[slot].Length == 0)
+            {
+                return false;
+            }
+
+            foreach (var b in Value(raw, slot))
+            {
+                if (!char.IsWhiteSpace((char)b))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        /// <summary><see cref="StandInMatomo.Validate"/>, check for check, in the same order, over the bytes.</summary>
+        public readonly string? Validate(ReadOnlySpan<byte> raw, bool tokenValid, long now, out bool rollback)
+        {
+            rollback = false;
+            if (!Has(IdSite) || !int.TryParse(Value(raw, IdSite), NumberStyles.None, CultureInfo.InvariantCulture, out var site) || site <= 0)
+            {
+                return "idsite missing or not a positive integer";
+            }
+
+            if (Has(Cid) && (_bounds[Cid].Length != 16 || Value(raw, Cid).ContainsAnyExcept(HexBytes)))
+            {
+                return "cid must be 16 hexadecimal characters";
+            }
+
+            if (Has(Cip) && !tokenValid)
+            {
+                return "cip requires a valid token_auth";
+            }
+
+            if (Has(Cdt))
+            {
+                if (!long.TryParse(Value(raw, Cdt), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+                {
+                    return "cdt is not a UNIX timestamp";
+                }
+
+                if (now - seconds > 24 * 3600 && !tokenValid)
+                {
+                    return "cdt older than 24 hours requires a valid token_auth";
+                }
+            }
+
+            if (IsBlank(raw, Category) || IsBlank(raw, Action))
+            {
+                return "e_c/e_a must not be whitespace";
+            }
+
+            if (Is(raw, CustomAction, "1"u8) && (IsNullOrEmpty(Category) || IsNullOrEmpty(Action)))
+            {
+                rollback = true;
+                return "custom action that no plugin handles";
+            }
+
+            if (Has(ServerTime) && _bounds[ServerTime].Length > 0 && raw[_bounds[ServerTime].Start] == (byte)'-')
+            {
+                return "pf_srv must not be negative";
+            }
+
+            return null;
+        }
+    }
+
+    private static readonly System.Buffers.SearchValues<byte> HexBytes = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF"u8);
 
     private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
 
     /// <summary>Matomo's validation of one entry; null when valid.</summary>
-    private static string? Validate(TrackedEntry entry, bool tokenValid, out bool rollback)
+    private static string? Validate(TrackedEntry entry, bool tokenValid, long now, out bool rollback)
     {
         rollback = false;
         if (!int.TryParse(entry.Get("idsite"), NumberStyles.None, CultureInfo.InvariantCulture, out var site) || site <= 0)
@@ -378,7 +743,7 @@ public sealed class StandInMatomo : IAsyncDisposable
                 return "cdt is not a UNIX timestamp";
             }
 
-            if (DateTimeOffset.UtcNow.ToUnixTimeSeconds() - seconds > 24 * 3600 && !tokenValid)
+            if (now - seconds > 24 * 3600 && !tokenValid)
             {
                 return "cdt older than 24 hours requires a valid token_auth";
             }
@@ -407,11 +772,38 @@ public sealed class StandInMatomo : IAsyncDisposable
     /// <summary>The body's bytes, read as UTF-8 the way the string of a <see cref="BulkCall"/> shows them.</summary>
     private static string DecodeUtf8(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(bytes);
 
-    private static async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request)
+    /// <summary>The whole body in a pooled buffer (return it to <see cref="System.Buffers.ArrayPool{T}.Shared"/>), and its length.</summary>
+    private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpRequest request)
     {
-        using var buffer = new MemoryStream(request.ContentLength is > 0 and < 64 * 1024 * 1024 ? (int)request.ContentLength.Value : 4096);
-        await request.Body.CopyToAsync(buffer).ConfigureAwait(false);
-        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        var pool = System.Buffers.ArrayPool<byte>.Shared;
+        var buffer = pool.Rent(request.ContentLength is > 0 and < 64 * 1024 * 1024 ? (int)request.ContentLength.Value + 1 : 4096);
+        var length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    var larger = pool.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    pool.Return(buffer);
+                    buffer = larger;
+                }
+
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length)).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return (buffer, length);
+                }
+
+                length += read;
+            }
+        }
+        catch
+        {
+            pool.Return(buffer);
+            throw;
+        }
     }
 
     private static (List<string>? Requests, string? Token) ParseBulk(ReadOnlyMemory<byte> body)
