@@ -163,4 +163,84 @@ public sealed class TemplateTests
         Verify.Diagnostic(DiagnosticDescriptors.InvalidTemplate).WithLocation(1).WithArguments("Name", "x }", "'}' has no matching '{' (write '}}' for a literal brace)"),
         Verify.Diagnostic(DiagnosticDescriptors.InvalidTemplate).WithLocation(2).WithArguments("Name", "{}", "'{}' names nothing"),
         Verify.Diagnostic(DiagnosticDescriptors.InvalidTemplate).WithLocation(3).WithArguments("Value", "{a..b}", "a placeholder must be a parameter name, optionally followed by .Member names"));
+
+    // Lambdas and local functions are checked from their operations (the attribute comes from the handler symbol), methods
+    // from the attribute's syntax: the same checks, wherever the handler is written and however the attribute is named.
+    [Fact]
+    public Task Attribute_checks_follow_aliases_on_every_kind_of_handler() => Verify.Analyzer("""
+        using T = Piwik.TrackAsAttribute;
+        using Piwik;
+        var app = WebApplication.Create();
+        app.MapPost("/a", [T({|#0:""|})] () => 1);
+        app.MapPost("/b", [TrackAsAttribute({|#1:""|})] () => 1);
+        app.MapPost("/c", [Piwik.TrackAs({|#2:""|})] () => 1);
+        app.MapPost("/d", Local);
+        [T({|#3:""|})] int Local() => 1;
+        app.MapPost("/e", Handlers.E);
+
+        static class Handlers
+        {
+            [T({|#4:""|})] public static int E() => 1;
+        }
+        """,
+        Verify.Diagnostic(DiagnosticDescriptors.EmptyEventPart).WithLocation(0).WithArguments("action"),
+        Verify.Diagnostic(DiagnosticDescriptors.EmptyEventPart).WithLocation(1).WithArguments("action"),
+        Verify.Diagnostic(DiagnosticDescriptors.EmptyEventPart).WithLocation(2).WithArguments("action"),
+        Verify.Diagnostic(DiagnosticDescriptors.EmptyEventPart).WithLocation(3).WithArguments("action"),
+        Verify.Diagnostic(DiagnosticDescriptors.EmptyEventPart).WithLocation(4).WithArguments("action"));
+
+    [Fact]
+    public Task A_TrackAs_attribute_of_another_namespace_is_not_checked() => Verify.Analyzer("""
+        using Mine;
+        var app = WebApplication.Create();
+        app.MapPost("/a", [TrackAs("", Name = "{nothing}")] () => 1).ExcludeFromDescription();
+        Func<int> stored = [TrackAs("")] () => 1;
+        [TrackAs("")] int Local() => 1;
+        _ = Local();
+
+        namespace Mine
+        {
+            [AttributeUsage(AttributeTargets.Method)]
+            sealed class TrackAsAttribute(string action) : Attribute
+            {
+                public string Action { get; } = action;
+                public string? Name { get; set; }
+            }
+        }
+        """,
+        Verify.Diagnostic(DiagnosticDescriptors.UntrackedRoute).WithLocation(3, 5).WithArguments("POST /a"));
+
+    [Fact]
+    public Task Handlers_outside_top_level_statements_and_map_calls_are_checked() => Verify.Analyzer("""
+        using Piwik;
+        var notMapped = [TrackAs({|#0:""|})] () => 1;
+        Func<Func<Order, int>> outer = () => [TrackAs("inner", Name = "{|#1:{order.Missing}|}")] (Order order) => 1;
+        [DoNotTrack] [{|#2:TrackAs("local")|}] int Both() => 1;
+        _ = Both();
+
+        class Routes
+        {
+            public void Map(WebApplication app)
+            {
+                app.MapGet("/x/{id}", [TrackAs("x", Value = {|#3:"many"|})] (int id) => id);
+                void Nested()
+                {
+                    app.MapGet("/y", [TrackAs("y", Category = {|#4:""|})] () => 1);
+                }
+
+                Nested();
+            }
+
+            private readonly Func<int> _field = [TrackAs({|#5:""|})] () => 1;
+        }
+
+        record Order(int Id);
+        """,
+        Verify.Diagnostic(DiagnosticDescriptors.EmptyEventPart).WithLocation(0).WithArguments("action"),
+        Verify.Diagnostic(DiagnosticDescriptors.MemberNotFound).WithLocation(1).WithArguments("order.Missing", "Missing", "'Order'"),
+        Verify.Diagnostic(DiagnosticDescriptors.TrackAsAndDoNotTrack).WithLocation(2).WithArguments("Both"),
+        Verify.Diagnostic(DiagnosticDescriptors.TrackAsNotAnEndpoint).WithLocation(2).WithArguments("Both"),
+        Verify.Diagnostic(DiagnosticDescriptors.ValueNotNumeric).WithLocation(3).WithArguments("many", "'many' is not a number"),
+        Verify.Diagnostic(DiagnosticDescriptors.EmptyEventPart).WithLocation(4).WithArguments("Category"),
+        Verify.Diagnostic(DiagnosticDescriptors.EmptyEventPart).WithLocation(5).WithArguments("action"));
 }
