@@ -33,7 +33,8 @@ public class HeaderCaptureTests
         "Accept-Encoding: gzip|Accept-Language: en|Accept: */*|Cookie: c=1|Referrer: misspelt-is-not-referer|Hosts: no",
         "DNT: 1|" + Many(25),
         Many(25) + "|User-Agent: many|Referer: many-r",
-        Many(19) + "|User-Agent: at the limit",
+        Many(15) + "|User-Agent: at the limit",
+        Many(16) + "|User-Agent: one over the limit",
     };
 
     [Theory]
