@@ -1,9 +1,7 @@
-using System.Collections;
-using System.Diagnostics.CodeAnalysis;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.Primitives;
 using Piwik.Capture;
+using Piwik.Testing;
 
 namespace Piwik.Benchmarks;
 
@@ -38,7 +36,7 @@ public class HeaderReadBenchmarks
         _onePass = NewContext(Headers);
         _lookups = NewContext(Headers);
         var feature = _lookups.Features.Get<IHttpRequestFeature>()!;
-        feature.Headers = new PassThrough(feature.Headers);
+        feature.Headers = new PassThroughHeaders(feature.Headers);
     }
 
     [GlobalCleanup]
@@ -62,44 +60,5 @@ public class HeaderReadBenchmarks
         }
 
         return context;
-    }
-
-    private sealed class PassThrough(IHeaderDictionary inner) : IHeaderDictionary
-    {
-        public StringValues this[string key] { get => inner[key]; set => inner[key] = value; }
-
-        public long? ContentLength { get => inner.ContentLength; set => inner.ContentLength = value; }
-
-        public ICollection<string> Keys => inner.Keys;
-
-        public ICollection<StringValues> Values => inner.Values;
-
-        public int Count => inner.Count;
-
-        public bool IsReadOnly => inner.IsReadOnly;
-
-#pragma warning disable ASP0019 // a pass-through: the inner dictionary's Add, as the interface asks
-        public void Add(string key, StringValues value) => inner.Add(key, value);
-#pragma warning restore ASP0019
-
-        public void Add(KeyValuePair<string, StringValues> item) => inner.Add(item);
-
-        public void Clear() => inner.Clear();
-
-        public bool Contains(KeyValuePair<string, StringValues> item) => inner.Contains(item);
-
-        public bool ContainsKey(string key) => inner.ContainsKey(key);
-
-        public void CopyTo(KeyValuePair<string, StringValues>[] array, int arrayIndex) => inner.CopyTo(array, arrayIndex);
-
-        public IEnumerator<KeyValuePair<string, StringValues>> GetEnumerator() => inner.GetEnumerator();
-
-        public bool Remove(string key) => inner.Remove(key);
-
-        public bool Remove(KeyValuePair<string, StringValues> item) => inner.Remove(item);
-
-        public bool TryGetValue(string key, [MaybeNullWhen(false)] out StringValues value) => inner.TryGetValue(key, out value);
-
-        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

@@ -1,5 +1,3 @@
-using System.Collections;
-using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Piwik.Capture;
 using Piwik.Diagnostics;
+using Piwik.Testing;
 
 namespace Piwik.Runtime.Tests;
 
@@ -85,52 +84,12 @@ public class HeaderCaptureTests
         if (wrap)
         {
             var feature = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!;
-            feature.Headers = new OtherCollection(feature.Headers);
+            feature.Headers = new PassThroughHeaders(feature.Headers);
         }
 
         Assert.Equal(wrap, context.Request.Headers.GetType() != typeof(HeaderDictionary));
         var admitted = recorder.TryRecord(context, TrackedEventKind.Event, "c", "a", default, default);
         Assert.Equal(admitted, queue.Reader.TryRead(out var recorded));
         return (admitted, recorded);
-    }
-
-    /// <summary>A collection that is not a <see cref="HeaderDictionary"/>, as Kestrel's is not: read by lookups.</summary>
-    private sealed class OtherCollection(IHeaderDictionary inner) : IHeaderDictionary
-    {
-        public StringValues this[string key] { get => inner[key]; set => inner[key] = value; }
-
-        public long? ContentLength { get => inner.ContentLength; set => inner.ContentLength = value; }
-
-        public ICollection<string> Keys => inner.Keys;
-
-        public ICollection<StringValues> Values => inner.Values;
-
-        public int Count => inner.Count;
-
-        public bool IsReadOnly => inner.IsReadOnly;
-
-#pragma warning disable ASP0019 // a pass-through: the inner dictionary's Add, as the interface asks
-        public void Add(string key, StringValues value) => inner.Add(key, value);
-#pragma warning restore ASP0019
-
-        public void Add(KeyValuePair<string, StringValues> item) => inner.Add(item);
-
-        public void Clear() => inner.Clear();
-
-        public bool Contains(KeyValuePair<string, StringValues> item) => inner.Contains(item);
-
-        public bool ContainsKey(string key) => inner.ContainsKey(key);
-
-        public void CopyTo(KeyValuePair<string, StringValues>[] array, int arrayIndex) => inner.CopyTo(array, arrayIndex);
-
-        public IEnumerator<KeyValuePair<string, StringValues>> GetEnumerator() => inner.GetEnumerator();
-
-        public bool Remove(string key) => inner.Remove(key);
-
-        public bool Remove(KeyValuePair<string, StringValues> item) => inner.Remove(item);
-
-        public bool TryGetValue(string key, [MaybeNullWhen(false)] out StringValues value) => inner.TryGetValue(key, out value);
-
-        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }
