@@ -28,6 +28,13 @@ internal sealed class TestApp : IAsyncDisposable
 
     public PiwikMetrics Metrics { get; }
 
+    /// <summary>The accounting identity: enqueued + restored = sent + rejected + dropped + spooled.</summary>
+    public bool Balanced => Metrics.Enqueued + Metrics.Restored == Metrics.Sent + Metrics.Rejected + Metrics.Dropped + Metrics.Spooled;
+
+    /// <summary>Asserts the accounting identity once nothing is pending in memory (every fault test ends with it).</summary>
+    public Task AssertBalancedAsync() => Eventually.HoldsAsync(() => Balanced, () =>
+        $"enqueued {Metrics.Enqueued} restored {Metrics.Restored} != sent {Metrics.Sent} rejected {Metrics.Rejected} dropped {Metrics.Dropped} spooled {Metrics.Spooled}");
+
     public IPiwikTracker Tracker => App.Services.GetRequiredService<IPiwikTracker>();
 
     /// <summary>
