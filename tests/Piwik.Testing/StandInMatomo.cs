@@ -85,6 +85,12 @@ public sealed partial class StandInMatomo : IAsyncDisposable
     /// </summary>
     public int BlockAfterFailedLogins { get; set; } = 20;
 
+    /// <summary>Answers written from a <see cref="Fault.Body"/> or <see cref="Fault.BodyLength"/>, once each is complete or cut off.</summary>
+    public int AnswersWritten { get; private set; }
+
+    /// <summary>Bytes of <see cref="Fault.BodyLength"/> answers the client took before it closed the connection (or all of them).</summary>
+    public long AnswerBytesWritten { get; private set; }
+
     /// <summary>Requests refused because the IP is blocked (see <see cref="BlockAfterFailedLogins"/>).</summary>
     public int BlockedRequests { get; private set; }
 
@@ -426,7 +432,7 @@ public sealed partial class StandInMatomo : IAsyncDisposable
     }
 
     /// <summary>Answers with the fault's body (or <see cref="Fault.BodyLength"/> bytes of filler, written in chunks).</summary>
-    private static async Task WriteBodyAsync(HttpContext context, Fault fault)
+    private async Task WriteBodyAsync(HttpContext context, Fault fault)
     {
         context.Response.StatusCode = fault.StatusCode ?? 200;
         if (fault.ContentType is not null)
@@ -436,22 +442,42 @@ public sealed partial class StandInMatomo : IAsyncDisposable
 
         if (fault.Body is not null)
         {
-            await context.Response.WriteAsync(fault.Body).ConfigureAwait(false);
+            if (fault.Body.Length > 0)
+            {
+                await context.Response.WriteAsync(fault.Body).ConfigureAwait(false);
+            }
+
+            lock (_gate)
+            {
+                AnswersWritten++;
+            }
+
             return;
         }
 
         var chunk = new byte[64 * 1024];
         chunk.AsSpan().Fill((byte)'x');
+        long written = 0;
         try
         {
-            for (long written = 0; written < fault.BodyLength; written += chunk.Length)
+            while (written < fault.BodyLength && !context.RequestAborted.IsCancellationRequested)
             {
-                await context.Response.Body.WriteAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, fault.BodyLength - written)), context.RequestAborted).ConfigureAwait(false);
+                var size = (int)Math.Min(chunk.Length, fault.BodyLength - written);
+                await context.Response.Body.WriteAsync(chunk.AsMemory(0, size), context.RequestAborted).ConfigureAwait(false);
+                written += size;
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
         {
             // The client stopped reading: what a bounded reader does.
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                AnswerBytesWritten += written;
+                AnswersWritten++;
+            }
         }
     }
 
