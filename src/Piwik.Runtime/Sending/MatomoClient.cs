@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -19,10 +20,31 @@ internal sealed class MatomoClient
     private readonly HttpClient _http;
     private readonly Uri _endpoint;
 
+    private readonly bool _traced;
+
     public MatomoClient(HttpClient http, IOptions<PiwikOptions> options)
     {
         _http = http;
         MatomoEndpoint.TryCreate(options.Value.Url, out _endpoint);
+        _traced = options.Value.TraceMatomoRequests;
+    }
+
+    /// <summary>The primary handler: no <c>traceparent</c> on the tracker's own requests unless they are traced.</summary>
+    internal static HttpMessageHandler CreateHandler(PiwikOptions options) => new SocketsHttpHandler
+    {
+        ActivityHeadersPropagator = options.TraceMatomoRequests ? DistributedContextPropagator.Current : null,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+    };
+
+    /// <summary>
+    /// A parent that is not sampled, current while an untraced request is sent: a parent-based sampler (OpenTelemetry's
+    /// default) then records no HTTP client span for it, even when the app's tracing listens to HttpClient.
+    /// </summary>
+    private static Activity? Unsampled()
+    {
+        var parent = new Activity("Piwik.Untraced");
+        parent.SetParentId(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.None);
+        return parent.Start();
     }
 
     /// <summary>The most bytes of an answer read: Matomo's bulk answer is well under it, and a proxy's 200 MB error page must not be buffered.</summary>
@@ -36,6 +58,7 @@ internal sealed class MatomoClient
         content.Headers.ContentType = Json;
         using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = content };
         var buffer = ArrayPool<byte>.Shared.Rent(MaxAnswerBytes);
+        var untraced = _traced ? null : Unsampled();
         try
         {
             // Headers only: the body is read here, at most MaxAnswerBytes of it (disposing the response drops the rest).
@@ -79,6 +102,7 @@ internal sealed class MatomoClient
         }
         finally
         {
+            untraced?.Stop();
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
