@@ -35,6 +35,7 @@ internal sealed class PiwikSender : BackgroundService
     private readonly bool _logOnly;
     private readonly CancellationTokenSource _deadline = new();
     private BatchSpool? _spool;
+    private long _wakeUps;
 
     public PiwikSender(EventQueue queue, IBulkTransport transport, PiwikMetrics metrics, IOptions<PiwikOptions> options, ILogger<PiwikSender> logger, TimeProvider time)
     {
@@ -59,6 +60,9 @@ internal sealed class PiwikSender : BackgroundService
 
     /// <summary>Whether Matomo blocks this IP's token (too many failed logins); it is held for an hour.</summary>
     internal bool TokenBlocked => _token.Blocked;
+
+    /// <summary>How many times the read loop woke up (a batch's worth of events, the first event, or a flush timer).</summary>
+    internal long WakeUps => Interlocked.Read(ref _wakeUps);
 
     /// <summary>What the last failed bulk request got, or null.</summary>
     internal string? LastFailure => _delivery.LastFailure;
@@ -193,10 +197,14 @@ internal sealed class PiwikSender : BackgroundService
         }
     }
 
+    /// <summary>
+    /// Batches what is queued, and waits: for a batch's worth of events while a batch is being filled (and its flush
+    /// timer, <see cref="PiwikOptions.FlushInterval"/> after its first event), or for the first event when nothing is
+    /// pending. No polling: an idle app makes no wake-up at all, a busy one about one per batch.
+    /// </summary>
     private async Task ReadLoopAsync(CancellationToken stoppingToken)
     {
         var reader = _queue.Reader;
-        Task<bool>? waitForData = null;
         var flushTicks = (long)(_options.FlushInterval.TotalSeconds * _time.TimestampFrequency);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -226,31 +234,25 @@ internal sealed class PiwikSender : BackgroundService
                 }
             }
 
-            waitForData ??= reader.WaitToReadAsync(stoppingToken).AsTask();
             if (nextDue == long.MaxValue)
             {
-                if (!await waitForData.ConfigureAwait(false))
-                {
-                    return;
-                }
-
-                waitForData = null;
-                continue;
+                await _queue.WaitAsync(1, stoppingToken).ConfigureAwait(false);
+            }
+            else
+            {
+                var delay = TimeSpan.FromSeconds((nextDue - now) / (double)_time.TimestampFrequency);
+                using var timer = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                var data = _queue.WaitAsync(_options.BatchSize, timer.Token);
+                var flush = Task.Delay(delay, _time, timer.Token);
+                await Task.WhenAny(data, flush).ConfigureAwait(false);
+                await timer.CancelAsync().ConfigureAwait(false);
+                stoppingToken.ThrowIfCancellationRequested();
             }
 
-            var delay = TimeSpan.FromSeconds((nextDue - now) / (double)_time.TimestampFrequency);
-            using var timer = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            var delayTask = Task.Delay(delay, _time, timer.Token);
-            var first = await Task.WhenAny(waitForData, delayTask).ConfigureAwait(false);
-            await timer.CancelAsync().ConfigureAwait(false);
-            if (first == waitForData)
+            Interlocked.Increment(ref _wakeUps);
+            if (_queue.IsClosed)
             {
-                if (!await waitForData.ConfigureAwait(false))
-                {
-                    return;
-                }
-
-                waitForData = null;
+                return;
             }
         }
     }
