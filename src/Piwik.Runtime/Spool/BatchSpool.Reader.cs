@@ -32,63 +32,14 @@ internal sealed partial class BatchSpool
         foreach (var sequence in sequences)
         {
             _nextSequence = sequence + 1;
-            var segment = new SpoolSegment(sequence, SegmentPath(sequence), AckPath(sequence));
-            var data = File.ReadAllBytes(segment.Path);
-            segment.Bytes = data.Length;
-            var acks = ReadAcks(segment.AckPath);
-            var position = 0;
-            var skipped = 0;
-            while (position < data.Length)
+            try
             {
-                var rest = data.AsSpan(position);
-                if (SpoolFormat.TryReadHeader(rest, data.Length, out var length, out var checksum)
-                    && rest.Length >= SpoolFormat.HeaderSize + length
-                    && SpoolFormat.TryReadSummary(rest.Slice(SpoolFormat.HeaderSize, length), checksum, out var lane, out var count, out var oldest))
-                {
-                    var record = new SpoolRecord(segment, position, SpoolFormat.HeaderSize + length, count, lane % _lanes.Length, oldest) { Restored = true };
-                    if (acks.TryGetValue((uint)position, out var done))
-                    {
-                        record.Done = Math.Min(done, count);
-                    }
-
-                    segment.Records.Add(record);
-                    if (record.Done < count)
-                    {
-                        segment.Live++;
-                        restored += count - record.Done;
-                        _restoredOutstanding++;
-                        _lanes[record.Lane].Enqueue(record);
-                        _laneSignals[record.Lane].Release();
-                    }
-                    else
-                    {
-                        record.State = RecordState.Finished;
-                    }
-
-                    position += record.Length;
-                    continue;
-                }
-
-                // A torn tail (the process died mid-write) or a damaged record: find the next record boundary.
-                var next = data.AsSpan(position + 1).IndexOf("PWKB"u8);
-                var resume = next < 0 ? data.Length : position + 1 + next;
-                skipped += resume - position;
-                position = resume;
+                restored += RestoreSegment(sequence);
             }
-
-            if (skipped > 0)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                LogDamagedRecord(_logger, segment.Path, skipped);
-            }
-
-            if (segment.Live == 0)
-            {
-                DeleteSegment(segment);
-            }
-            else
-            {
-                _segments.Add(segment);
-                _fileBytes += segment.Bytes;
+                // One unreadable file does not cost the others (nor the start): it is named and left where it is.
+                LogSegmentUnreadable(_logger, SegmentPath(sequence), ex);
             }
         }
 
@@ -104,6 +55,71 @@ internal sealed partial class BatchSpool
         {
             LogRestored(_logger, restored, _segments.Count);
         }
+    }
+
+    /// <summary>Reads one segment and its acknowledgements, queues its unfinished batches; returns their events.</summary>
+    private long RestoreSegment(long sequence)
+    {
+        long restored = 0;
+        var segment = new SpoolSegment(sequence, SegmentPath(sequence), AckPath(sequence));
+        var data = File.ReadAllBytes(segment.Path);
+        segment.Bytes = data.Length;
+        var acks = ReadAcks(segment.AckPath);
+        var position = 0;
+        var skipped = 0;
+        while (position < data.Length)
+        {
+            var rest = data.AsSpan(position);
+            if (SpoolFormat.TryReadHeader(rest, rest.Length - SpoolFormat.HeaderSize, out var length, out var checksum)
+                && SpoolFormat.TryReadSummary(rest.Slice(SpoolFormat.HeaderSize, length), checksum, out var lane, out var count, out var oldest))
+            {
+                var record = new SpoolRecord(segment, position, SpoolFormat.HeaderSize + length, count, lane % _lanes.Length, oldest) { Restored = true };
+                if (acks.TryGetValue((uint)position, out var done))
+                {
+                    record.Done = Math.Min(done, count);
+                }
+
+                segment.Records.Add(record);
+                if (record.Done < count)
+                {
+                    segment.Live++;
+                    restored += count - record.Done;
+                    _restoredOutstanding++;
+                    _lanes[record.Lane].Enqueue(record);
+                    _laneSignals[record.Lane].Release();
+                }
+                else
+                {
+                    record.State = RecordState.Finished;
+                }
+
+                position += record.Length;
+                continue;
+            }
+
+            // A torn tail (the process died mid-write) or a damaged record: find the next record boundary.
+            var next = data.AsSpan(position + 1).IndexOf("PWKB"u8);
+            var resume = next < 0 ? data.Length : position + 1 + next;
+            skipped += resume - position;
+            position = resume;
+        }
+
+        if (skipped > 0)
+        {
+            LogDamagedRecord(_logger, segment.Path, skipped);
+        }
+
+        if (segment.Live == 0)
+        {
+            DeleteSegment(segment);
+        }
+        else
+        {
+            _segments.Add(segment);
+            _fileBytes += segment.Bytes;
+        }
+
+        return restored;
     }
 
     private static Dictionary<uint, int> ReadAcks(string path)
@@ -227,7 +243,7 @@ internal sealed partial class BatchSpool
                 }
             }
 
-            if (!SpoolFormat.TryReadHeader(buffer, buffer.Length, out var length, out var checksum)
+            if (!SpoolFormat.TryReadHeader(buffer, buffer.Length - SpoolFormat.HeaderSize, out var length, out var checksum)
                 || !SpoolFormat.TryReadSummary(buffer.Slice(SpoolFormat.HeaderSize, length), checksum, out _, out _, out _))
             {
                 LogDamagedRecord(_logger, record.Segment.Path, record.Length);

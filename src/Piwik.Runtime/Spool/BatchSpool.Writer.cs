@@ -211,20 +211,58 @@ internal sealed partial class BatchSpool
         }
     }
 
-    /// <summary>Drops the oldest batches that are not in flight until <paramref name="needed"/> more bytes fit.</summary>
+    /// <summary>
+    /// Drops the oldest batches that are not in flight until <paramref name="needed"/> more bytes fit on disk. Under
+    /// <see cref="_gate"/>. The files of segments emptied for room are deleted here, under the lock (only a full spool
+    /// pays for it), and a deletion under way on another thread is waited for: new bytes are written only once the old
+    /// ones are gone, so the files never exceed <see cref="PiwikOptions.SpoolMaxBytes"/>, not even for an instant.
+    /// </summary>
     private void MakeRoom(long needed)
     {
-        if (_fileBytes + needed <= _maxBytes)
+        long dropped = 0;
+        while (_fileBytes + needed > _maxBytes)
         {
-            return;
+            if (_retired.Count > 0)
+            {
+                var retired = _retired.ToArray();
+                _retired.Clear();
+                foreach (var segment in retired)
+                {
+                    DeleteSegment(segment);
+                    _fileBytes -= segment.Bytes;
+                }
+
+                continue;
+            }
+
+            if (_deletingBytes > 0)
+            {
+                Monitor.Wait(_gate); // DeleteRetired on another thread pulses once its files are gone
+                continue;
+            }
+
+            if (!DropOldestSegment(ref dropped))
+            {
+                break; // everything left is in flight or being written: the caller drops the new batch instead
+            }
         }
 
-        long dropped = 0;
-        foreach (var segment in _segments.ToArray())
+        if (dropped > 0)
         {
-            if (_fileBytes + needed <= _maxBytes)
+            LogSpoolFull(_logger, dropped, _maxBytes);
+        }
+    }
+
+    /// <summary>Drops the pending batches of the oldest segment that has any; false when none has.</summary>
+    private bool DropOldestSegment(ref long dropped)
+    {
+        for (var i = 0; i < _segments.Count; i++)
+        {
+            var segment = _segments[i]; // by index: dropping its last batch takes it out of the list
+            var pending = segment.Records.Where(r => r.State == RecordState.Pending).ToList();
+            if (pending.Count == 0)
             {
-                break;
+                continue;
             }
 
             if (segment == _current)
@@ -233,20 +271,16 @@ internal sealed partial class BatchSpool
                 DropWriter();
             }
 
-            foreach (var record in segment.Records)
+            foreach (var record in pending)
             {
-                if (record.State == RecordState.Pending)
-                {
-                    dropped += record.Count - record.Done;
-                    Drop(record, DropReason.SpoolFull);
-                }
+                dropped += record.Count - record.Done;
+                Drop(record, DropReason.SpoolFull); // the segment is retired once its last batch is
             }
+
+            return true;
         }
 
-        if (dropped > 0)
-        {
-            LogSpoolFull(_logger, dropped, _maxBytes);
-        }
+        return false;
     }
 
     private void Roll()

@@ -50,6 +50,7 @@ internal sealed partial class BatchSpool : IDisposable
     private SpoolSegment? _current;
     private long _nextSequence = 1;
     private long _fileBytes;
+    private long _deletingBytes;
     private int _restoredOutstanding;
     private bool _completed;
     private bool _disposed;
@@ -86,7 +87,7 @@ internal sealed partial class BatchSpool : IDisposable
     /// <summary>Events found in the spool at start.</summary>
     public long Restored { get; private set; }
 
-    /// <summary>Bytes of segment files on disk.</summary>
+    /// <summary>Bytes of segment files on disk (retired ones included until their file is deleted).</summary>
     public long FileBytes
     {
         get
@@ -161,11 +162,13 @@ internal sealed partial class BatchSpool : IDisposable
         }
     }
 
-    /// <summary>Takes a segment whose batches are all done out of the spool; its files go in <see cref="DeleteRetired"/>, outside the lock.</summary>
+    /// <summary>
+    /// Takes a segment whose batches are all done out of the spool; its files go in <see cref="DeleteRetired"/>, outside
+    /// the lock. Its bytes count in <see cref="FileBytes"/> until its file is deleted: the bound is on the disk.
+    /// </summary>
     private void Retire(SpoolSegment segment)
     {
         _segments.Remove(segment);
-        _fileBytes -= segment.Bytes;
         _unsyncedAcks.Remove(segment); // flushed before the segment is deleted, see DeleteSegment
         _retired.Add(segment);
     }
@@ -174,6 +177,7 @@ internal sealed partial class BatchSpool : IDisposable
     private void DeleteRetired()
     {
         SpoolSegment[] retired;
+        long bytes = 0;
         lock (_gate)
         {
             if (_retired.Count == 0)
@@ -183,11 +187,24 @@ internal sealed partial class BatchSpool : IDisposable
 
             retired = _retired.ToArray();
             _retired.Clear();
+            foreach (var segment in retired)
+            {
+                bytes += segment.Bytes;
+            }
+
+            _deletingBytes += bytes;
         }
 
         foreach (var segment in retired)
         {
             DeleteSegment(segment);
+        }
+
+        lock (_gate)
+        {
+            _deletingBytes -= bytes;
+            _fileBytes -= bytes;
+            Monitor.PulseAll(_gate); // an append waiting for room (MakeRoom)
         }
     }
 
@@ -251,7 +268,7 @@ internal sealed partial class BatchSpool : IDisposable
     [LoggerMessage(EventId = 1200, Level = LogLevel.Information, Message = "Piwik spool: {Count} event(s) in {Segments} segment file(s) left by an earlier run will be sent first.")]
     private static partial void LogRestored(ILogger logger, long count, int segments);
 
-    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Piwik spool: skipped {Bytes} damaged byte(s) in {Path} (a write torn by a crash or power loss); the other batches are kept.")]
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Piwik spool: skipped {Bytes} damaged byte(s) in {Path} (a write torn by a crash or power loss, or a record that is not valid); the other batches are kept.")]
     private static partial void LogDamagedRecord(ILogger logger, string path, int bytes);
 
     [LoggerMessage(EventId = 1202, Level = LogLevel.Warning, Message = "Piwik spool is full (Piwik:SpoolMaxBytes = {MaxBytes}): dropped the {Count} oldest unsent event(s).")]
@@ -268,4 +285,7 @@ internal sealed partial class BatchSpool : IDisposable
 
     [LoggerMessage(EventId = 1206, Level = LogLevel.Warning, Message = "Piwik spool: the directory {Directory} could not be flushed to disk (errno {Error}); a new segment file may not survive a crash.")]
     private static partial void LogDirectorySyncFailed(ILogger logger, string directory, int error);
+
+    [LoggerMessage(EventId = 1207, Level = LogLevel.Error, Message = "Piwik spool: {Path} could not be read and is left where it is; the other segment files are replayed.")]
+    private static partial void LogSegmentUnreadable(ILogger logger, string path, Exception exception);
 }

@@ -1,0 +1,158 @@
+using System.Buffers.Binary;
+using System.Diagnostics.Metrics;
+using System.IO.Hashing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Piwik.Diagnostics;
+using Piwik.Sending;
+using Piwik.Spool;
+using Piwik.Testing;
+
+namespace Piwik.Reliability.Tests;
+
+/// <summary>The spool against hostile files and a disk that fails, on a real directory.</summary>
+public class SpoolFaultTests : IDisposable
+{
+    private readonly TempDirectory _directory = new();
+    private readonly LogCapture _logs = new();
+    private readonly List<IDisposable> _owned = new();
+
+    public void Dispose()
+    {
+        foreach (var owned in _owned)
+        {
+            owned.Dispose();
+        }
+
+        _directory.Dispose();
+    }
+
+    private (BatchSpool Spool, PiwikMetrics Metrics, IMeterFactory Meters) Open(int lanes = 1, long maxBytes = 100 * 1024 * 1024)
+    {
+        var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        _owned.Add(services);
+        var meters = services.GetRequiredService<IMeterFactory>();
+        var metrics = new PiwikMetrics(meters);
+        _owned.Add(metrics);
+        var options = new PiwikOptions { SpoolDirectory = _directory.Path, SpoolMaxBytes = maxBytes };
+        var logger = new LoggerFactory([_logs]).CreateLogger("spool");
+        return (BatchSpool.Open(options, lanes, metrics, logger, TimeProvider.System), metrics, meters);
+    }
+
+    private static Batch BatchOf(string prefix, int count, int size = 20)
+    {
+        var batch = new Batch();
+        for (var i = 0; i < count; i++)
+        {
+            batch.Add(System.Text.Encoding.ASCII.GetBytes($"?idsite=1&rec=1&e_a={prefix}{i}&pad=" + new string('p', size)), DateTime.UtcNow.Ticks, hasIp: false);
+        }
+
+        return batch;
+    }
+
+    /// <summary>The record of a two-entry batch whose first entry claims <paramref name="length"/> bytes, with a valid checksum.</summary>
+    private static byte[] CraftedRecord(int length)
+    {
+        var batch = BatchOf("crafted", 2);
+        var record = new byte[SpoolFormat.RecordLength(batch)];
+        SpoolFormat.EncodeBatch(batch, 0, record);
+        var payload = record.AsSpan(SpoolFormat.HeaderSize);
+        BinaryPrimitives.WriteInt32LittleEndian(payload[(8 + 9)..], length); // batch header 8, then ticks 8 and flags 1
+        BinaryPrimitives.WriteUInt32LittleEndian(record.AsSpan(8), Crc32.HashToUInt32(payload));
+        return record;
+    }
+
+    private string WriteSegmentWithCraftedRecord(int length)
+    {
+        var (spool, _, _) = Open();
+        spool.Append(BatchOf("a", 2), 0);
+        spool.Dispose();
+        var segment = Assert.Single(Directory.GetFiles(_directory.Path, "*.spool"));
+        using (var file = new FileStream(segment, FileMode.Append))
+        {
+            file.Write(CraftedRecord(length));
+        }
+
+        var (after, _, _) = Open(); // another process's segment after it: must survive the crafted one
+        after.Append(BatchOf("c", 2), 0);
+        after.Dispose();
+        return segment;
+    }
+
+    [Theory]
+    [InlineData(int.MaxValue)]
+    [InlineData(int.MaxValue - 20)]
+    [InlineData(-1)]
+    [InlineData(100_000)]
+    public async Task A_record_with_a_valid_checksum_and_an_impossible_length_is_skipped_and_its_file_named(int length)
+    {
+        var segment = WriteSegmentWithCraftedRecord(length);
+        _logs.Entries.Clear();
+
+        var (spool, metrics, _) = Open();
+        Assert.Equal(4, metrics.Restored); // a0 a1 c0 c1: the records around the crafted one are kept
+        var damaged = Assert.Single(_logs.Entries, e => e.Id.Id == 1201);
+        Assert.Contains(segment, damaged.Message, StringComparison.Ordinal);
+
+        var batch = new Batch();
+        var first = await spool.TakeAsync(0, batch, CancellationToken.None);
+        Assert.Equal(2, batch.Count);
+        spool.Commit(first!, 2);
+        spool.Dispose();
+    }
+
+    [Fact]
+    public async Task An_app_starts_on_a_spool_holding_a_crafted_record_and_sends_the_rest()
+    {
+        WriteSegmentWithCraftedRecord(int.MaxValue - 20);
+        await using var matomo = await StandInMatomo.StartAsync();
+        await using var app = await ReliabilityApp.StartAsync(o =>
+        {
+            o.Url = matomo.BaseUrl;
+            o.FlushInterval = TimeSpan.FromMilliseconds(50);
+            o.SpoolDirectory = _directory.Path;
+        });
+        await Eventually.HoldsAsync(() => app.Metrics.Sent == 4 && app.Metrics.Spooled == 0, () => app.Accounting);
+        Assert.Equal(1, app.LogCount(1201));
+        Assert.True(app.Balanced, app.Accounting);
+        Assert.Equal(4, matomo.Tracked.Count);
+    }
+
+    [Fact]
+    public void The_files_on_disk_never_exceed_the_bound_not_even_while_the_oldest_are_dropped_for_room()
+    {
+        const long max = 1024 * 1024;
+        var (spool, metrics, meters) = Open(lanes: 2, maxBytes: max);
+
+        // Each time a batch is counted as spooled its bytes are on disk: measure the directory at that very moment.
+        long worst = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Scope == meters && instrument.Name == "piwik.events.spooled")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) =>
+        {
+            if (value > 0)
+            {
+                var onDisk = Directory.EnumerateFiles(_directory.Path, "*.spool").Sum(f => new FileInfo(f).Length);
+                worst = Math.Max(worst, onDisk);
+            }
+        });
+        listener.Start();
+
+        for (var i = 0; i < 60; i++)
+        {
+            // Several batches per call, as a lane's appender hands them over after waiting for an fsync.
+            spool.AppendAll([BatchOf("x" + i + "_", 10, size: 1000), BatchOf("y" + i + "_", 10, size: 1000), BatchOf("z" + i + "_", 10, size: 1000)], i % 2);
+        }
+
+        Assert.True(metrics.DroppedFor(DropReason.SpoolFull) > 0);
+        Assert.True(worst <= max, $"{worst} bytes on disk, bound {max}");
+        Assert.True(spool.FileBytes <= max);
+        spool.Dispose();
+    }
+}
