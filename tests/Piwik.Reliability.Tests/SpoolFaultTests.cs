@@ -155,4 +155,35 @@ public class SpoolFaultTests : IDisposable
         Assert.True(spool.FileBytes <= max);
         spool.Dispose();
     }
+
+    [Fact]
+    public async Task The_spool_directory_and_its_files_are_the_owners_only()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // files there inherit the directory's ACL
+        }
+
+        var directory = Path.Combine(_directory.Path, "new", "spool");
+        var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        _owned.Add(services);
+        using var metrics = new PiwikMetrics(services.GetRequiredService<IMeterFactory>());
+        var spool = BatchSpool.Open(new PiwikOptions { SpoolDirectory = directory }, 1, metrics, new LoggerFactory([_logs]).CreateLogger("spool"), TimeProvider.System);
+        spool.Append(BatchOf("a", 2), 0);
+        spool.Append(BatchOf("b", 2), 0);
+        var batch = new Batch();
+        var record = await spool.TakeAsync(0, batch, CancellationToken.None);
+        spool.Commit(record!, 1); // an acknowledgement file too
+
+        const UnixFileMode owner = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        Assert.Equal(owner | UnixFileMode.UserExecute, File.GetUnixFileMode(directory));
+        var files = Directory.GetFiles(directory);
+        Assert.Contains(files, f => f.EndsWith(".spool", StringComparison.Ordinal));
+        Assert.Contains(files, f => f.EndsWith(".acks", StringComparison.Ordinal));
+        foreach (var file in files)
+        {
+            Assert.Equal((file, owner), (file, File.GetUnixFileMode(file)));
+        }
+        spool.Dispose();
+    }
 }

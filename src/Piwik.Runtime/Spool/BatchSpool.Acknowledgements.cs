@@ -58,7 +58,7 @@ internal sealed partial class BatchSpool
         {
             if (segment.AckHandle is null)
             {
-                segment.AckHandle = File.OpenHandle(segment.AckPath, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read);
+                segment.AckHandle = OwnerOnly.OpenForWrite(segment.AckPath, FileMode.OpenOrCreate, FileShare.Read);
 
                 // After a torn acknowledgement (power loss mid-write) the next ones start on a 12-byte boundary again,
                 // where the reader looks for them.

@@ -288,7 +288,7 @@ internal sealed partial class BatchSpool
         DropWriter();
         var sequence = _nextSequence++;
         var segment = new SpoolSegment(sequence, SegmentPath(sequence), AckPath(sequence));
-        segment.Writer = File.OpenHandle(segment.Path, FileMode.CreateNew, FileAccess.Write, FileShare.Read | FileShare.Delete);
+        segment.Writer = OwnerOnly.OpenForWrite(segment.Path, FileMode.CreateNew, FileShare.Read | FileShare.Delete);
         _current = segment;
         _segments.Add(segment);
 

@@ -115,7 +115,7 @@ internal sealed partial class BatchSpool : IDisposable
     public static BatchSpool Open(PiwikOptions options, int lanes, PiwikMetrics metrics, ILogger logger, TimeProvider time)
     {
         var directory = Path.GetFullPath(options.SpoolDirectory!);
-        Directory.CreateDirectory(directory);
+        OwnerOnly.CreateDirectory(directory);
         var spool = new BatchSpool(directory, options, lanes, metrics, logger, time);
         spool.Restore();
         return spool;
