@@ -2,8 +2,11 @@ using System.Buffers.Binary;
 using System.Diagnostics.Metrics;
 using System.IO.Hashing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
+using Piwik.Capture;
 using Piwik.Diagnostics;
+using Piwik.HealthChecks;
 using Piwik.Sending;
 using Piwik.Spool;
 using Piwik.Testing;
@@ -184,6 +187,139 @@ public class SpoolFaultTests : IDisposable
         {
             Assert.Equal((file, owner), (file, File.GetUnixFileMode(file)));
         }
+        spool.Dispose();
+    }
+
+    private static PiwikHealthCheck HealthOf(ReliabilityApp app) =>
+        new(app.App.Services.GetRequiredService<EventQueue>(), app.Metrics, app.Sender, 0.5);
+
+    private static async Task<HealthStatus> CheckAsync(PiwikHealthCheck check) =>
+        (await check.CheckHealthAsync(new HealthCheckContext())).Status;
+
+    private static void Fast(PiwikOptions o, StandInMatomo matomo, string spool)
+    {
+        o.Url = matomo.BaseUrl;
+        o.FlushInterval = TimeSpan.FromMilliseconds(20);
+        o.MaxRetryDelay = TimeSpan.FromMilliseconds(200);
+        o.VisitorIdSecret = "reliability-tests-secret";
+        o.SpoolDirectory = spool;
+        o.BatchSize = 10;
+    }
+
+    private static void Track(ReliabilityApp app, int from, int count)
+    {
+        for (var i = from; i < from + count; i++)
+        {
+            Assert.True(app.Tracker.TrackEvent("c", "e" + i, userId: "u" + (i % 5)));
+        }
+    }
+
+    [Fact]
+    public async Task An_acknowledgement_that_cannot_be_written_stops_nothing_and_the_restored_batches_are_not_sent_again()
+    {
+        // Batches left by an earlier process, and their acknowledgement file made impossible to write: a directory where
+        // it goes (which stops root as well as any user, unlike a chmod).
+        var (earlier, _, _) = Open();
+        earlier.Append(BatchOf("p", 3), 0);
+        earlier.Append(BatchOf("q", 2), 0);
+        earlier.Dispose();
+        var segment = Assert.Single(Directory.GetFiles(_directory.Path, "*.spool"));
+        Directory.CreateDirectory(Path.ChangeExtension(segment, ".acks"));
+
+        await using var matomo = await StandInMatomo.StartAsync();
+        await matomo.GoDownAsync();
+        var app = await ReliabilityApp.StartAsync(o => Fast(o, matomo, _directory.Path));
+        var health = HealthOf(app);
+        Assert.Equal(5, app.Metrics.Restored);
+        Track(app, 0, 100);
+        await matomo.ComeBackAsync();
+
+        await Eventually.HoldsAsync(() => app.Metrics.Sent == 105 && app.Metrics.Spooled == 0, () => app.Accounting);
+        Assert.True(app.Balanced, app.Accounting);
+        Assert.Equal(0, app.Metrics.Dropped);
+        Assert.True(app.Sender.Spool!.Faults > 0);
+        Assert.Equal(1, app.LogCount(1204)); // rate-limited: one line, however many acknowledgements failed
+        Assert.Equal(HealthStatus.Degraded, await CheckAsync(health));
+        Assert.False(File.Exists(segment), "the finished segment was not deleted");
+        await app.StopAsync();
+
+        // The next start finds nothing to send again.
+        await using var next = await ReliabilityApp.StartAsync(o => Fast(o, matomo, _directory.Path));
+        Assert.Equal(0, next.Metrics.Restored);
+        Delivered.AssertNoDuplicates(matomo);
+        Assert.Equal(105, matomo.Tracked.Count);
+    }
+
+    [Fact]
+    public async Task When_no_segment_file_can_be_created_batches_are_sent_from_memory_in_order_and_the_health_check_says_so()
+    {
+        // Every name the spool would give its next segment files is taken by a directory: each append fails, for root too.
+        for (var sequence = 1; sequence <= 500; sequence++)
+        {
+            Directory.CreateDirectory(Path.Combine(_directory.Path, sequence.ToString("D12") + ".spool"));
+        }
+
+        await using var matomo = await StandInMatomo.StartAsync();
+        await using var app = await ReliabilityApp.StartAsync(o => Fast(o, matomo, _directory.Path));
+        var health = HealthOf(app);
+        Track(app, 0, 200);
+
+        await Eventually.HoldsAsync(() => app.Metrics.Sent == 200, () => app.Accounting);
+        Assert.True(app.Balanced, app.Accounting);
+        Assert.Equal(0, app.Metrics.Dropped);
+        Assert.Equal(0, app.Metrics.Spooled);
+        Assert.True(app.Sender.Spool!.Faults >= 20, "faults: " + app.Sender.Spool.Faults); // one per batch of 10
+        Assert.Equal(1, app.LogCount(1204));
+        Assert.Equal(HealthStatus.Degraded, await CheckAsync(health));
+        Assert.Equal(HealthStatus.Healthy, await CheckAsync(health)); // no new fault since: healthy again
+        Delivered.AssertNoDuplicates(matomo);
+        Delivered.AssertOrderedPerVisitor(matomo);
+    }
+
+    [Fact]
+    public async Task Batches_kept_in_memory_that_Matomo_did_not_take_by_the_shutdown_deadline_are_counted()
+    {
+        for (var sequence = 1; sequence <= 500; sequence++)
+        {
+            Directory.CreateDirectory(Path.Combine(_directory.Path, sequence.ToString("D12") + ".spool"));
+        }
+
+        await using var matomo = await StandInMatomo.StartAsync();
+        await matomo.GoDownAsync();
+        var app = await ReliabilityApp.StartAsync(o =>
+        {
+            Fast(o, matomo, _directory.Path);
+            o.ShutdownTimeout = TimeSpan.FromMilliseconds(300);
+        });
+        Track(app, 0, 100);
+        await Eventually.HoldsAsync(() => app.Sender.Spool!.Faults > 0, () => app.Accounting);
+        await app.StopAsync();
+
+        // Memory stays bounded: what the lanes could not hold waited in the queue or was refused, and all of it is counted.
+        Assert.True(app.Balanced, app.Accounting);
+        Assert.Equal(100, app.Metrics.Dropped);
+        Assert.True(app.Metrics.DroppedFor(DropReason.ShutdownDeadline) > 0, app.Accounting);
+        Assert.Equal(0, app.Metrics.Spooled);
+    }
+
+    [Fact]
+    public async Task A_batch_given_back_is_the_next_its_lane_takes()
+    {
+        var (spool, _, _) = Open();
+        spool.Append(BatchOf("a", 2), 0);
+        spool.Append(BatchOf("b", 2), 0);
+        var batch = new Batch();
+        var first = await spool.TakeAsync(0, batch, CancellationToken.None);
+        spool.Release(first!);
+
+        var again = await spool.TakeAsync(0, batch, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Same(first, again);
+        Assert.StartsWith("?idsite=1&rec=1&e_a=a0", System.Text.Encoding.ASCII.GetString(batch.Entry(0)), StringComparison.Ordinal);
+        spool.Commit(again!, 2);
+        var second = await spool.TakeAsync(0, batch, CancellationToken.None);
+        Assert.NotSame(first, second);
+        spool.Commit(second!, 2);
+        Assert.Equal(0, spool.PendingRecords);
         spool.Dispose();
     }
 }

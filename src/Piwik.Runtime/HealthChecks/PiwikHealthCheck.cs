@@ -7,13 +7,14 @@ namespace Piwik.HealthChecks;
 
 /// <summary>
 /// Reports the tracker's health: unhealthy when Matomo refused the token; degraded when the in-memory backlog passes a
-/// share of <see cref="PiwikOptions.QueueCapacity"/>, or when Matomo kept failing or rejecting since the previous
-/// check without confirming a single event.
+/// share of <see cref="PiwikOptions.QueueCapacity"/>, when the spool could not be written since the previous check
+/// (batches are then sent from memory, without crash protection), or when Matomo kept failing or rejecting since the
+/// previous check without confirming a single event.
 /// </summary>
 internal sealed class PiwikHealthCheck(EventQueue queue, PiwikMetrics metrics, PiwikSender sender, double backlogDegradedRatio) : IHealthCheck
 {
     private readonly object _gate = new();
-    private Snapshot _previous = Snapshot.Of(metrics);
+    private Snapshot _previous = Snapshot.Of(metrics, sender);
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -21,7 +22,7 @@ internal sealed class PiwikHealthCheck(EventQueue queue, PiwikMetrics metrics, P
         Snapshot before;
         lock (_gate)
         {
-            now = Snapshot.Of(metrics);
+            now = Snapshot.Of(metrics, sender);
             before = _previous;
             _previous = now;
         }
@@ -35,6 +36,7 @@ internal sealed class PiwikHealthCheck(EventQueue queue, PiwikMetrics metrics, P
             ["rejected"] = now.Rejected,
             ["dropped"] = now.Dropped,
             ["retries"] = now.Retries,
+            ["spool_faults"] = now.SpoolFaults,
         };
 
         if (sender.TokenRejected)
@@ -47,6 +49,11 @@ internal sealed class PiwikHealthCheck(EventQueue queue, PiwikMetrics metrics, P
             return Task.FromResult(HealthCheckResult.Degraded($"The Piwik backlog holds {queue.Count} of {queue.Capacity} events: Matomo is slow or unreachable.", data: data));
         }
 
+        if (now.SpoolFaults > before.SpoolFaults)
+        {
+            return Task.FromResult(HealthCheckResult.Degraded($"The Piwik spool could not be written ({now.SpoolFaults - before.SpoolFaults} fault(s) since the previous check; see log 1204): batches are sent from memory, without crash protection.", data: data));
+        }
+
         var failures = (now.Retries - before.Retries) + (now.Rejected - before.Rejected) + (now.Dropped - before.Dropped);
         if (failures > 0 && now.Sent == before.Sent)
         {
@@ -56,8 +63,8 @@ internal sealed class PiwikHealthCheck(EventQueue queue, PiwikMetrics metrics, P
         return Task.FromResult(HealthCheckResult.Healthy(data: data));
     }
 
-    private readonly record struct Snapshot(long Enqueued, long Sent, long Rejected, long Dropped, long Retries)
+    private readonly record struct Snapshot(long Enqueued, long Sent, long Rejected, long Dropped, long Retries, long SpoolFaults)
     {
-        public static Snapshot Of(PiwikMetrics m) => new(m.Enqueued, m.Sent, m.Rejected, m.Dropped, m.Retries);
+        public static Snapshot Of(PiwikMetrics m, PiwikSender sender) => new(m.Enqueued, m.Sent, m.Rejected, m.Dropped, m.Retries, sender.Spool?.Faults ?? 0);
     }
 }

@@ -21,7 +21,11 @@ internal sealed partial class BatchSpool
             }
 
             done = Math.Min(done, record.Count);
-            _metrics.RemoveSpooled(done - record.Done);
+            if (record.Segment is not null)
+            {
+                _metrics.RemoveSpooled(done - record.Done); // a batch kept in memory was never counted as spooled
+            }
+
             record.Done = done;
             WriteAck(record);
             if (done == record.Count)
@@ -33,15 +37,32 @@ internal sealed partial class BatchSpool
         DeleteRetired();
     }
 
-    /// <summary>Gives an in-flight batch back to the head of its lane (shutdown came before its fate was known).</summary>
+    /// <summary>
+    /// Gives an in-flight batch back to the head of its lane (its fate is not known: shutdown came, or its delivery
+    /// failed unexpectedly): the lane's next take gets it again, before anything queued behind it.
+    /// </summary>
     public void Release(SpoolRecord record)
     {
         lock (_gate)
         {
-            if (record.State == RecordState.InFlight)
+            if (record.State != RecordState.InFlight)
             {
-                record.State = RecordState.Pending;
+                return;
             }
+
+            record.State = RecordState.Pending;
+            _released[record.Lane] = record; // a lane has one batch in flight, so one slot is its head
+        }
+
+        _laneSignals[record.Lane].Release();
+    }
+
+    /// <summary>Acknowledges how far a record's delivery got; nothing for a batch kept in memory. Under <see cref="_gate"/>.</summary>
+    private void WriteAck(SpoolRecord record)
+    {
+        if (record.Segment is { } segment)
+        {
+            WriteAck(segment, record.Offset, record.Done, record.Count);
         }
     }
 
@@ -49,11 +70,10 @@ internal sealed partial class BatchSpool
     /// Writes an acknowledgement to the OS (one <c>pwrite</c>: a killed process loses none) and leaves its fsync to
     /// <see cref="SyncAcknowledgements"/>, at most <see cref="AckSyncInterval"/> later. Under <see cref="_gate"/>.
     /// </summary>
-    private void WriteAck(SpoolRecord record)
+    private void WriteAck(SpoolSegment segment, long offset, int done, int events)
     {
         Span<byte> ack = stackalloc byte[SpoolFormat.AckSize];
-        SpoolFormat.EncodeAck(ack, (uint)record.Offset, record.Done);
-        var segment = record.Segment;
+        SpoolFormat.EncodeAck(ack, (uint)offset, done);
         try
         {
             if (segment.AckHandle is null)
@@ -67,7 +87,7 @@ internal sealed partial class BatchSpool
 
             RandomAccess.Write(segment.AckHandle, ack, segment.AckBytes);
             segment.AckBytes += SpoolFormat.AckSize;
-            segment.UnsyncedAckEvents += record.Count;
+            segment.UnsyncedAckEvents += events;
             if (!_unsyncedAcks.Contains(segment))
             {
                 _unsyncedAcks.Add(segment);
@@ -79,10 +99,11 @@ internal sealed partial class BatchSpool
                 _ackTimer.Change(AckSyncInterval, Timeout.InfiniteTimeSpan);
             }
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // The fate is counted; without the acknowledgement a later process may replay the batch (at least once).
-            LogSpoolWriteFailed(_logger, record.Count, ex);
+            // The fate is counted and the batch finishes all the same: delivery goes on. Without the acknowledgement a
+            // later process may send the batch again (at least once), unless its segment is deleted first.
+            NoteFault("write an acknowledgement", ex);
         }
     }
 
@@ -129,10 +150,10 @@ internal sealed partial class BatchSpool
         {
             // Its segment was deleted meanwhile, after its own flush (DeleteSegment): nothing left to protect.
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // The fates are counted; an OS crash before the acknowledgements reach the disk may replay these batches.
-            LogSpoolWriteFailed(_logger, (int)Math.Min(events, int.MaxValue), ex);
+            NoteFault("flush acknowledgements to disk", ex);
         }
     }
 }

@@ -155,7 +155,14 @@ internal sealed partial class BatchSpool
             var waitForRestored = false;
             lock (_gate)
             {
-                if (_lanes[lane].TryPeek(out var head))
+                if (_released[lane] is { } back)
+                {
+                    // Given back (Release): the head of the lane, before anything queued behind it.
+                    _released[lane] = null;
+                    record = back;
+                    record.State = RecordState.InFlight;
+                }
+                else if (_lanes[lane].TryPeek(out var head))
                 {
                     if (head.State == RecordState.Finished)
                     {
@@ -230,12 +237,23 @@ internal sealed partial class BatchSpool
 
     private bool Load(SpoolRecord record, Batch batch)
     {
+        if (record.InMemory is { } kept)
+        {
+            for (var i = 0; i < kept.Count; i++)
+            {
+                batch.Add(kept.Entry(i), kept.EventTicks(i), kept.HasIp(i));
+            }
+
+            return true;
+        }
+
+        var segment = record.Segment!;
         // Pooled: the entries are copied into the batch, the buffer is not kept.
         var rented = ArrayPool<byte>.Shared.Rent(record.Length);
         var buffer = rented.AsSpan(0, record.Length);
         try
         {
-            using (var handle = File.OpenHandle(record.Segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+            using (var handle = File.OpenHandle(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
             {
                 if (RandomAccess.Read(handle, buffer, record.Offset) != buffer.Length)
                 {
@@ -246,15 +264,16 @@ internal sealed partial class BatchSpool
             if (!SpoolFormat.TryReadHeader(buffer, buffer.Length - SpoolFormat.HeaderSize, out var length, out var checksum)
                 || !SpoolFormat.TryReadSummary(buffer.Slice(SpoolFormat.HeaderSize, length), checksum, out _, out _, out _))
             {
-                LogDamagedRecord(_logger, record.Segment.Path, record.Length);
+                LogDamagedRecord(_logger, segment.Path, record.Length);
                 return false;
             }
 
             SpoolFormat.DecodeBatch(buffer.Slice(SpoolFormat.HeaderSize, length), batch);
             return true;
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
+            Interlocked.Increment(ref _faults); // the batch is dropped (spool_failed) and logged: it is nowhere else
             LogSpoolReadFailed(_logger, ex);
             return false;
         }

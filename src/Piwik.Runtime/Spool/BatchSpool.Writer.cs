@@ -8,8 +8,9 @@ namespace Piwik.Spool;
 internal sealed partial class BatchSpool
 {
     /// <summary>
-    /// Appends a batch, durably, and queues it on its lane. Returns false when it could not be kept (counted as a drop
-    /// by reason); the caller may reuse the batch either way. Safe to call from several threads at once.
+    /// Appends a batch, durably, and queues it on its lane. Returns false when it was dropped for room (counted as
+    /// <see cref="DropReason.SpoolFull"/>); when the disk fails, the batch is kept in memory instead (see
+    /// <c>BatchSpool.Faults.cs</c>). The caller may reuse the batch either way. Safe to call from several threads at once.
     /// <para>
     /// The record is written under the lock, made durable outside it (group commit: one fsync covers every record
     /// written before it began, so a writer whose bytes an earlier fsync covered skips its own), and becomes takeable
@@ -20,12 +21,16 @@ internal sealed partial class BatchSpool
 
     /// <summary>
     /// Appends several batches of one lane, in order, as <see cref="Append"/> does, with one fsync for all of them (per
-    /// segment file they went to). Returns how many were kept; the others are counted as drops by reason.
+    /// segment file they went to). Returns how many were kept (on disk, or in memory while the disk fails); the others
+    /// were dropped for room and counted. While batches this lane keeps in memory are not delivered yet, waits for
+    /// them first (bounded memory), until <paramref name="cancellationToken"/>.
     /// </summary>
-    public int AppendAll(ReadOnlySpan<Batch> batches, int lane)
+    public int AppendAll(ReadOnlySpan<Batch> batches, int lane, CancellationToken cancellationToken = default)
     {
-        var written = new List<SpoolRecord>(batches.Length);
+        WaitForMemory(lane, cancellationToken);
+        var written = new List<(SpoolRecord Record, Batch Batch)>(batches.Length);
         var kept = 0;
+        var takeable = 0;
         Exception? unexpected = null;
         try
         {
@@ -37,79 +42,108 @@ internal sealed partial class BatchSpool
                 }
                 else if (Write(batch, lane) is { } record)
                 {
-                    written.Add(record);
+                    if (record.InMemory is null)
+                    {
+                        written.Add((record, batch));
+                    }
+                    else
+                    {
+                        kept++;
+                        takeable++;
+                    }
                 }
             }
         }
         catch (Exception ex)
         {
-            unexpected = ex; // the records already written are still made durable (or dropped) below, never left half-done
+            unexpected = ex; // the records already written are still made durable (or kept in memory) below, never left half-done
         }
         finally
         {
             DeleteRetired(); // segments emptied for room or left by a roll
         }
 
-        if (written.Count == 0)
+        if (written.Count > 0)
         {
-            unexpected?.Rethrow();
-            return kept;
+            kept += Settle(written);
+            takeable += written.Count;
         }
 
-        // One fsync per segment, for its last record: it covers the ones before (they were written first).
+        if (takeable > 0)
+        {
+            _laneSignals[lane].Release(takeable);
+        }
+        unexpected?.Rethrow();
+        return kept;
+    }
+
+    /// <summary>
+    /// Makes the records just written durable, one fsync per segment (for its last record: it covers the ones before),
+    /// and makes them takeable; a record whose fsync failed is kept in memory instead. Returns how many are on disk.
+    /// </summary>
+    private int Settle(List<(SpoolRecord Record, Batch Batch)> written)
+    {
         var errors = new Dictionary<SpoolSegment, Exception?>(1);
         for (var i = written.Count - 1; i >= 0; i--)
         {
-            var record = written[i];
-            if (!errors.ContainsKey(record.Segment))
+            var record = written[i].Record;
+            if (!errors.ContainsKey(record.Segment!))
             {
-                errors[record.Segment] = MakeDurable(record.Segment, record.Offset + record.Length);
+                errors[record.Segment!] = MakeDurable(record.Segment!, record.Offset + record.Length);
             }
         }
 
+        foreach (var (segment, error) in errors)
+        {
+            if (error is not null)
+            {
+                NoteFault("flush a batch to disk", error);
+            }
+        }
+
+        var durable = 0;
         lock (_gate)
         {
-            foreach (var record in written)
+            foreach (var (record, batch) in written)
             {
-                var segment = record.Segment;
+                var segment = record.Segment!;
                 if (--segment.WriterUsers == 0 && segment != _current)
                 {
                     segment.CloseWriter();
                 }
 
-                if (errors[segment] is null && record.State == RecordState.Writing)
+                if (record.State != RecordState.Writing)
                 {
-                    record.State = RecordState.Pending;
-                    kept++;
+                    continue; // dropped for room meanwhile (by another lane's append)
                 }
-                else if (record.State == RecordState.Writing)
+
+                if (errors[segment] is null)
                 {
-                    // Not known to be on disk: never sent, counted, and acknowledged so a later process skips it too.
+                    durable++;
+                }
+                else
+                {
+                    // Not known to be on disk: delivered from memory, in its place.
                     if (segment == _current)
                     {
                         DropWriter(); // a file whose fsync failed is not written again
                     }
 
-                    Drop(record, DropReason.SpoolFailed);
+                    MoveToMemory(record, batch);
                 }
-            }
-        }
 
-        foreach (var (_, error) in errors)
-        {
-            if (error is not null)
-            {
-                LogSpoolWriteFailed(_logger, written.Where(r => errors[r.Segment] == error).Sum(r => r.Count), error);
+                record.State = RecordState.Pending;
             }
         }
 
         DeleteRetired();
-        _laneSignals[lane].Release(written.Count);
-        unexpected?.Rethrow();
-        return kept;
+        return durable;
     }
 
-    /// <summary>Writes one batch's record to the OS, under the lock, and queues it (not takeable yet) on its lane; null when it was dropped.</summary>
+    /// <summary>
+    /// Writes one batch's record to the OS, under the lock, and queues it (not takeable yet) on its lane; kept in memory
+    /// when the write fails; null when it was dropped for room.
+    /// </summary>
     private SpoolRecord? Write(Batch batch, int lane)
     {
         // A pooled buffer: a new array per batch (about 50 KB per 100 events) was garbage at every append.
@@ -150,10 +184,9 @@ internal sealed partial class BatchSpool
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
-                    DropWriter();
-                    _metrics.AddDropped(DropReason.SpoolFailed, batch.Count);
-                    LogSpoolWriteFailed(_logger, batch.Count, ex);
-                    return null;
+                    DropWriter(); // the next batch tries a new segment file
+                    NoteFault("write a batch", ex);
+                    return KeepInMemory(batch, lane);
                 }
             }
         }

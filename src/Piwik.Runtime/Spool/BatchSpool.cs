@@ -39,6 +39,8 @@ internal sealed partial class BatchSpool : IDisposable
     private readonly List<SpoolSegment> _segments = new();
     private readonly Queue<SpoolRecord>[] _lanes;
     private readonly SemaphoreSlim[] _laneSignals;
+    private readonly SpoolRecord?[] _released;
+    private readonly int[] _inMemory;
     private readonly TaskCompletionSource _restoredDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<SpoolSegment> _unsyncedAcks = new();
     private readonly List<SpoolSegment> _retired = new();
@@ -54,6 +56,9 @@ internal sealed partial class BatchSpool : IDisposable
     private int _restoredOutstanding;
     private bool _completed;
     private bool _disposed;
+    private long _faults;
+    private long _faultsSinceLog;
+    private long _nextFaultLog;
 
     private BatchSpool(string directory, PiwikOptions options, int lanes, PiwikMetrics metrics, ILogger logger, TimeProvider time)
     {
@@ -66,6 +71,8 @@ internal sealed partial class BatchSpool : IDisposable
         _time = time;
         _lanes = new Queue<SpoolRecord>[lanes];
         _laneSignals = new SemaphoreSlim[lanes];
+        _released = new SpoolRecord?[lanes];
+        _inMemory = new int[lanes];
         for (var i = 0; i < lanes; i++)
         {
             _lanes[i] = new Queue<SpoolRecord>();
@@ -106,7 +113,7 @@ internal sealed partial class BatchSpool : IDisposable
         {
             lock (_gate)
             {
-                return _segments.Sum(s => s.Live);
+                return _segments.Sum(s => s.Live) + _inMemory.Sum();
             }
         }
     }
@@ -138,7 +145,11 @@ internal sealed partial class BatchSpool : IDisposable
     private void Drop(SpoolRecord record, DropReason reason)
     {
         var remaining = record.Count - record.Done;
-        _metrics.RemoveSpooled(remaining);
+        if (record.Segment is not null)
+        {
+            _metrics.RemoveSpooled(remaining);
+        }
+
         _metrics.AddDropped(reason, remaining);
         record.Done = record.Count;
         WriteAck(record);
@@ -149,12 +160,19 @@ internal sealed partial class BatchSpool : IDisposable
     {
         var wasRestored = record.Restored && record.State != RecordState.Finished;
         record.State = RecordState.Finished;
-        var segment = record.Segment;
-        segment.Live--;
         if (wasRestored && --_restoredOutstanding == 0)
         {
             _restoredDone.TrySetResult();
         }
+
+        if (record.Segment is not { } segment)
+        {
+            _inMemory[record.Lane]--;
+            Monitor.PulseAll(_gate); // an append waiting for this lane's batches in memory (WaitForMemory)
+            return;
+        }
+
+        segment.Live--;
 
         if (segment.Live == 0 && segment != _current)
         {
@@ -227,9 +245,9 @@ internal sealed partial class BatchSpool : IDisposable
             File.Delete(segment.Path);
             File.Delete(segment.AckPath);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            LogSpoolWriteFailed(_logger, 0, ex);
+            NoteFault("delete a segment file", ex);
         }
     }
 
@@ -242,8 +260,10 @@ internal sealed partial class BatchSpool : IDisposable
         lock (_gate)
         {
             _disposed = true;
+            Monitor.PulseAll(_gate); // an append waiting for memory (WaitForMemory) gives up
         }
 
+        DiscardInMemory();
         _ackTimer.Dispose();
         DeleteRetired();
         SyncAcknowledgements(); // what the timer had not flushed yet
@@ -276,9 +296,6 @@ internal sealed partial class BatchSpool : IDisposable
 
     [LoggerMessage(EventId = 1203, Level = LogLevel.Warning, Message = "Piwik spool: dropped {Count} event(s) older than Piwik:SpoolMaxAge.")]
     private static partial void LogExpired(ILogger logger, int count);
-
-    [LoggerMessage(EventId = 1204, Level = LogLevel.Error, Message = "Piwik spool could not be written; {Count} event(s) are affected.")]
-    private static partial void LogSpoolWriteFailed(ILogger logger, int count, Exception exception);
 
     [LoggerMessage(EventId = 1205, Level = LogLevel.Error, Message = "Piwik spool could not be read.")]
     private static partial void LogSpoolReadFailed(ILogger logger, Exception exception);

@@ -45,9 +45,10 @@ internal static class OwnerOnly
                 UnixCreateMode = FileMode,
             });
         }
-        catch (IOException) when (mode != System.IO.FileMode.CreateNew && File.Exists(path))
+        catch (IOException) when (mode != System.IO.FileMode.CreateNew)
         {
-            // Already there (an acknowledgement file written by an earlier process): opened as it is.
+            // Already there (an acknowledgement file written by an earlier process): opened as it is below, which
+            // reports what is wrong with it, if anything (another user's file, a directory).
         }
 
         return File.OpenHandle(path, System.IO.FileMode.Open, FileAccess.Write, share);

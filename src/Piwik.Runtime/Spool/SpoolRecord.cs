@@ -1,3 +1,5 @@
+using Piwik.Sending;
+
 namespace Piwik.Spool;
 
 /// <summary>Where a spooled batch is in its life.</summary>
@@ -16,10 +18,14 @@ internal enum RecordState
     Writing,
 }
 
-/// <summary>Where one spooled batch is, and how far its delivery got.</summary>
-internal sealed class SpoolRecord(SpoolSegment segment, long offset, int length, int count, int lane, long oldestEventTicks)
+/// <summary>
+/// Where one spooled batch is, and how far its delivery got. A batch the spool could not keep on disk (a write or an
+/// fsync failed) is kept in memory instead, in its place in its lane: <see cref="InMemory"/>, no segment.
+/// </summary>
+internal sealed class SpoolRecord(SpoolSegment? segment, long offset, int length, int count, int lane, long oldestEventTicks)
 {
-    public SpoolSegment Segment { get; } = segment;
+    /// <summary>The segment file holding the record; null for a batch kept in memory.</summary>
+    public SpoolSegment? Segment { get; private set; } = segment;
 
     public long Offset { get; } = offset;
 
@@ -38,4 +44,14 @@ internal sealed class SpoolRecord(SpoolSegment segment, long offset, int length,
     public bool Restored { get; init; }
 
     public RecordState State { get; set; }
+
+    /// <summary>A copy of the batch when it is not on disk: delivered from here, lost (and counted) at shutdown.</summary>
+    public Batch? InMemory { get; private set; }
+
+    /// <summary>Detaches the record from its segment: from now on the batch is delivered from <paramref name="copy"/>.</summary>
+    public void KeepInMemory(Batch copy)
+    {
+        InMemory = copy;
+        Segment = null;
+    }
 }
