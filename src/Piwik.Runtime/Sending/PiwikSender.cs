@@ -184,6 +184,8 @@ internal sealed class PiwikSender : BackgroundService
             unsent += lane.DiscardPending();
         }
 
+        _spool?.DiscardInMemory(); // batches the disk could not keep and Matomo did not take in time: counted as shutdown_deadline
+
         _metrics.AddDropped(DropReason.ShutdownDeadline, unsent);
         var lost = _metrics.DroppedFor(DropReason.ShutdownDeadline);
         if (lost > 0)
