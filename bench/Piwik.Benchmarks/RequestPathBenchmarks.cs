@@ -24,6 +24,8 @@ public class RequestPathBenchmarks
     private RequestDelegate _noName = null!;
     private RequestDelegate _withFailure = null!;
     private RequestDelegate _argument = null!;
+    private RequestDelegate _plainArgument = null!;
+    private DefaultHttpContext _plainArgumentContext = null!;
     private DefaultHttpContext _argumentContext = null!;
     private DefaultHttpContext _noNameContext = null!;
     private DefaultHttpContext _withFailureContext = null!;
@@ -77,6 +79,7 @@ public class RequestPathBenchmarks
         // A failure action needs to know the handler ran (a 4xx from a failed binding records nothing): the filter path.
         app.MapPost("/failure/{id}/favorite", [TrackAs("favorite", Category = "items", Name = "{id}", FailureAction = "favorite-failed")] (int id) => id > 0 ? TypedResults.NoContent() : (IResult)TypedResults.NotFound());
         // A template that reads an argument the route does not hold (a query value): the filter path, without a failure action.
+        app.MapPost("/plainarg/{id}/favorite", (int id, [Microsoft.AspNetCore.Mvc.FromQuery] string? list) => id > 0 ? TypedResults.NoContent() : (IResult)TypedResults.NotFound());
         app.MapPost("/argument/{id}/favorite", [TrackAs("add-to-list", Category = "items", Name = "{list}")] (int id, [Microsoft.AspNetCore.Mvc.FromQuery] string? list) => id > 0 ? TypedResults.NoContent() : (IResult)TypedResults.NotFound());
         app.UsePiwikTracking();
 
@@ -86,6 +89,7 @@ public class RequestPathBenchmarks
         _noName = endpoints.Single(e => e.RoutePattern.RawText == "/noname/{id}/favorite").RequestDelegate!;
         _withFailure = endpoints.Single(e => e.RoutePattern.RawText == "/failure/{id}/favorite").RequestDelegate!;
         _argument = endpoints.Single(e => e.RoutePattern.RawText == "/argument/{id}/favorite").RequestDelegate!;
+        _plainArgument = endpoints.Single(e => e.RoutePattern.RawText == "/plainarg/{id}/favorite").RequestDelegate!;
         var tracked = endpoints.Single(e => e.RoutePattern.RawText == "/items/{id}/favorite");
         _tracked = tracked.RequestDelegate!;
         if (ReferenceEquals(_plain, _tracked) || tracked.Metadata.GetMetadata<TrackAsAttribute>() is null)
@@ -100,6 +104,8 @@ public class RequestPathBenchmarks
         _withFailureContext = NewContext(app.Services, "/failure/42/favorite", kestrel);
         _argumentContext = NewContext(app.Services, "/argument/42/favorite", kestrel);
         _argumentContext.Request.QueryString = new QueryString("?list=wishlist");
+        _plainArgumentContext = NewContext(app.Services, "/plainarg/42/favorite", kestrel);
+        _plainArgumentContext.Request.QueryString = new QueryString("?list=wishlist");
         _trackedContext = NewContext(app.Services, "/items/42/favorite", kestrel);
         _queue = app.Services.GetRequiredService<EventQueue>();
         _stop = new CancellationTokenSource();
@@ -168,6 +174,13 @@ public class RequestPathBenchmarks
         return task;
     }
 
+    [Benchmark(Description = "endpoint without [TrackAs] that binds a query value too (baseline of the next)")]
+    public Task PlainArgument()
+    {
+        _plainArgumentContext.Response.StatusCode = 200;
+        return _plainArgument(_plainArgumentContext);
+    }
+
     [Benchmark(Description = "[TrackAs] with a query template (endpoint filter)")]
     public Task TrackedArgument()
     {
@@ -204,6 +217,7 @@ public class RequestPathBenchmarks
             ("tracked", benchmarks.Tracked),
             ("noname", benchmarks.TrackedNoName),
             ("failure", benchmarks.TrackedWithFailureAction),
+            ("plainarg", benchmarks.PlainArgument),
             ("argument", benchmarks.TrackedArgument),
         };
         var chosen = args.Get("variant", "tracked");
