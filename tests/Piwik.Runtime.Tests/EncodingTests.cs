@@ -277,13 +277,15 @@ public class EncodingTests
     }
 
     [Fact]
-    public void A_long_url_is_never_cut_inside_a_percent_escape()
+    public void A_long_url_is_never_cut_inside_a_percent_escape_or_a_character()
     {
         for (var pad = 0; pad < 3; pad++)
         {
-            var url = Encode(Event(path: "/" + new string('p', 1000 + pad) + new string('é', 100)))["url"];
+            var url = Encode(Event(path: "/" + new string('p', 900 + pad) + new string('é', 100)))["url"];
             Assert.True(url.Length <= MatomoLimits.Url);
             Assert.Matches("^[^%]*(%[0-9A-F]{2}[^%]*)*$", url);
+            Assert.EndsWith("%C3%A9", url, StringComparison.Ordinal); // never half a character either
+            Assert.True(url.Length > MatomoLimits.Url - 6);
         }
     }
 

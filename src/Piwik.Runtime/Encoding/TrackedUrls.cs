@@ -66,7 +66,7 @@ internal sealed class TrackedUrls
             PutQuery(query.AsSpan(1));
         }
 
-        return _buffer.AsSpan(0, _length);
+        return Result();
     }
 
     /// <summary>The referrer as sent, without credentials or fragment, its query as the policy allows; empty when it is not an http(s) URL.</summary>
@@ -89,8 +89,37 @@ internal sealed class TrackedUrls
             PutQuery(query.AsSpan(1));
         }
 
+        return Result();
+    }
+
+    /// <summary>The URL; when it was cut, without a last character whose UTF-8 escapes were cut in part.</summary>
+    private ReadOnlySpan<char> Result()
+    {
+        if (_full)
+        {
+            var start = _length;
+            while (start >= 3 && _buffer[start - 3] == '%' && EscapedByte(start - 3) is >= 0x80 and < 0xC0)
+            {
+                start -= 3; // continuation bytes
+            }
+
+            if (start >= 3 && _buffer[start - 3] == '%' && EscapedByte(start - 3) is var lead and >= 0xC0)
+            {
+                var needed = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+                if ((_length - (start - 3)) / 3 < needed)
+                {
+                    _length = start - 3;
+                }
+            }
+        }
+
         return _buffer.AsSpan(0, _length);
     }
+
+    private int EscapedByte(int percent) =>
+        percent + 2 < _length && char.IsAsciiHexDigit(_buffer[percent + 1]) && char.IsAsciiHexDigit(_buffer[percent + 2])
+            ? Convert.FromHexString(_buffer.AsSpan(percent + 1, 2))[0]
+            : -1;
 
     private static string PathUri(string? path) =>
         string.IsNullOrEmpty(path) ? "" : new PathString(path[0] == '/' ? path : "/" + path).ToUriComponent();
