@@ -270,10 +270,16 @@ public class EncodingTests
     [Fact]
     public void Campaign_parameters_can_be_left_out()
     {
-        var options = new PiwikOptions();
-        options.CampaignParameterPrefixes.Clear();
-        Assert.Equal("https://app.example.com/signup", Encode(Event(query: "?utm_source=news"), options)["url"]);
-        Assert.False(Piwik.Encoding.TrackedUrls.NeedsQuery(options));
+        var off = new PiwikOptions { KeepCampaignParameters = false };
+        Assert.Equal("https://app.example.com/signup", Encode(Event(query: "?utm_source=news"), off)["url"]);
+        Assert.False(Piwik.Encoding.TrackedUrls.NeedsQuery(off));
+        var cleared = new PiwikOptions();
+        cleared.CampaignParameterPrefixes.Clear();
+        Assert.Equal("https://app.example.com/signup", Encode(Event(query: "?utm_source=news"), cleared)["url"]);
+        Assert.False(Piwik.Encoding.TrackedUrls.NeedsQuery(cleared));
+        var own = new PiwikOptions();
+        own.CampaignParameterPrefixes.Add("ref_");
+        Assert.Equal("https://app.example.com/signup?ref_id=7", Encode(Event(query: "?ref_id=7&x=1"), own)["url"]);
     }
 
     [Fact]

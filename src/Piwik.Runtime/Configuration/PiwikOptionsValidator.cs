@@ -46,8 +46,8 @@ internal sealed class PiwikOptionsValidator : IValidateOptions<PiwikOptions>
         Positive(options.QueueCapacity, "QueueCapacity");
         if (options.QueueCapacity > PiwikOptions.MaxQueueCapacity)
         {
-            // The queue's slots are allocated up front (about 170 bytes each).
-            failures.Add($"{S}:QueueCapacity must be at most {PiwikOptions.MaxQueueCapacity} (its memory is reserved at start, about 170 bytes an event), not {options.QueueCapacity}.");
+            // The queue's slots are allocated up front (about 225 bytes each).
+            failures.Add($"{S}:QueueCapacity must be at most {PiwikOptions.MaxQueueCapacity} (its memory is reserved at start, about 225 bytes an event), not {options.QueueCapacity}.");
         }
         Positive(options.MaxConcurrentBatches, "MaxConcurrentBatches");
         PositiveTime(options.FlushInterval, "FlushInterval");

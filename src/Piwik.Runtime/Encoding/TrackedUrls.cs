@@ -29,12 +29,12 @@ internal sealed class TrackedUrls
         _pinnedOrigin = options.ApplicationUrl is { } app && Uri.TryCreate(app, UriKind.Absolute, out var url) ? HostName.Origin(url) : null;
         _redact = options.QueryString == QueryStringMode.Redact;
         _redacted = new HashSet<string>(options.RedactedQueryParameters, StringComparer.OrdinalIgnoreCase);
-        _campaignPrefixes = options.CampaignParameterPrefixes.Where(p => !string.IsNullOrEmpty(p)).ToArray();
+        _campaignPrefixes = options.KeepCampaignParameters ? options.CampaignParameterPrefixes.Where(p => !string.IsNullOrEmpty(p)).ToArray() : [];
     }
 
     /// <summary>Whether the query string of a request is needed at all (to capture only what is sent).</summary>
     public static bool NeedsQuery(PiwikOptions options) =>
-        options.QueryString == QueryStringMode.Redact || options.CampaignParameterPrefixes.Any(p => !string.IsNullOrEmpty(p));
+        options.QueryString == QueryStringMode.Redact || (options.KeepCampaignParameters && options.CampaignParameterPrefixes.Any(p => !string.IsNullOrEmpty(p)));
 
     /// <summary>
     /// The page's URL; empty when there is none (no Host header and no <see cref="PiwikOptions.ApplicationUrl"/>).
