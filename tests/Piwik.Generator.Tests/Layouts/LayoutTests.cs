@@ -84,6 +84,64 @@ public sealed class LayoutTests
         Assert.DoesNotContain(logs.Entries, e => e.Id.Id is 1300 or 1301 or 1302 or 1303);
     }
 
+    [Fact]
+    public async Task A_controller_action_with_TrackAs_is_named_at_start_up_as_not_tracked()
+    {
+        var (output, _) = GeneratorHarness.Generate(GeneratorHarness.CreateCompilation("Mvc.Api", """
+            using Microsoft.AspNetCore.Hosting;
+            using Microsoft.AspNetCore.Mvc;
+            using Microsoft.Extensions.Logging;
+
+            namespace Mvc.Api;
+
+            [ApiController]
+            [Route("todos")]
+            public sealed class TodosController : ControllerBase
+            {
+                [HttpGet]
+                [TrackAs("todos-list")]
+                public IActionResult List() => Ok();
+            }
+
+            public static class Program
+            {
+                public static WebApplication Build(string matomoUrl, ILoggerProvider logs)
+                {
+                    var builder = WebApplication.CreateBuilder();
+                    builder.WebHost.UseUrls("http://127.0.0.1:0");
+                    builder.Logging.AddProvider(logs);
+                    builder.Services.AddControllers().AddApplicationPart(typeof(TodosController).Assembly);
+                    builder.Services.AddPiwikTracking(o => { o.Url = matomoUrl; o.AllowInsecureHttp = true; });
+                    var app = builder.Build();
+                    app.MapControllers();
+                    app.UsePiwikTracking();
+                    return app;
+                }
+            }
+            """), rootNamespace: "Mvc.Api");
+        var diagnostics = await GeneratorHarness.AnalyzeAsync(output);
+        Assert.Equal(["PIWIK007"], diagnostics.Select(d => d.Id));
+        Assert.Contains("controller actions are not tracked", diagnostics[0].GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+
+        await using var matomo = await StandInMatomo.StartAsync();
+        var logs = new LogCapture();
+        var app = (WebApplication)GeneratorHarness.EmitAndLoad(output).GetType("Mvc.Api.Program")!.GetMethod("Build")!.Invoke(null, [matomo.BaseUrl, logs])!;
+        await using (app)
+        {
+            await app.StartAsync();
+            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/todos", null, HttpStatusCode.OK);
+            await app.StopAsync();
+        }
+
+        var warning = Assert.Single(logs.Entries, e => e.Id.Id is 1302 or 1305);
+        Assert.Equal(1305, warning.Id.Id);
+        Assert.Contains("controller actions are not tracked", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("IPiwikTracker", warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("UsePiwikTracking", warning.Message, StringComparison.Ordinal);
+        Assert.Empty(matomo.Tracked);
+    }
+
     [Theory]
     [InlineData("model in the global namespace")]
     [InlineData("model imported with using")]
