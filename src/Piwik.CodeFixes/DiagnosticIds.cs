@@ -8,6 +8,12 @@ internal static class DiagnosticIds
 {
     public const string UntrackedRoute = "PIWIK001";
     public const string UnknownPlaceholder = "PIWIK002";
+    public const string PlanEntryNotInFile = "PIWIK030";
+    public const string PlanEntryNotInCode = "PIWIK031";
+    public const string PlanEntryChanged = "PIWIK032";
+
+    /// <summary>PIWIK030-PIWIK032: the entry's kind and escaped key, and the line the code gives (absent when removed).</summary>
+    public const string PlanKindKey = "PlanKind", PlanKeyKey = "PlanKey", PlanLineKey = "PlanLine";
 
     /// <summary>PIWIK001: the action suggested from the route.</summary>
     public const string SuggestedActionKey = "SuggestedAction";
