@@ -108,7 +108,7 @@ internal sealed class PlanLine
     public static PlanLine? Parse(string line)
     {
         var text = line.TrimEnd('\r', '\n', ' ', '\t');
-        if (text.Trim().Length == 0 || text.TrimStart().StartsWith("#", StringComparison.Ordinal))
+        if (text.Trim().Length == 0 || text.TrimStart()[0] == '#')
         {
             return null;
         }
