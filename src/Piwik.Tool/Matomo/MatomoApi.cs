@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 
 namespace Piwik.Tool.Matomo;
@@ -37,6 +36,21 @@ internal sealed class MatomoApi(HttpClient http, Settings settings)
         using (response)
         {
             var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            var answer = TryParse(body);
+
+            // A valid token without the access a method needs: 401 with Matomo's JSON error (seen on Matomo 5.1.2).
+            if (Error(answer) is { } error)
+            {
+                if (error.Contains("access", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new ToolException(ToolException.Matomo,
+                        $"The user of PIWIK_TOKEN_AUTH lacks access to site {settings.SiteId}: {access}. Matomo said: {error}");
+                }
+
+                throw new ToolException(ToolException.Matomo, $"Matomo refused {method}: {error}");
+            }
+
+            // A token Matomo does not know: 401 with an HTML page, even for format=json.
             if (response.StatusCode == HttpStatusCode.Unauthorized)
             {
                 throw new ToolException(ToolException.Matomo,
@@ -55,38 +69,37 @@ internal sealed class MatomoApi(HttpClient http, Settings settings)
                 throw new ToolException(ToolException.Matomo, $"Matomo at {settings.ApiUrl} answered HTTP {(int)response.StatusCode} to {method}.");
             }
 
-            if (!IsJson(response.Content.Headers.ContentType, body))
+            if (answer is not { } json)
             {
-                throw new ToolException(ToolException.Matomo, $"{settings.ApiUrl} did not answer as Matomo's Reporting API does: is PIWIK_URL the base URL of Matomo?");
+                throw new ToolException(ToolException.Matomo, $"{settings.ApiUrl} did not answer {method} as Matomo's Reporting API does: is PIWIK_URL the base URL of Matomo?");
             }
 
-            JsonElement answer;
-            try
-            {
-                using var json = JsonDocument.Parse(body);
-                answer = json.RootElement.Clone();
-            }
-            catch (JsonException)
-            {
-                throw new ToolException(ToolException.Matomo, $"{settings.ApiUrl} answered {method} with malformed JSON: is PIWIK_URL the base URL of Matomo?");
-            }
-
-            if (answer.ValueKind == JsonValueKind.Object && answer.TryGetProperty("result", out var result) && result.ValueKind == JsonValueKind.String && result.GetString() == "error")
-            {
-                var message = answer.TryGetProperty("message", out var m) ? m.GetString() ?? string.Empty : string.Empty;
-                if (message.Contains("access", StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new ToolException(ToolException.Matomo,
-                        $"The user of PIWIK_TOKEN_AUTH lacks access to site {settings.SiteId}: {access}. Matomo said: {message}");
-                }
-
-                throw new ToolException(ToolException.Matomo, $"Matomo refused {method}: {message}");
-            }
-
-            return answer;
+            return json;
         }
     }
 
-    private static bool IsJson(MediaTypeHeaderValue? type, string body) =>
-        type?.MediaType is "application/json" || body.TrimStart().StartsWith('{') || body.TrimStart().StartsWith('[');
+    private static JsonElement? TryParse(string body)
+    {
+        var text = body.TrimStart();
+        if (!text.StartsWith('{') && !text.StartsWith('['))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+            return json.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string? Error(JsonElement? answer) =>
+        answer is { ValueKind: JsonValueKind.Object } json && json.TryGetProperty("result", out var result)
+            && result.ValueKind == JsonValueKind.String && result.GetString() == "error"
+            ? json.TryGetProperty("message", out var m) ? m.GetString() ?? string.Empty : string.Empty
+            : null;
 }
