@@ -4,7 +4,8 @@ using System.Linq;
 using System.Text;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
-using Piwik.TrackingPlanFile;
+using Piwik.Shared;
+using Piwik.Shared.TrackingPlanFile;
 
 namespace Piwik.CodeFixes;
 

@@ -1,4 +1,4 @@
-using Piwik.TrackingPlanFile;
+using Piwik.Shared.TrackingPlanFile;
 
 namespace Piwik.Tool;
 

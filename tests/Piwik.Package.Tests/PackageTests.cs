@@ -213,7 +213,7 @@ public class PackageTests(ITestOutputHelper output)
             File.Copy(Path.Combine(repo, file), Path.Combine(destination, file));
         }
 
-        foreach (var project in new[] { "Piwik.Runtime", "Piwik.Generator", "Piwik.CodeFixes", "Piwik.Tool", "Shared" })
+        foreach (var project in new[] { "Piwik.Runtime", "Piwik.Generator", "Piwik.CodeFixes", "Piwik.Tool", "Piwik.Shared" })
         {
             CopyTree(Path.Combine(repo, "src", project), Path.Combine(destination, "src", project));
         }

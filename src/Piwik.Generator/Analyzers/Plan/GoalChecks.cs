@@ -17,7 +17,7 @@ internal static class GoalChecks
         var categoriesByAction = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var endpoint in ordered)
         {
-            var category = endpoint.TrackAs.Category ?? TrackingPlanFile.PlanLine.DefaultCategory;
+            var category = endpoint.TrackAs.Category ?? Shared.TrackingPlanFile.PlanLine.DefaultCategory;
             Add(endpoint.TrackAs.Action, category);
             Add(endpoint.TrackAs.FailureAction, category);
         }
@@ -39,7 +39,7 @@ internal static class GoalChecks
                 continue;
             }
 
-            var category = trackAs.Category ?? TrackingPlanFile.PlanLine.DefaultCategory;
+            var category = trackAs.Category ?? Shared.TrackingPlanFile.PlanLine.DefaultCategory;
             var other = categoriesByAction[trackAs.Action!].FirstOrDefault(c => c != category);
             if (other is not null)
             {

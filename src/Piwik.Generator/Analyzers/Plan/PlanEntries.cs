@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
-using Piwik.TrackingPlanFile;
+using Piwik.Shared.TrackingPlanFile;
 
 namespace Piwik.Generator.Analyzers.Plan;
 

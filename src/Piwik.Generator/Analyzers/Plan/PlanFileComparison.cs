@@ -6,7 +6,8 @@ using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Text;
-using Piwik.TrackingPlanFile;
+using Piwik.Shared;
+using Piwik.Shared.TrackingPlanFile;
 
 namespace Piwik.Generator.Analyzers.Plan;
 
@@ -17,9 +18,6 @@ namespace Piwik.Generator.Analyzers.Plan;
 /// </summary>
 internal static class PlanFileComparison
 {
-    /// <summary>Diagnostic properties the code fix reads (the code fix project repeats these names).</summary>
-    public const string KindKey = "PlanKind", KeyKey = "PlanKey", LineKey = "PlanLine";
-
     /// <summary>The project's plan file among the additional files, or null (then nothing is compared).</summary>
     public static AdditionalText? Find(ImmutableArray<AdditionalText> files)
     {
@@ -92,7 +90,7 @@ internal static class PlanFileComparison
 
     private static ImmutableDictionary<string, string?> Properties(string kind, string key, string? line)
     {
-        var properties = ImmutableDictionary<string, string?>.Empty.Add(KindKey, kind).Add(KeyKey, key);
-        return line is null ? properties : properties.Add(LineKey, line);
+        var properties = ImmutableDictionary<string, string?>.Empty.Add(DiagnosticIds.PlanKindKey, kind).Add(DiagnosticIds.PlanKeyKey, key);
+        return line is null ? properties : properties.Add(DiagnosticIds.PlanLineKey, line);
     }
 }

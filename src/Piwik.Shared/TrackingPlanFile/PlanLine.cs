@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Text;
 
-namespace Piwik.TrackingPlanFile;
+namespace Piwik.Shared.TrackingPlanFile;
 
 /// <summary>
 /// One line of a reviewed tracking plan file (<c>PiwikTrackingPlan.txt</c>): <c>kind key | field: value | ...</c>, for
