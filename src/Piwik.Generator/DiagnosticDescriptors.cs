@@ -168,24 +168,3 @@ internal static class DiagnosticDescriptors
         string id, string title, string messageFormat, DiagnosticSeverity severity, string description, params string[] customTags) =>
         new(id, title, messageFormat, TrackingCategory, severity, isEnabledByDefault: true, description, HelpLinkBase + id + ".md", customTags);
 }
-
-/// <summary>The diagnostic ids. The code fix project repeats the ones it fixes as string constants.</summary>
-internal static class DiagnosticIds
-{
-    public const string UntrackedRoute = "PIWIK001";
-    public const string UnknownPlaceholder = "PIWIK002";
-    public const string MemberNotFound = "PIWIK003";
-    public const string ValueNotNumeric = "PIWIK004";
-    public const string EmptyEventPart = "PIWIK005";
-    public const string TrackAsAndDoNotTrack = "PIWIK006";
-    public const string TrackAsNotAnEndpoint = "PIWIK007";
-    public const string LiteralTooLong = "PIWIK008";
-    public const string AmbiguousEvent = "PIWIK009";
-    public const string InvalidTemplate = "PIWIK010";
-    public const string TrackAsOnRequestDelegate = "PIWIK011";
-    public const string PlanEntryNotInFile = "PIWIK030";
-    public const string PlanEntryNotInCode = "PIWIK031";
-    public const string PlanEntryChanged = "PIWIK032";
-    public const string GoalActionNotUnique = "PIWIK033";
-    public const string GoalNameOnTwoActions = "PIWIK034";
-}
