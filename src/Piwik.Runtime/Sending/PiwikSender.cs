@@ -35,6 +35,7 @@ internal sealed class PiwikSender : BackgroundService
     private readonly bool _logOnly;
     private readonly CancellationTokenSource _deadline = new();
     private BatchSpool? _spool;
+    private long _wakeUps;
 
     public PiwikSender(EventQueue queue, IBulkTransport transport, PiwikMetrics metrics, IOptions<PiwikOptions> options, ILogger<PiwikSender> logger, TimeProvider time)
     {
@@ -45,7 +46,7 @@ internal sealed class PiwikSender : BackgroundService
         _options = options.Value;
         _logOnly = _options.Url is null;
         _encoder = new EntryEncoder(_options);
-        _token = new TokenPolicy(_options, logger);
+        _token = new TokenPolicy(_options, logger, time);
         _delivery = new BatchDelivery(transport, metrics, logger, time, _options, _token, _deadline.Token);
         _lanes = new Lane[_options.MaxConcurrentBatches];
         for (var i = 0; i < _lanes.Length; i++)
@@ -56,6 +57,15 @@ internal sealed class PiwikSender : BackgroundService
 
     /// <summary>Whether Matomo refused the token: <c>cip</c> and old events are no longer sent with it.</summary>
     internal bool TokenRejected => _token.Rejected;
+
+    /// <summary>Whether Matomo blocks this IP's token (too many failed logins); it is held for an hour.</summary>
+    internal bool TokenBlocked => _token.Blocked;
+
+    /// <summary>How many times the read loop woke up (a batch's worth of events, the first event, or a flush timer).</summary>
+    internal long WakeUps => Interlocked.Read(ref _wakeUps);
+
+    /// <summary>What the last failed bulk request got, or null.</summary>
+    internal string? LastFailure => _delivery.LastFailure;
 
     /// <summary>The spool, when <see cref="PiwikOptions.SpoolDirectory"/> is set and it could be opened.</summary>
     internal BatchSpool? Spool => _spool;
@@ -96,6 +106,7 @@ internal sealed class PiwikSender : BackgroundService
     {
         // Our own deadline, well inside the host's: what is not sent by then is counted and logged once (or, with
         // the spool, kept on disk for the next start).
+        _delivery.BeginStop(_time.GetTimestamp() + (long)(_options.ShutdownTimeout.TotalSeconds * _time.TimestampFrequency));
         _deadline.CancelAfter(_options.ShutdownTimeout);
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -188,10 +199,14 @@ internal sealed class PiwikSender : BackgroundService
         }
     }
 
+    /// <summary>
+    /// Batches what is queued, and waits: for a batch's worth of events while a batch is being filled (and its flush
+    /// timer, <see cref="PiwikOptions.FlushInterval"/> after its first event), or for the first event when nothing is
+    /// pending. No polling: an idle app makes no wake-up at all, a busy one about one per batch.
+    /// </summary>
     private async Task ReadLoopAsync(CancellationToken stoppingToken)
     {
         var reader = _queue.Reader;
-        Task<bool>? waitForData = null;
         var flushTicks = (long)(_options.FlushInterval.TotalSeconds * _time.TimestampFrequency);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -221,31 +236,25 @@ internal sealed class PiwikSender : BackgroundService
                 }
             }
 
-            waitForData ??= reader.WaitToReadAsync(stoppingToken).AsTask();
             if (nextDue == long.MaxValue)
             {
-                if (!await waitForData.ConfigureAwait(false))
-                {
-                    return;
-                }
-
-                waitForData = null;
-                continue;
+                await _queue.WaitAsync(1, stoppingToken).ConfigureAwait(false);
+            }
+            else
+            {
+                var delay = TimeSpan.FromSeconds((nextDue - now) / (double)_time.TimestampFrequency);
+                using var timer = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                var data = _queue.WaitAsync(_options.BatchSize, timer.Token);
+                var flush = Task.Delay(delay, _time, timer.Token);
+                await Task.WhenAny(data, flush).ConfigureAwait(false);
+                await timer.CancelAsync().ConfigureAwait(false);
+                stoppingToken.ThrowIfCancellationRequested();
             }
 
-            var delay = TimeSpan.FromSeconds((nextDue - now) / (double)_time.TimestampFrequency);
-            using var timer = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            var delayTask = Task.Delay(delay, _time, timer.Token);
-            var first = await Task.WhenAny(waitForData, delayTask).ConfigureAwait(false);
-            await timer.CancelAsync().ConfigureAwait(false);
-            if (first == waitForData)
+            Interlocked.Increment(ref _wakeUps);
+            if (_queue.IsClosed)
             {
-                if (!await waitForData.ConfigureAwait(false))
-                {
-                    return;
-                }
-
-                waitForData = null;
+                return;
             }
         }
     }
@@ -287,7 +296,7 @@ internal sealed class PiwikSender : BackgroundService
             return;
         }
 
-        if (lane.Current.Count >= _options.BatchSize)
+        if (lane.Current.Count >= _options.BatchSize || lane.Current.ByteCount >= Batch.MaxBytes)
         {
             await lane.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
