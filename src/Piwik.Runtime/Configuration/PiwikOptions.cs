@@ -55,13 +55,13 @@ public sealed class PiwikOptions
 
     /// <summary>
     /// The most events held in memory waiting to be sent. When full, new events are dropped (and counted), never
-    /// waited for. The queue's memory is reserved at start: about 170 bytes per event, rounded up to a power of two
-    /// (2.7 MB for the default). Default: <c>10000</c>; at most <c>1048576</c>.
+    /// waited for. The queue's memory is reserved at start: about 225 bytes per event, rounded up to a power of two
+    /// (3.7 MB for the default). Default: <c>10000</c>; at most <c>1048576</c>.
     /// </summary>
-    [Within(1, MaxQueueCapacity, ErrorMessage = "Piwik:QueueCapacity must be between {1} and {2} (its memory is reserved at start, about 170 bytes an event).")]
+    [Within(1, MaxQueueCapacity, ErrorMessage = "Piwik:QueueCapacity must be between {1} and {2} (its memory is reserved at start, about 225 bytes an event).")]
     public int QueueCapacity { get; set; } = 10_000;
 
-    /// <summary>The largest <see cref="QueueCapacity"/> accepted (about 170 MB of queue).</summary>
+    /// <summary>The largest <see cref="QueueCapacity"/> accepted (about 235 MB of queue).</summary>
     internal const int MaxQueueCapacity = 1 << 20;
 
     /// <summary>
@@ -164,7 +164,10 @@ public sealed class PiwikOptions
     /// </summary>
     public bool SendVisitorIp { get; set; } = true;
 
-    /// <summary>What happens to the request's query string in the tracked <c>url</c>. Default: <see cref="QueryStringMode.Omit"/>.</summary>
+    /// <summary>
+    /// What happens to the query string of the tracked <c>url</c> and of the referrer (<c>urlref</c>); campaign
+    /// parameters (<see cref="CampaignParameterPrefixes"/>) are kept in both modes. Default: <see cref="QueryStringMode.Omit"/>.
+    /// </summary>
     public QueryStringMode QueryString { get; set; } = QueryStringMode.Omit;
 
     /// <summary>
@@ -177,6 +180,20 @@ public sealed class PiwikOptions
         "token", "access_token", "code", "password", "secret", "key", "api_key", "apikey", "signature", "sig", "session",
         "auth", "email",
     };
+
+    /// <summary>
+    /// Keeps the campaign parameters (<see cref="CampaignParameterPrefixes"/>) in the tracked <c>url</c> and
+    /// <c>urlref</c> whatever <see cref="QueryString"/> says, so Matomo can attribute visits to campaigns from the
+    /// landing URL. Default: <c>true</c>.
+    /// </summary>
+    public bool KeepCampaignParameters { get; set; } = true;
+
+    /// <summary>
+    /// The name prefixes (case-insensitive) of the campaign parameters kept by <see cref="KeepCampaignParameters"/>.
+    /// Default: <c>mtm_, utm_, pk_, matomo_, piwik_</c> (every name in Matomo's default <c>campaign_var_name</c> and
+    /// <c>campaign_keyword_var_name</c>); configuration entries are added to the defaults.
+    /// </summary>
+    public IList<string> CampaignParameterPrefixes { get; } = new List<string> { "mtm_", "utm_", "pk_", "matomo_", "piwik_" };
 
     /// <summary>
     /// The claim type whose value identifies the signed-in user (for example <c>sub</c>), sent as Matomo's user id
@@ -210,8 +227,11 @@ public sealed class PiwikOptions
     public bool TrackUntrackedEndpointsAsPageViews { get; set; }
 
     /// <summary>
-    /// The absolute URL recorded for events tracked outside an HTTP request (background jobs, webhooks) through
-    /// <see cref="IPiwikTracker"/>. Default: <c>null</c>: such events carry no <c>url</c>.
+    /// The app's public URL, for example <c>https://app.example.com/</c>. Tracked URLs take their scheme and host from
+    /// it (the request's path follows), and events tracked outside an HTTP request (background jobs, webhooks) through
+    /// <see cref="IPiwikTracker"/> carry it as their URL. Set it in production: without it, the host comes from each
+    /// request's Host header, which a client can set to anything (a header that is not a host name becomes
+    /// <c>unknown.invalid</c>), and a warning is logged at start-up. Default: <c>null</c>.
     /// </summary>
     public string? ApplicationUrl { get; set; }
 

@@ -21,7 +21,7 @@ internal sealed partial class UnknownKeysWarning(IConfiguration section, ILogger
         nameof(PiwikOptions.SpoolMaxBytes), nameof(PiwikOptions.SpoolMaxAge), nameof(PiwikOptions.AllowInsecureHttp),
         nameof(PiwikOptions.HonorDoNotTrack),
         nameof(PiwikOptions.HonorGlobalPrivacyControl), nameof(PiwikOptions.IpAnonymizationBytes),
-        nameof(PiwikOptions.SendVisitorIp), nameof(PiwikOptions.QueryString), nameof(PiwikOptions.RedactedQueryParameters),
+        nameof(PiwikOptions.SendVisitorIp), nameof(PiwikOptions.QueryString), nameof(PiwikOptions.KeepCampaignParameters), nameof(PiwikOptions.RedactedQueryParameters),
         nameof(PiwikOptions.UserIdClaim), nameof(PiwikOptions.HashUserId), nameof(PiwikOptions.VisitorIdSecret),
         nameof(PiwikOptions.CustomDimensions), nameof(PiwikOptions.TrackUntrackedEndpointsAsPageViews),
         nameof(PiwikOptions.ApplicationUrl),

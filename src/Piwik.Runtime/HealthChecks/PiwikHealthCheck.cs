@@ -8,9 +8,9 @@ namespace Piwik.HealthChecks;
 /// <summary>
 /// Reports the tracker's health: unhealthy when Matomo refuses the token or blocks this IP's token; degraded when the
 /// in-memory backlog passes a share of <see cref="PiwikOptions.QueueCapacity"/>, when the spool could not be written
-/// since the previous check (batches are then sent from memory, without crash protection), when Matomo kept failing or
-/// rejecting since the previous check (or, at the first check, since start) without confirming a single event, or when
-/// events could not be captured.
+/// (batches are then sent from memory, without crash protection), when Matomo kept failing or rejecting without
+/// confirming a single event, or when events could not be captured; each since the previous check (or, at the first
+/// check, since start).
 /// </summary>
 internal sealed class PiwikHealthCheck(EventQueue queue, PiwikMetrics metrics, PiwikSender sender, double backlogDegradedRatio) : IHealthCheck
 {

@@ -45,7 +45,7 @@ internal sealed class PiwikSender : BackgroundService
         _time = time;
         _options = options.Value;
         _logOnly = _options.Url is null;
-        _encoder = new EntryEncoder(_options);
+        _encoder = new EntryEncoder(_options, logger);
         _token = new TokenPolicy(_options, logger, time);
         _delivery = new BatchDelivery(transport, metrics, logger, time, _options, _token, _deadline.Token);
         _lanes = new Lane[_options.MaxConcurrentBatches];
