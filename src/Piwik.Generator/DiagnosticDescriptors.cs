@@ -1,4 +1,5 @@
 using Microsoft.CodeAnalysis;
+using Piwik.Shared;
 
 namespace Piwik.Generator;
 
@@ -63,9 +64,9 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor TrackAsNotAnEndpoint = Create(
         DiagnosticIds.TrackAsNotAnEndpoint,
         "[TrackAs] method is never used as an endpoint handler",
-        "'{0}' has [TrackAs] but is never used as a minimal-API endpoint handler in this project",
+        "'{0}' has [TrackAs] but is never used as a minimal-API endpoint handler in this project{1}",
         DiagnosticSeverity.Warning,
-        "[TrackAs] only records events for minimal-API route handlers (Map*(pattern, Delegate)). A method that is never passed to one records nothing.",
+        "[TrackAs] only records events for minimal-API route handlers (Map*(pattern, Delegate)). A method that is never passed to one records nothing. MVC controller actions are not tracked: record their events with IPiwikTracker.TrackEvent.",
         WellKnownDiagnosticTags.CompilationEnd);
 
     /// <summary>PIWIK008: a literal longer than Matomo stores.</summary>
@@ -101,23 +102,69 @@ internal static class DiagnosticDescriptors
         DiagnosticSeverity.Warning,
         "A handler that takes only HttpContext and returns Task is bound to the Map*(pattern, RequestDelegate) overload, which is not a route handler: the tracking filter does not run. Return a result (Results.Text(...)) or take another parameter, so that the Delegate overload is chosen.");
 
+    /// <summary>PIWIK012: a <c>Name</c> placeholder that resolves to a type that is not a scalar.</summary>
+    public static readonly DiagnosticDescriptor PlaceholderNotScalar = Create(
+        DiagnosticIds.PlaceholderNotScalar,
+        "Template placeholder is not a scalar",
+        "Placeholder '{{{0}}}' in the {1} template is of type '{2}', which is not a scalar: name one of its members instead{3}",
+        DiagnosticSeverity.Error,
+        "A placeholder must resolve to a string, char, bool, number, enum, Guid, DateTime, DateTimeOffset, DateOnly, TimeOnly, TimeSpan or Uri (or their nullables). A record, class, struct, collection, array, object or dynamic would be sent as its ToString(), which can hold anything (a password in a record, 'System.Int32[]' for an array).");
+
+    /// <summary>PIWIK013: a placeholder that only an unseen outer group prefix could hold.</summary>
+    public static readonly DiagnosticDescriptor PlaceholderMaybeUnbound = Create(
+        DiagnosticIds.PlaceholderMaybeUnbound,
+        "Template placeholder is not in the visible route",
+        "Placeholder '{{{0}}}' in the {1} template is neither a parameter of the handler nor a route parameter of '{2}'; only an outer group prefix the analyzer cannot see could hold it{3}",
+        DiagnosticSeverity.Warning,
+        "The route is mapped on a builder from outside the method (an extension method's IEndpointRouteBuilder or RouteGroupBuilder), so its outer prefix is unknown here. If no prefix holds the name, the event has no name: start-up logs a warning naming the endpoint and the placeholder. Make the severity an error in .editorconfig to be strict.");
+    // PIWIK030-PIWIK034: the tracking plan file and goals (Analyzers/Plan).
+
+    /// <summary>PIWIK030: an entry of the code's tracking plan that the plan file does not have.</summary>
+    public static readonly DiagnosticDescriptor PlanEntryNotInFile = Create(
+        DiagnosticIds.PlanEntryNotInFile,
+        "Tracking plan entry is not in PiwikTrackingPlan.txt",
+        "The code tracks '{0}', which PiwikTrackingPlan.txt does not list: add the line '{1}'",
+        DiagnosticSeverity.Warning,
+        "When a project has a PiwikTrackingPlan.txt, every tracked event and goal must be listed in it, so that a reviewer sees the tracking a change adds in the file's diff. The code fix adds the line.",
+        WellKnownDiagnosticTags.CompilationEnd);
+
+    /// <summary>PIWIK031: a plan file entry that the code no longer has.</summary>
+    public static readonly DiagnosticDescriptor PlanEntryNotInCode = Create(
+        DiagnosticIds.PlanEntryNotInCode,
+        "PiwikTrackingPlan.txt lists an entry the code no longer tracks",
+        "PiwikTrackingPlan.txt lists '{0}', which the code no longer tracks: remove the line, or restore the tracking",
+        DiagnosticSeverity.Warning,
+        "An entry removed from the code (an action renamed, an endpoint deleted) leaves Matomo goals and dashboards that wait for events which no longer come. The code fix removes the line, which shows the removal in review.",
+        WellKnownDiagnosticTags.CompilationEnd);
+
+    /// <summary>PIWIK032: an entry whose line differs between the code and the plan file.</summary>
+    public static readonly DiagnosticDescriptor PlanEntryChanged = Create(
+        DiagnosticIds.PlanEntryChanged,
+        "Tracking plan entry differs from PiwikTrackingPlan.txt",
+        "'{0}' differs from PiwikTrackingPlan.txt: the code gives '{1}', the file says '{2}'",
+        DiagnosticSeverity.Warning,
+        "A tracked event's routes, templates, failure action or goal changed in the code but not in the plan file. The code fix rewrites the line.",
+        WellKnownDiagnosticTags.CompilationEnd);
+
+    /// <summary>PIWIK033: a goal whose event action is also used in another category.</summary>
+    public static readonly DiagnosticDescriptor GoalActionNotUnique = Create(
+        DiagnosticIds.GoalActionNotUnique,
+        "Goal event action is used in another category",
+        "Goal '{0}' matches event action '{1}', which category '{2}' also records: Matomo would convert the goal on both; give this event an action no other category uses",
+        DiagnosticSeverity.Warning,
+        "A Matomo goal made from an event matches the event action alone, in every category (verified on Matomo 5.1.2). A goal's action must therefore be unique across categories, failure actions included.",
+        WellKnownDiagnosticTags.CompilationEnd);
+
+    /// <summary>PIWIK034: one goal name on events with different actions.</summary>
+    public static readonly DiagnosticDescriptor GoalNameOnTwoActions = Create(
+        DiagnosticIds.GoalNameOnTwoActions,
+        "Goal name is used with two actions",
+        "Goal '{0}' is set on action '{1}' and on action '{2}': a Matomo goal matches one action; use one goal name per action",
+        DiagnosticSeverity.Warning,
+        "A goal made from an event matches exactly one event action, so one goal name cannot stand for two actions.",
+        WellKnownDiagnosticTags.CompilationEnd);
+
     private static DiagnosticDescriptor Create(
         string id, string title, string messageFormat, DiagnosticSeverity severity, string description, params string[] customTags) =>
         new(id, title, messageFormat, TrackingCategory, severity, isEnabledByDefault: true, description, HelpLinkBase + id + ".md", customTags);
-}
-
-/// <summary>The diagnostic ids. The code fix project repeats the ones it fixes as string constants.</summary>
-internal static class DiagnosticIds
-{
-    public const string UntrackedRoute = "PIWIK001";
-    public const string UnknownPlaceholder = "PIWIK002";
-    public const string MemberNotFound = "PIWIK003";
-    public const string ValueNotNumeric = "PIWIK004";
-    public const string EmptyEventPart = "PIWIK005";
-    public const string TrackAsAndDoNotTrack = "PIWIK006";
-    public const string TrackAsNotAnEndpoint = "PIWIK007";
-    public const string LiteralTooLong = "PIWIK008";
-    public const string AmbiguousEvent = "PIWIK009";
-    public const string InvalidTemplate = "PIWIK010";
-    public const string TrackAsOnRequestDelegate = "PIWIK011";
 }

@@ -43,15 +43,25 @@ internal sealed class KestrelTestApp : IAsyncDisposable
     /// <summary>The accounting identity of this process: enqueued + restored = sent + rejected + dropped + spooled.</summary>
     public bool Balanced => Metrics.Enqueued + Metrics.Restored == Metrics.Sent + Metrics.Rejected + Metrics.Dropped + Metrics.Spooled;
 
+    /// <summary>
+    /// Asserts the accounting identity (every fault test ends with it): waits until nothing is pending in memory, so it
+    /// is exact, not a moment's view, and fails naming every total when it does not hold.
+    /// </summary>
+    public Task AssertBalancedAsync() => Eventually.HoldsAsync(() => Balanced, () => "enqueued + restored != sent + rejected + dropped + spooled: " + Accounting);
+
     public string Accounting =>
         $"enqueued {Metrics.Enqueued} restored {Metrics.Restored} sent {Metrics.Sent} rejected {Metrics.Rejected} dropped {Metrics.Dropped} spooled {Metrics.Spooled}";
 
-    /// <summary>Starts the app; <paramref name="map"/> maps more endpoints (and calls <c>UsePiwikTracking()</c> if it needs it).</summary>
+    /// <summary>
+    /// Starts the app; <paramref name="map"/> maps more endpoints (and calls <c>UsePiwikTracking()</c> if it needs it);
+    /// <paramref name="services"/> registers services after Piwik's, <paramref name="servicesFirst"/> before them.
+    /// </summary>
     public static async Task<KestrelTestApp> StartAsync(
         Action<PiwikOptions> configure,
         TimeProvider? time = null,
         Action<WebApplication>? map = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        Action<IServiceCollection>? servicesFirst = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -60,6 +70,7 @@ internal sealed class KestrelTestApp : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Trace);
         builder.Logging.AddProvider(logs);
+        servicesFirst?.Invoke(builder.Services); // before Piwik's own registrations (ConfigureHttpClientDefaults and the like)
         builder.Services.AddPiwikTracking(configure);
         if (time is not null)
         {
