@@ -61,7 +61,6 @@ internal sealed partial class EventQueue
             return true;
         }
 
-        _metrics.AddRefused();
         var closed = result == EventRing.WriteResult.Closed;
         _metrics.AddDropped(closed ? DropReason.ShuttingDown : DropReason.QueueFull);
         if (!closed)

@@ -51,8 +51,8 @@ public sealed class PiwikOptions
     internal const int MaxQueueCapacity = 1 << 20;
 
     /// <summary>
-    /// The most bulk requests in flight at once. Events are partitioned by visitor, so each visitor's events stay in
-    /// order. Default: <c>2</c>.
+    /// The number of delivery lanes: the most bulk requests in flight at once. Each visitor's events take one lane, so
+    /// they stay in order. Default: <c>2</c>.
     /// </summary>
     public int MaxConcurrentBatches { get; set; } = 2;
 

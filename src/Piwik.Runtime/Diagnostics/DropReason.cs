@@ -42,6 +42,9 @@ internal enum DropReason
 
 internal static class DropReasonNames
 {
+    /// <summary>Whether the event was dropped before the queue accepted it (so the queue's total does not hold it).</summary>
+    public static bool IsBeforeQueue(this DropReason reason) => reason is DropReason.QueueFull or DropReason.ShuttingDown or DropReason.CaptureFailed;
+
     public static string ToTag(this DropReason reason) => reason switch
     {
         DropReason.QueueFull => "queue_full",

@@ -3,7 +3,7 @@ using System.Buffers;
 namespace Piwik.Sending;
 
 /// <summary>
-/// Encoded entries of one bulk request, all of one partition (so of a set of visitors whose order it keeps). The
+/// Encoded entries of one bulk request, all of one lane (so of a set of visitors whose order it keeps). The
 /// entries live in one reusable buffer, each with its event time and whether it carries <c>cip</c>; the batch is reset
 /// and reused once delivered.
 /// </summary>
