@@ -190,6 +190,7 @@ internal static class MatomoBurst
         if (fixedLimit)
         {
             options.MaxConcurrentBatches = inFlight;
+            options.AdaptiveConcurrency = false;
         }
     }
 

@@ -52,9 +52,18 @@ public sealed class PiwikOptions
 
     /// <summary>
     /// The number of delivery lanes: the most bulk requests in flight at once. Each visitor's events take one lane, so
-    /// they stay in order. Default: <c>2</c>.
+    /// they stay in order. With <see cref="AdaptiveConcurrency"/> (the default) it is the cap of the number the sender
+    /// finds by itself; without, the number in flight whenever there is a backlog. Default: <c>8</c>.
     /// </summary>
-    public int MaxConcurrentBatches { get; set; } = 2;
+    public int MaxConcurrentBatches { get; set; } = 8;
+
+    /// <summary>
+    /// Whether the sender finds how many bulk requests to keep in flight (up to <see cref="MaxConcurrentBatches"/>): it
+    /// adds one while Matomo's latency per event holds and it is what holds a backlog back, takes one away when that
+    /// latency doubles, and halves on timeouts and overload answers (429, 502-504). <c>false</c> keeps
+    /// <see cref="MaxConcurrentBatches"/> in flight. Default: <c>true</c>.
+    /// </summary>
+    public bool AdaptiveConcurrency { get; set; } = true;
 
     /// <summary>Timeout of one bulk request to Matomo. Default: <c>00:00:10</c>.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);

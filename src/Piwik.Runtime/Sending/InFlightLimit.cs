@@ -6,16 +6,22 @@ namespace Piwik.Sending;
 /// at once, and lanes waiting for a permit get it in the order they asked.
 /// <para>
 /// The rule, after the latency-based limiters (Netflix concurrency-limits' Gradient2 and Vegas, Envoy's adaptive
-/// concurrency): Matomo stores a bulk in one transaction per PHP worker, so while there are idle workers another
-/// request in flight adds throughput and leaves each entry's latency where it was; once every worker is busy (or every
-/// core), another request only waits, and the latency per entry grows with the queue. So, once per window (as many
-/// answers as the limit, a round of every permit):
+/// concurrency): Matomo stores a bulk in one transaction per PHP worker, so while there are idle workers (and cores)
+/// another request in flight adds throughput and leaves each entry's latency where it was; once they are all busy,
+/// another request only waits, and the latency per entry grows with the queue. The yardstick is the latency per entry
+/// of a request sent alone. Once per window (as many answers as the limit: a round of every permit):
 /// </para>
 /// <list type="bullet">
 /// <item>an answer that says Matomo is overloaded (a timeout, 429, 502-504, a refused connection) halves the limit;</item>
-/// <item>a latency per entry more than <see cref="Tolerance"/> times the best of the last windows takes one away;</item>
+/// <item>a latency per entry above <see cref="Tolerance"/> times the yardstick takes one away;</item>
 /// <item>else, if the limit held a lane back in the window (it is what bounds throughput), it grows by one.</item>
 /// </list>
+/// <para>
+/// As Envoy does, the yardstick is measured again every <see cref="ProbeInterval"/>: the limit drops to one until a
+/// request was answered alone, then goes back. Without that, latency measured under load would become the new normal
+/// and the limit would creep up to the cap (seen in the model: 8 in flight on 2 workers). A window faster than the
+/// yardstick lowers it at once.
+/// </para>
 /// <para>
 /// Only answers to full batches (at least half the batch size) are latency samples: a small batch says there is no
 /// backlog, and its fixed cost per request would read as congestion. With nothing to send the limit stays where it
@@ -27,18 +33,22 @@ internal sealed class InFlightLimit
     /// <summary>How much slower than the best recent window an entry may get before the limit backs off.</summary>
     internal const double Tolerance = 2.0;
 
-    /// <summary>How many windows the best latency is remembered (so a slower Matomo, later, becomes the new normal).</summary>
-    internal const int BaselineWindows = 8;
+    /// <summary>How often the latency of a request alone is measured again.</summary>
+    internal static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(30);
 
     private readonly object _gate = new();
     private readonly Queue<TaskCompletionSource<Permit>> _waiting = new();
     private readonly TimeProvider _time;
     private readonly int _fullBatch;
     private readonly bool _adaptive;
-    private readonly double[] _recent = new double[BaselineWindows];
-    private int _recentCount;
-    private int _recentNext;
     private int _inFlight;
+
+    // The yardstick: the latency per entry of a request alone, in milliseconds (0 until the first window).
+    private double _alone;
+    private long _probeDue;
+    private bool _probing;
+    private int _limitBeforeProbe;
+    private int _epoch;
 
     // The current window.
     private int _samples;
@@ -85,8 +95,7 @@ internal sealed class InFlightLimit
         {
             if (_inFlight < Limit && _waiting.Count == 0)
             {
-                _inFlight++;
-                permit = new Permit(this, _time.GetTimestamp());
+                permit = NewPermit();
                 return true;
             }
 
@@ -105,8 +114,7 @@ internal sealed class InFlightLimit
         {
             if (_inFlight < Limit && _waiting.Count == 0)
             {
-                _inFlight++;
-                return ValueTask.FromResult(new Permit(this, _time.GetTimestamp()));
+                return ValueTask.FromResult(NewPermit());
             }
 
             _heldBack = true;
@@ -122,91 +130,130 @@ internal sealed class InFlightLimit
         // A cancelled waiter stays in the queue, completed: the next release skips it.
         using (cancellationToken.Register(static w => ((TaskCompletionSource<Permit>)w!).TrySetCanceled(), waiter))
         {
-            try
-            {
-                return await waiter.Task.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Granted and cancelled in the same instant: hand the permit back.
-                if (waiter.Task.IsCompletedSuccessfully)
-                {
-                    waiter.Task.Result.Dispose();
-                }
-
-                throw;
-            }
+            return await waiter.Task.ConfigureAwait(false);
         }
     }
 
-    private void Release(long started, int entries, RequestOutcome outcome)
+    private Permit NewPermit() => new(this, _time.GetTimestamp(), alone: _inFlight++ == 0, _epoch);
+
+    private void Release(long started, bool alone, int epoch, int entries, RequestOutcome outcome)
     {
         lock (_gate)
         {
             _inFlight--;
             if (_adaptive)
             {
-                Observe(started, entries, outcome);
+                Observe(started, alone && epoch == _epoch, epoch == _epoch, entries, outcome);
             }
 
             while (_inFlight < Limit && _waiting.TryDequeue(out var next))
             {
-                _inFlight++;
-                if (!next.TrySetResult(new Permit(this, _time.GetTimestamp())))
+                if (!next.TrySetResult(NewPermit()))
                 {
-                    _inFlight--; // cancelled meanwhile
+                    _inFlight--; // that wait was cancelled: nobody holds the permit
                 }
             }
         }
     }
 
-    private void Observe(long started, int entries, RequestOutcome outcome)
+    /// <param name="started">When the request got its permit.</param>
+    /// <param name="alone">Whether it was the only request in flight when it started, under the current limit.</param>
+    /// <param name="current">Whether it started under the current limit: one that started before the last change
+    /// measures the old limit, and would make the window lag behind (the limit then overshoots by a step or two).</param>
+    /// <param name="entries">Entries in the request.</param>
+    /// <param name="outcome">What the answer says.</param>
+    private void Observe(long started, bool alone, bool current, int entries, RequestOutcome outcome)
     {
+        var full = outcome == RequestOutcome.Answered && entries >= _fullBatch && current;
+        var latency = full ? _time.GetElapsedTime(started).TotalMilliseconds / entries : 0;
+        if (_probing)
+        {
+            if (outcome == RequestOutcome.Overloaded)
+            {
+                EndProbe(Math.Max(1, _limitBeforeProbe / 2));
+            }
+            else if (full && alone)
+            {
+                _alone = latency;
+                EndProbe(_limitBeforeProbe);
+            }
+
+            return;
+        }
+
         switch (outcome)
         {
             case RequestOutcome.Overloaded:
                 _overloaded = true;
-                _samples++;
                 break;
-            case RequestOutcome.Answered when entries >= _fullBatch:
-                _latencySum += _time.GetElapsedTime(started).TotalMilliseconds / entries;
-                _samples++;
+            case RequestOutcome.Answered when full:
+                _latencySum += latency;
                 break;
             default:
                 return; // says nothing about Matomo's capacity
         }
 
-        if (_samples < Math.Max(2, Limit))
+        if (++_samples < Math.Max(2, Limit))
         {
             return;
         }
 
+        var now = _time.GetTimestamp();
         if (_overloaded)
         {
-            Limit = Math.Max(1, Limit / 2);
+            SetLimit(Math.Max(1, Limit / 2));
         }
         else
         {
-            var latency = _latencySum / _samples;
-            _recent[_recentNext] = latency;
-            _recentNext = (_recentNext + 1) % _recent.Length;
-            _recentCount = Math.Min(_recentCount + 1, _recent.Length);
-            var best = latency;
-            for (var i = 0; i < _recentCount; i++)
+            var windowLatency = _latencySum / _samples;
+            if (_alone == 0 || windowLatency < _alone)
             {
-                best = Math.Min(best, _recent[i]);
+                _alone = windowLatency;
             }
 
-            if (latency > best * Tolerance)
+            if (windowLatency > _alone * Tolerance)
             {
-                Limit = Math.Max(1, Limit - 1);
+                SetLimit(Math.Max(1, Limit - 1));
             }
             else if (_heldBack)
             {
-                Limit = Math.Min(Cap, Limit + 1);
+                SetLimit(Math.Min(Cap, Limit + 1));
+            }
+
+            if (_probeDue == 0)
+            {
+                _probeDue = now + (long)(ProbeInterval.TotalSeconds * _time.TimestampFrequency);
+            }
+            else if (now >= _probeDue && Limit > 1)
+            {
+                _probing = true;
+                _limitBeforeProbe = Limit;
+                SetLimit(1);
             }
         }
 
+        StartWindow();
+    }
+
+    private void EndProbe(int limit)
+    {
+        _probing = false;
+        SetLimit(limit);
+        _probeDue = _time.GetTimestamp() + (long)(ProbeInterval.TotalSeconds * _time.TimestampFrequency);
+        StartWindow();
+    }
+
+    private void SetLimit(int limit)
+    {
+        if (limit != Limit)
+        {
+            Limit = limit;
+            _epoch++;
+        }
+    }
+
+    private void StartWindow()
+    {
         _samples = 0;
         _latencySum = 0;
         _overloaded = false;
@@ -229,18 +276,22 @@ internal sealed class InFlightLimit
     /// <summary>One request in flight. <see cref="Complete"/> it with what Matomo answered; disposing it without does not count.</summary>
     internal sealed class Permit : IDisposable
     {
-        private InFlightLimit? _owner;
         private readonly long _started;
+        private readonly bool _alone;
+        private readonly int _epoch;
+        private InFlightLimit? _owner;
 
-        internal Permit(InFlightLimit owner, long started)
+        internal Permit(InFlightLimit owner, long started, bool alone, int epoch)
         {
             _owner = owner;
             _started = started;
+            _alone = alone;
+            _epoch = epoch;
         }
 
         /// <summary>Hands the permit back with the answer to a request of <paramref name="entries"/> entries (once; later calls do nothing).</summary>
         public void Complete(int entries, RequestOutcome outcome) =>
-            Interlocked.Exchange(ref _owner, null)?.Release(_started, entries, outcome);
+            Interlocked.Exchange(ref _owner, null)?.Release(_started, _alone, _epoch, entries, outcome);
 
         /// <summary>Hands the permit back, no sample (the request failed on our side).</summary>
         public void Dispose() => Complete(0, RequestOutcome.Neutral);
