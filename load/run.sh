@@ -69,7 +69,7 @@ wait_for_port() {
 # third of its CPU. Spinning off for the receiver only (STANDIN_SPIN_LIMIT=70 is .NET's default); the app keeps .NET's
 # defaults in both modes.
 receiver_mode=matomo; [ "$RECEIVER" = standin ] && receiver_mode=standin
-DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=${STANDIN_SPIN_LIMIT:-0} DOTNET_GCHeapAffinitizeMask=2 \
+DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=${STANDIN_SPIN_LIMIT:-0} \
   timeout 1800 $LOAD_CORE dotnet bench/Piwik.Benchmarks/bin/Release/net10.0/Piwik.Benchmarks.dll $receiver_mode \
   --url-file "$work/matomo-url" --ids-file "$work/delivered.txt" >"$work/standin.log" 2>&1 &
 standin=$!

@@ -256,8 +256,9 @@ internal static class MatomoBurst
 
     private static async Task<BurstResult> CheckAsync(BurstSettings settings, int site, string client, int inFlight, double seconds)
     {
+        // Names, not idaction ids: two requests storing the same new name at once can give it two log_action rows.
         var load = LoadAverage();
-        var counts = (await QueryAsync(settings, $"SELECT COUNT(*), COUNT(DISTINCT idaction_name) FROM matomo_log_link_visit_action WHERE idsite = {site}").ConfigureAwait(false)).Split('\t');
+        var counts = (await QueryAsync(settings, $"SELECT COUNT(*), COUNT(DISTINCT a.name) FROM matomo_log_link_visit_action l JOIN matomo_log_action a ON a.idaction = l.idaction_name WHERE l.idsite = {site}").ConfigureAwait(false)).Split('\t');
         var stored = long.Parse(counts[0], CultureInfo.InvariantCulture);
         var distinct = long.Parse(counts[1], CultureInfo.InvariantCulture);
         var split = long.Parse(await QueryAsync(settings, $"SELECT COUNT(*) FROM (SELECT idvisitor FROM matomo_log_visit WHERE idsite = {site} GROUP BY idvisitor HAVING COUNT(*) > 1) s").ConfigureAwait(false), CultureInfo.InvariantCulture);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Piwik.Sending;
 using Xunit;
@@ -13,6 +14,7 @@ namespace Piwik.Runtime.Tests;
 public sealed class InFlightLimitTests
 {
     private const int BatchSize = 100;
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     [Theory]
     [InlineData(2, 2, 5)]   // two PHP workers: at 4 in flight an entry takes twice as long as alone, at 5 more: back to 4
@@ -52,6 +54,20 @@ public sealed class InFlightLimitTests
     }
 
     [Fact]
+    public void Keeps_requests_well_inside_the_request_timeout()
+    {
+        // A slow Matomo: 40 ms an entry, 4 s a batch alone. At 3 in flight on its 2 workers a request takes 6 s, more
+        // than half the 10 s timeout; latency per entry alone would have let it reach 5 (10 s: every request at the
+        // timeout, resent, stored twice).
+        var sim = new Simulation(new ModelMatomo(workers: 2, cores: 2, perEntryMs: 40), cap: 8, lanes: 8);
+        sim.Run(TimeSpan.FromSeconds(120));
+        sim.HighestLimit = 0;
+        var delivered = sim.Run(TimeSpan.FromSeconds(120));
+        Assert.True(sim.HighestLimit <= 3, $"the limit reached {sim.HighestLimit}");
+        Assert.True(delivered >= 0.9 * 50 * 120, $"delivered {delivered} of a capacity of {50 * 120}");
+    }
+
+    [Fact]
     public void Does_not_grow_without_a_backlog()
     {
         // One lane with work: the limit never holds anything back, so it has no reason to grow.
@@ -85,7 +101,7 @@ public sealed class InFlightLimitTests
     public void A_fixed_limit_is_the_cap_whatever_Matomo_answers()
     {
         var time = new FakeTimeProvider();
-        var limit = new InFlightLimit(cap: 3, adaptive: false, BatchSize, time);
+        var limit = new InFlightLimit(cap: 3, adaptive: false, BatchSize, Timeout, time);
         for (var round = 0; round < 10; round++)
         {
             var permits = Enumerable.Range(0, 3).Select(_ => Assert.IsType<InFlightLimit.Permit>(Acquire(limit))).ToList();
@@ -100,7 +116,7 @@ public sealed class InFlightLimitTests
     [Fact]
     public async Task Waiting_lanes_get_permits_in_the_order_they_asked_and_a_cancelled_wait_gives_way()
     {
-        var limit = new InFlightLimit(cap: 1, adaptive: false, BatchSize, new FakeTimeProvider());
+        var limit = new InFlightLimit(cap: 1, adaptive: false, BatchSize, Timeout, new FakeTimeProvider());
         var first = Acquire(limit);
         using var cancelB = new CancellationTokenSource();
         var a = limit.AcquireAsync(CancellationToken.None).AsTask();
@@ -132,6 +148,76 @@ public sealed class InFlightLimitTests
     internal void Answers_are_read_for_what_they_say_about_capacity(DeliveryStatus status, int http, bool batchFailed, Outcome expected) =>
         Assert.Equal(expected, LimitedBulkTransport.Classify(new DeliveryResult(status, HttpStatus: http, BatchFailed: batchFailed)));
 
+    [Theory]
+    [InlineData(true, 2)]   // adaptive: it starts at two, and holds the other lanes back
+    [InlineData(false, 8)]  // fixed: every lane sends
+    public async Task The_sender_sends_as_many_requests_at_once_as_the_limit_allows(bool adaptive, int expected)
+    {
+        const string secret = "in-flight-test-secret-0123456789";
+        var transport = new HeldTransport();
+        await using var app = await TestApp.StartAsync(
+            o =>
+            {
+                o.Url = "http://127.0.0.1:9/";
+                o.MaxConcurrentBatches = 8;
+                o.AdaptiveConcurrency = adaptive;
+                o.BatchSize = 1;
+                o.FlushInterval = TimeSpan.FromHours(1);
+                o.VisitorIdSecret = secret;
+            },
+            services: s => s.AddSingleton<IBulkTransport>(transport));
+        var sender = app.App.Services.GetRequiredService<PiwikSender>();
+
+        // One visitor per lane: one batch in each of the 8 lanes.
+        var ids = new Piwik.Encoding.VisitorIdGenerator(secret);
+        var users = Enumerable.Range(0, 1000).Select(i => "user-" + i).DistinctBy(u => Lane.For(ids.ForUser(u), 8)).ToList();
+        Assert.Equal(8, users.Count);
+        users.ForEach(u => Assert.True(app.Tracker.TrackEvent("c", "a", userId: u)));
+
+        await Until(() => transport.InFlight == expected && sender.InFlight.Waiting == 8 - expected);
+        Assert.Equal(expected, transport.MostInFlight);
+
+        transport.Open();
+        await Until(() => app.Metrics.Sent == 8);
+    }
+
+    private static async Task Until(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30); // a guard against hanging, not a timed assertion
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not come true");
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>Holds every request until <see cref="Open"/>, counting how many are in it at once.</summary>
+    private sealed class HeldTransport : IBulkTransport
+    {
+        private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _inFlight;
+        private int _most;
+
+        public int InFlight => Volatile.Read(ref _inFlight);
+
+        public int MostInFlight => Volatile.Read(ref _most);
+
+        public void Open() => _open.TrySetResult();
+
+        public async Task<DeliveryResult> SendAsync(ReadOnlyMemory<byte> body, int entryCount, CancellationToken cancellationToken)
+        {
+            var now = Interlocked.Increment(ref _inFlight);
+            int most;
+            while (now > (most = Volatile.Read(ref _most)) && Interlocked.CompareExchange(ref _most, now, most) != most)
+            {
+            }
+
+            await _open.Task.WaitAsync(cancellationToken);
+            Interlocked.Decrement(ref _inFlight);
+            return DeliveryResult.Delivered(entryCount, 0);
+        }
+    }
+
     private static InFlightLimit.Permit Acquire(InFlightLimit limit)
     {
         Assert.True(limit.TryAcquire(out var permit));
@@ -160,7 +246,7 @@ public sealed class InFlightLimitTests
         private readonly Queue<Request> _waiting = new();
         private readonly List<Request> _running = [];
 
-        public InFlightLimit Limit => _limit ??= new(cap, adaptive: true, BatchSize, _time);
+        public InFlightLimit Limit => _limit ??= new(cap, adaptive: true, BatchSize, Timeout, _time);
 
         public int HighestLimit { get; set; }
 

@@ -13,7 +13,9 @@ namespace Piwik.Sending;
 /// </para>
 /// <list type="bullet">
 /// <item>an answer that says Matomo is overloaded (a timeout, 429, 502-504, a refused connection) halves the limit;</item>
-/// <item>a latency per entry above <see cref="Tolerance"/> times the yardstick takes one away;</item>
+/// <item>a latency per entry above <see cref="Tolerance"/> times the yardstick, or requests taking more than half of
+/// <see cref="PiwikOptions.RequestTimeout"/>, take one away (a request that times out is sent again: on a Matomo
+/// already too slow, that was a storm of duplicates in bench/matomo-burst.sh with 8 fixed in flight);</item>
 /// <item>else, if the limit held a lane back in the window (it is what bounds throughput), it grows by one.</item>
 /// </list>
 /// <para>
@@ -40,6 +42,7 @@ internal sealed class InFlightLimit
     private readonly Queue<TaskCompletionSource<Permit>> _waiting = new();
     private readonly TimeProvider _time;
     private readonly int _fullBatch;
+    private readonly double _slowRequestMs;
     private readonly bool _adaptive;
     private int _inFlight;
 
@@ -53,15 +56,18 @@ internal sealed class InFlightLimit
     // The current window.
     private int _samples;
     private double _latencySum;
+    private double _requestLatencySum;
     private bool _overloaded;
     private bool _heldBack;
 
     /// <param name="cap">The most requests in flight (<see cref="PiwikOptions.MaxConcurrentBatches"/>).</param>
     /// <param name="adaptive">Whether the limit moves; if not, it is <paramref name="cap"/>.</param>
     /// <param name="batchSize">The batch size: answers to batches of at least half of it are latency samples.</param>
+    /// <param name="requestTimeout">The timeout of a request: the limit keeps requests well inside it.</param>
     /// <param name="time">The clock requests are timed with.</param>
-    public InFlightLimit(int cap, bool adaptive, int batchSize, TimeProvider time)
+    public InFlightLimit(int cap, bool adaptive, int batchSize, TimeSpan requestTimeout, TimeProvider time)
     {
+        _slowRequestMs = requestTimeout.TotalMilliseconds / 2;
         ArgumentOutOfRangeException.ThrowIfLessThan(cap, 1);
         Cap = cap;
         _adaptive = adaptive;
@@ -84,6 +90,18 @@ internal sealed class InFlightLimit
             lock (_gate)
             {
                 return _inFlight;
+            }
+        }
+    }
+
+    /// <summary>The lanes waiting for a permit now.</summary>
+    public int Waiting
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _waiting.Count(w => !w.Task.IsCompleted);
             }
         }
     }
@@ -165,7 +183,8 @@ internal sealed class InFlightLimit
     private void Observe(long started, bool alone, bool current, int entries, RequestOutcome outcome)
     {
         var full = outcome == RequestOutcome.Answered && entries >= _fullBatch && current;
-        var latency = full ? _time.GetElapsedTime(started).TotalMilliseconds / entries : 0;
+        var requestLatency = full ? _time.GetElapsedTime(started).TotalMilliseconds : 0;
+        var latency = requestLatency / Math.Max(1, entries);
         if (_probing)
         {
             if (outcome == RequestOutcome.Overloaded)
@@ -188,6 +207,7 @@ internal sealed class InFlightLimit
                 break;
             case RequestOutcome.Answered when full:
                 _latencySum += latency;
+                _requestLatencySum += requestLatency;
                 break;
             default:
                 return; // says nothing about Matomo's capacity
@@ -211,7 +231,7 @@ internal sealed class InFlightLimit
                 _alone = windowLatency;
             }
 
-            if (windowLatency > _alone * Tolerance)
+            if (windowLatency > _alone * Tolerance || _requestLatencySum / _samples > _slowRequestMs)
             {
                 SetLimit(Math.Max(1, Limit - 1));
             }
@@ -256,6 +276,7 @@ internal sealed class InFlightLimit
     {
         _samples = 0;
         _latencySum = 0;
+        _requestLatencySum = 0;
         _overloaded = false;
         _heldBack = _waiting.Count > 0;
     }

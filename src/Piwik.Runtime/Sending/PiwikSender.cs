@@ -46,7 +46,7 @@ internal sealed class PiwikSender : BackgroundService
         _logOnly = _options.Url is null;
         _encoder = new EntryEncoder(_options);
         _token = new TokenPolicy(_options, logger);
-        InFlight = new InFlightLimit(_options.MaxConcurrentBatches, _options.AdaptiveConcurrency, _options.BatchSize, time);
+        InFlight = new InFlightLimit(_options.MaxConcurrentBatches, _options.AdaptiveConcurrency, _options.BatchSize, _options.RequestTimeout, time);
         _delivery = new BatchDelivery(new LimitedBulkTransport(transport, InFlight), metrics, logger, time, _options, _token, _deadline.Token);
         _lanes = new Lane[_options.MaxConcurrentBatches];
         for (var i = 0; i < _lanes.Length; i++)
