@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${PIWIK_BENCH_LOCKED:-}" != 1 ]; then
-  exec env PIWIK_BENCH_LOCKED=1 flock /tmp/piwik-bench.lock "$0" "$@"
+  exec env PIWIK_BENCH_LOCKED=1 flock -o /tmp/piwik-bench.lock "$0" "$@" # -o: servers started here must not hold the lock
 fi
 SECONDS_IDLE=${SECONDS:-30}
 SETTLE=${SETTLE:-10}

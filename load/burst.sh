@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${PIWIK_BENCH_LOCKED:-}" != 1 ]; then
-  exec env PIWIK_BENCH_LOCKED=1 flock /tmp/piwik-bench.lock "$0" "$@"
+  exec env PIWIK_BENCH_LOCKED=1 flock -o /tmp/piwik-bench.lock "$0" "$@" # -o: servers started here must not hold the lock
 fi
 BURST=${BURST_SECONDS:-${BURST:-30}}
 [ "$BURST" = 1 ] && BURST=30 # BURST=1 is load/run.sh's switch
