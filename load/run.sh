@@ -81,11 +81,17 @@ echo "Receiver ($RECEIVER): $matomo_url; pinned: $([ "$PIN" = 1 ] && echo "app o
 
 run_mode() { # mode(on|off) round spool(on|off)
   local mode=$1 round=$2 spool=$3 enabled=true
-  local spool_env="$work/spool-$mode-$round-$spool"
-  [ "$spool" = off ] && spool_env=""
+  # Spool off: the sample's appsettings.json sets Piwik:SpoolDirectory, and configuration cannot unset a key (an
+  # empty value fails validation), so the app runs from a content root whose appsettings.json has no spool.
+  local spool_env=(Piwik__SpoolDirectory="$work/spool-$mode-$round-$spool")
+  if [ "$spool" = off ]; then
+    mkdir -p "$work/nospool"
+    grep -v '"SpoolDirectory"' samples/MinimalApi/appsettings.json | sed 's/"DefaultCategory": "api",/"DefaultCategory": "api"/' >"$work/nospool/appsettings.json"
+    spool_env=(ASPNETCORE_CONTENTROOT="$work/nospool")
+  fi
   [ "$mode" = off ] && enabled=false
-  # The sample ships with the durable spool on: it stays on, in this run's own directory.
-  ASPNETCORE_URLS="http://127.0.0.1:$APP_PORT" Piwik__Url="$matomo_url" Piwik__Enabled=$enabled Piwik__SpoolDirectory="$spool_env" \
+  # The sample ships with the durable spool on: spool on keeps it, in this run's own directory.
+  env ASPNETCORE_URLS="http://127.0.0.1:$APP_PORT" Piwik__Url="$matomo_url" Piwik__Enabled=$enabled "${spool_env[@]}" \
     Logging__LogLevel__Default=Warning Logging__LogLevel__Piwik=Warning \
     timeout 300 $APP_CORE dotnet samples/MinimalApi/bin/Release/net10.0/MinimalApi.dll >"$work/app-$mode-$round-$spool.log" 2>&1 &
   local app=$!
