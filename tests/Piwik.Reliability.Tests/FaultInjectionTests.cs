@@ -6,10 +6,10 @@ namespace Piwik.Reliability.Tests;
 /// <summary>The sender against the stand-in Matomo with injected faults: exact accounting, order, no duplicates.</summary>
 public class FaultInjectionTests
 {
-    private const string Token = "0123456789abcdef0123456789abcdef";
-    private const string WrongToken = "ffffffffffffffffffffffffffffffff";
+    internal const string Token = "0123456789abcdef0123456789abcdef";
+    internal const string WrongToken = "ffffffffffffffffffffffffffffffff";
 
-    private static void Fast(PiwikOptions o, StandInMatomo matomo)
+    internal static void Fast(PiwikOptions o, StandInMatomo matomo)
     {
         o.Url = matomo.BaseUrl;
         o.FlushInterval = TimeSpan.FromMilliseconds(20);
@@ -17,7 +17,7 @@ public class FaultInjectionTests
         o.VisitorIdSecret = "reliability-tests-secret";
     }
 
-    private static void Track(ReliabilityApp app, int count, int visitors = 5, string prefix = "e")
+    internal static void Track(ReliabilityApp app, int count, int visitors = 5, string prefix = "e")
     {
         for (var i = 0; i < count; i++)
         {

@@ -218,10 +218,18 @@ public class SenderTests
     {
         await using var app = await TestApp.StartAsync(o => o.FlushInterval = TimeSpan.FromMilliseconds(50));
         var recorder = app.App.Services.GetRequiredService<RequestRecorder>();
+        Assert.False(recorder.TryRecord(BrokenContext(), TrackedEventKind.Event, "c", "a", default, default));
+        Assert.Equal(1, app.Metrics.DroppedFor(DropReason.CaptureFailed));
+        Assert.Equal(1, app.Metrics.Enqueued); // recorded, then dropped: the identity holds for capture_failed too
+        await app.AssertBalancedAsync();
+    }
+
+    /// <summary>A request whose connection throws when read: capturing it fails.</summary>
+    internal static Microsoft.AspNetCore.Http.HttpContext BrokenContext()
+    {
         var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
         context.Features.Set<Microsoft.AspNetCore.Http.Features.IHttpConnectionFeature>(new ThrowingConnection());
-        Assert.False(recorder.TryRecord(context, TrackedEventKind.Event, "c", "a", default, default));
-        Assert.Equal(1, app.Metrics.DroppedFor(DropReason.CaptureFailed));
+        return context;
     }
 
     private sealed class ThrowingConnection : Microsoft.AspNetCore.Http.Features.IHttpConnectionFeature

@@ -66,6 +66,34 @@ public sealed partial class StandInMatomo : IAsyncDisposable
     /// </summary>
     public Action<string>? StoredName { get; set; }
 
+    /// <summary>While set, called for every request (after the queued faults are used up): a fault that lasts (an outage, a proxy's page).</summary>
+    public Func<Fault?>? EveryRequest { get; set; }
+
+    /// <summary>A body larger than this is answered 413 without being processed, as a proxy in front of Matomo does.</summary>
+    public int? MaxBodyBytes { get; set; }
+
+    /// <summary>
+    /// When set, a request carrying a wrong token is answered with this status and nothing of it is stored, as Matomo
+    /// does with <c>bulk_requests_require_authentication</c> (400 or 500); it still counts as a failed login.
+    /// </summary>
+    public int? WrongTokenStatus { get; set; }
+
+    /// <summary>
+    /// Matomo blocks the sending IP once more than this many failed logins were recorded (20 within an hour in Matomo):
+    /// every request carrying a token, right or wrong, is then answered HTTP 500 <c>{"status":"error","tracked":0,"invalid":0}</c>
+    /// and nothing of it is stored; requests without a token are still tracked.
+    /// </summary>
+    public int BlockAfterFailedLogins { get; set; } = 20;
+
+    /// <summary>Answers written from a <see cref="Fault.Body"/> or <see cref="Fault.BodyLength"/>, once each is complete or cut off.</summary>
+    public int AnswersWritten { get; private set; }
+
+    /// <summary>Bytes of <see cref="Fault.BodyLength"/> answers the client took before it closed the connection (or all of them).</summary>
+    public long AnswerBytesWritten { get; private set; }
+
+    /// <summary>Requests refused because the IP is blocked (see <see cref="BlockAfterFailedLogins"/>).</summary>
+    public int BlockedRequests { get; private set; }
+
     /// <summary>Adds a fixed delay per entry to every bulk request (a Matomo that takes time to store).</summary>
     public TimeSpan DelayPerEntry { get; set; }
 
@@ -237,6 +265,19 @@ public sealed partial class StandInMatomo : IAsyncDisposable
             return;
         }
 
+        if (MaxBodyBytes is { } max && context.Request.ContentLength > max)
+        {
+            lock (_gate)
+            {
+                _calls.Add(new BulkCall(context.Request.Path + context.Request.QueryString, context.Request.ContentType, "") { TraceParent = context.Request.Headers.TraceParent });
+                Signal();
+            }
+
+            context.Response.StatusCode = 413;
+            await context.Response.WriteAsync("<html><body>413 Request Entity Too Large</body></html>").ConfigureAwait(false);
+            return;
+        }
+
         var (buffer, length) = await ReadBodyAsync(context.Request).ConfigureAwait(false);
         try
         {
@@ -255,12 +296,12 @@ public sealed partial class StandInMatomo : IAsyncDisposable
         Fault? fault;
         lock (_gate)
         {
-            _calls.Add(new BulkCall(context.Request.Path + context.Request.QueryString, context.Request.ContentType, body));
-            fault = _faults.Count > 0 ? _faults.Dequeue() : null;
+            _calls.Add(new BulkCall(context.Request.Path + context.Request.QueryString, context.Request.ContentType, body) { TraceParent = context.Request.Headers.TraceParent });
+            fault = _faults.Count > 0 ? _faults.Dequeue() : EveryRequest?.Invoke();
             Signal();
         }
 
-        if (fault is not null)
+        if (fault is not null && !fault.StoreThenDelay)
         {
             if (fault.Delay > TimeSpan.Zero)
             {
@@ -270,6 +311,12 @@ public sealed partial class StandInMatomo : IAsyncDisposable
             if (fault.ResetConnection)
             {
                 context.Abort();
+                return;
+            }
+
+            if (fault.Body is not null || fault.BodyLength > 0)
+            {
+                await WriteBodyAsync(context, fault).ConfigureAwait(false);
                 return;
             }
 
@@ -294,11 +341,36 @@ public sealed partial class StandInMatomo : IAsyncDisposable
             return;
         }
 
-        if (verdict.Token is not null && !verdict.TokenValid)
+        if (verdict.Token is not null)
         {
+            bool blocked;
             lock (_gate)
             {
-                FailedAuthentications++;
+                blocked = FailedAuthentications > BlockAfterFailedLogins;
+                if (blocked)
+                {
+                    BlockedRequests++;
+                }
+                else if (!verdict.TokenValid)
+                {
+                    FailedAuthentications++;
+                }
+            }
+
+            if (blocked)
+            {
+                context.Response.StatusCode = 500;
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync("{\"status\":\"error\",\"tracked\":0,\"invalid\":0}").ConfigureAwait(false);
+                return;
+            }
+
+            if (!verdict.TokenValid && WrongTokenStatus is { } refused)
+            {
+                context.Response.StatusCode = refused;
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync("{\"status\":\"error\",\"message\":\"token_auth is not valid\"}").ConfigureAwait(false);
+                return;
             }
         }
 
@@ -350,7 +422,63 @@ public sealed partial class StandInMatomo : IAsyncDisposable
             Signal();
         }
 
+        if (fault is { StoreThenDelay: true })
+        {
+            // Stored, then answered late: past the sender's timeout, its outcome is unknown to it.
+            await Task.Delay(fault.Delay).ConfigureAwait(false);
+        }
+
         await WriteCountsAsync(context, verdict.Tracked, verdict.Invalid.Count, verdict.TokenValid ? verdict.InvalidIndices : null).ConfigureAwait(false);
+    }
+
+    /// <summary>Answers with the fault's body (or <see cref="Fault.BodyLength"/> bytes of filler, written in chunks).</summary>
+    private async Task WriteBodyAsync(HttpContext context, Fault fault)
+    {
+        context.Response.StatusCode = fault.StatusCode ?? 200;
+        if (fault.ContentType is not null)
+        {
+            context.Response.ContentType = fault.ContentType;
+        }
+
+        if (fault.Body is not null)
+        {
+            if (fault.Body.Length > 0)
+            {
+                await context.Response.WriteAsync(fault.Body).ConfigureAwait(false);
+            }
+
+            lock (_gate)
+            {
+                AnswersWritten++;
+            }
+
+            return;
+        }
+
+        var chunk = new byte[64 * 1024];
+        chunk.AsSpan().Fill((byte)'x');
+        long written = 0;
+        try
+        {
+            while (written < fault.BodyLength && !context.RequestAborted.IsCancellationRequested)
+            {
+                var size = (int)Math.Min(chunk.Length, fault.BodyLength - written);
+                await context.Response.Body.WriteAsync(chunk.AsMemory(0, size), context.RequestAborted).ConfigureAwait(false);
+                written += size;
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
+        {
+            // The client stopped reading: what a bounded reader does.
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                AnswerBytesWritten += written;
+                AnswersWritten++;
+            }
+        }
     }
 
     /// <summary>The body's bytes, read as UTF-8 the way the string of a <see cref="BulkCall"/> shows them.</summary>

@@ -9,7 +9,11 @@ namespace Piwik.Testing;
 /// <param name="Delay">Wait this long before answering (or before resetting).</param>
 /// <param name="ResetConnection">Abort the connection after reading the body.</param>
 /// <param name="ResetMidBody">Abort the connection after reading only the first bytes of the body (nothing is processed).</param>
-public sealed record Fault(int? StatusCode = null, TimeSpan? RetryAfter = null, TimeSpan Delay = default, bool ResetConnection = false, bool ResetMidBody = false);
+/// <param name="Body">Answer this body (with <paramref name="StatusCode"/>, default 200) instead of processing the request: a proxy's page, a wrong URL.</param>
+/// <param name="ContentType">With <paramref name="Body"/> or <paramref name="BodyLength"/>: the answer's content type.</param>
+/// <param name="BodyLength">Answer this many bytes of filler (with <paramref name="StatusCode"/>) instead of processing the request.</param>
+/// <param name="StoreThenDelay">Process and store the request as usual, then wait <paramref name="Delay"/> before answering.</param>
+public sealed record Fault(int? StatusCode = null, TimeSpan? RetryAfter = null, TimeSpan Delay = default, bool ResetConnection = false, bool ResetMidBody = false, string? Body = null, string? ContentType = null, long BodyLength = 0, bool StoreThenDelay = false);
 
 /// <summary>One HTTP request received by the stand-in.</summary>
 /// <param name="PathAndQuery">The request target: the token must never be here.</param>
@@ -17,6 +21,9 @@ public sealed record Fault(int? StatusCode = null, TimeSpan? RetryAfter = null, 
 /// <param name="Body">The raw body.</param>
 public sealed record BulkCall(string PathAndQuery, string? ContentType, string Body)
 {
+    /// <summary>The request's <c>traceparent</c> header, if any.</summary>
+    public string? TraceParent { get; init; }
+
     /// <summary>Number of entries in the bulk body (0 when it is not bulk JSON).</summary>
     public int EntryCount
     {

@@ -19,7 +19,6 @@ namespace Piwik.Capture;
 /// </remarks>
 internal sealed partial class EventQueue
 {
-    private static readonly long DropLogIntervalTicks = TimeSpan.FromMinutes(1).Ticks;
 
     /// <summary>How long the reader first sleeps when the queue is empty; doubled while it stays empty, up to <see cref="MaxPollInterval"/>.</summary>
     internal static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(10);
@@ -31,9 +30,7 @@ internal sealed partial class EventQueue
     private readonly PollingReader _reader;
     private readonly PiwikMetrics _metrics;
     private readonly ILogger _logger;
-    private readonly TimeProvider _time;
-    private long _nextDropLogTicks;
-    private long _droppedSinceLog;
+    private readonly LogLimiter _queueFullLog;
 
     public EventQueue(IOptions<PiwikOptions> options, PiwikMetrics metrics, ILogger<EventQueue> logger, TimeProvider time)
     {
@@ -41,7 +38,7 @@ internal sealed partial class EventQueue
         _reader = new PollingReader(_ring);
         _metrics = metrics;
         _logger = logger;
-        _time = time;
+        _queueFullLog = new LogLimiter(time, TimeSpan.FromMinutes(1));
         metrics.ObserveQueue(() => _ring.Count, () => _ring.Accepted);
     }
 
@@ -76,18 +73,9 @@ internal sealed partial class EventQueue
 
     private void NoteQueueFull()
     {
-        Interlocked.Increment(ref _droppedSinceLog);
-        var now = _time.GetTimestamp();
-        var next = Volatile.Read(ref _nextDropLogTicks);
-        if (now < next)
+        if (_queueFullLog.Note(out var dropped))
         {
-            return;
-        }
-
-        var interval = (long)(DropLogIntervalTicks * (_time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
-        if (Interlocked.CompareExchange(ref _nextDropLogTicks, now + interval, next) == next)
-        {
-            LogQueueFull(_logger, Interlocked.Exchange(ref _droppedSinceLog, 0), Capacity);
+            LogQueueFull(_logger, dropped, Capacity);
         }
     }
 

@@ -75,6 +75,13 @@ public sealed class PiwikOptions
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// Whether the library's own requests to Matomo take part in distributed tracing: a <c>traceparent</c> header and
+    /// an HTTP client span per bulk request. Off by default, so tracing shows the app's traffic, not the tracker's.
+    /// Default: <c>false</c>.
+    /// </summary>
+    public bool TraceMatomoRequests { get; set; }
+
+    /// <summary>
     /// How many times a batch is retried after a network error, 408, 429 or 5xx before it is dropped. With a
     /// <see cref="SpoolDirectory"/>, a batch is kept in the spool and retried for as long as Matomo is unreachable
     /// instead (within <see cref="SpoolMaxBytes"/> and <see cref="SpoolMaxAge"/>). Default: <c>5</c>.

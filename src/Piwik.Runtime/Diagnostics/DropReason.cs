@@ -38,6 +38,9 @@ internal enum DropReason
 
     /// <summary>The spool could not be written (disk full, permissions): the batch was kept nowhere.</summary>
     SpoolFailed,
+
+    /// <summary>A single entry the server in front of Matomo refuses as too large (HTTP 413) even alone.</summary>
+    TooLarge,
 }
 
 internal static class DropReasonNames
@@ -59,6 +62,7 @@ internal static class DropReasonNames
         DropReason.SpoolFull => "spool_full",
         DropReason.SpoolExpired => "spool_expired",
         DropReason.SpoolFailed => "spool_failed",
+        DropReason.TooLarge => "too_large",
         _ => "unknown",
     };
 }

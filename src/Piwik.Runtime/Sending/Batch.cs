@@ -9,6 +9,12 @@ namespace Piwik.Sending;
 /// </summary>
 internal sealed class Batch
 {
+    /// <summary>
+    /// Entry bytes at which a batch is closed whatever <see cref="PiwikOptions.BatchSize"/> says: a bulk body then stays
+    /// under this plus one entry, well within the 1 MiB that proxies in front of Matomo commonly allow.
+    /// </summary>
+    public const int MaxBytes = 512 * 1024;
+
     private readonly ArrayBufferWriter<byte> _entries = new(16 * 1024);
     private readonly List<int> _ends = new();
     private readonly List<long> _ticks = new();

@@ -45,7 +45,7 @@ internal sealed class PiwikSender : BackgroundService
         _options = options.Value;
         _logOnly = _options.Url is null;
         _encoder = new EntryEncoder(_options);
-        _token = new TokenPolicy(_options, logger);
+        _token = new TokenPolicy(_options, logger, time);
         InFlight = new InFlightLimit(_options.MaxConcurrentBatches, _options.AdaptiveConcurrency, _options.BatchSize, _options.RequestTimeout, time);
         _delivery = new BatchDelivery(new LimitedBulkTransport(transport, InFlight), metrics, logger, time, _options, _token, _deadline.Token);
         _lanes = new Lane[_options.MaxConcurrentBatches];
@@ -60,6 +60,12 @@ internal sealed class PiwikSender : BackgroundService
 
     /// <summary>Whether Matomo refused the token: <c>cip</c> and old events are no longer sent with it.</summary>
     internal bool TokenRejected => _token.Rejected;
+
+    /// <summary>Whether Matomo blocks this IP's token (too many failed logins); it is held for an hour.</summary>
+    internal bool TokenBlocked => _token.Blocked;
+
+    /// <summary>What the last failed bulk request got, or null.</summary>
+    internal string? LastFailure => _delivery.LastFailure;
 
     /// <summary>The spool, when <see cref="PiwikOptions.SpoolDirectory"/> is set and it could be opened.</summary>
     internal BatchSpool? Spool => _spool;
@@ -100,6 +106,7 @@ internal sealed class PiwikSender : BackgroundService
     {
         // Our own deadline, well inside the host's: what is not sent by then is counted and logged once (or, with
         // the spool, kept on disk for the next start).
+        _delivery.BeginStop(_time.GetTimestamp() + (long)(_options.ShutdownTimeout.TotalSeconds * _time.TimestampFrequency));
         _deadline.CancelAfter(_options.ShutdownTimeout);
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -289,7 +296,7 @@ internal sealed class PiwikSender : BackgroundService
             return;
         }
 
-        if (lane.Current.Count >= _options.BatchSize)
+        if (lane.Current.Count >= _options.BatchSize || lane.Current.ByteCount >= Batch.MaxBytes)
         {
             await lane.FlushAsync(cancellationToken).ConfigureAwait(false);
         }

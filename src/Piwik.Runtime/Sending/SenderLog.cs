@@ -17,8 +17,17 @@ internal static partial class SenderLog
     [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "Matomo refused a bulk request of {Count} event(s) with HTTP {Status}; it is not retried.")]
     public static partial void BatchRejected(ILogger logger, int count, int status);
 
-    [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "Matomo refused Piwik:TokenAuth (HTTP {Status}). The token is no longer sent: visitor IPs (cip) and events older than 24 hours are left out. Matomo blocks an IP after 20 failed logins an hour: fix the token and restart.")]
-    public static partial void TokenRejected(ILogger logger, int status);
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Warning, Message = "Matomo refused Piwik:TokenAuth (HTTP {Status}). The token is not sent until {Until:u}, when one request tries it again: visitor IPs (cip) are left out and events older than 24 hours are dropped meanwhile. Matomo blocks an IP after 20 failed logins an hour: check the token.")]
+    public static partial void TokenRejected(ILogger logger, int status, DateTimeOffset until);
+
+    [LoggerMessage(EventId = 1017, Level = LogLevel.Warning, Message = "Piwik:Url answered {Error}: not Matomo's bulk answer (a maintenance or login page, a proxy, a wrong URL), so nothing is confirmed and the batch is sent again. {Count} such answer(s) since the last warning; logged at most once a minute.")]
+    public static partial void NotMatomo(ILogger logger, string error, long count);
+
+    [LoggerMessage(EventId = 1018, Level = LogLevel.Error, Message = "Matomo blocks this IP's tokens (more than 20 failed logins within an hour): Piwik:TokenAuth is not sent until {Until:u}. Visitor IPs (cip) are left out and events older than 24 hours are dropped meanwhile; events without them are still tracked.")]
+    public static partial void TokenBlocked(ILogger logger, DateTimeOffset until);
+
+    [LoggerMessage(EventId = 1019, Level = LogLevel.Warning, Message = "A single event of {Bytes} bytes is too large for the server in front of Matomo (HTTP 413) and was dropped (counted in piwik.events.dropped, reason too_large).")]
+    public static partial void EntryTooLarge(ILogger logger, int bytes);
 
     [LoggerMessage(EventId = 1013, Level = LogLevel.Warning, Message = "Gave up on a bulk request of {Count} event(s) after {Attempts} attempts (last HTTP status {Status}, error {Error}).")]
     public static partial void RetriesExhausted(ILogger logger, int count, int attempts, int status, string error);
