@@ -299,7 +299,7 @@ internal static class MatomoBurst
             }
         }
 
-        public Task<DeliveryResult> SendAsync(ReadOnlyMemory<byte> body, int entryCount, CancellationToken cancellationToken)
+        public Task<DeliveryResult> SendAsync(ReadOnlyMemory<byte> body, int entryCount, TimeSpan timeout, CancellationToken cancellationToken)
         {
             lock (_bodies)
             {

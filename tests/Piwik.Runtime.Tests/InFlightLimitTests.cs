@@ -204,7 +204,7 @@ public sealed class InFlightLimitTests
 
         public void Open() => _open.TrySetResult();
 
-        public async Task<DeliveryResult> SendAsync(ReadOnlyMemory<byte> body, int entryCount, CancellationToken cancellationToken)
+        public async Task<DeliveryResult> SendAsync(ReadOnlyMemory<byte> body, int entryCount, TimeSpan timeout, CancellationToken cancellationToken)
         {
             var now = Interlocked.Increment(ref _inFlight);
             int most;

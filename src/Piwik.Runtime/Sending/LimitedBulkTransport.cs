@@ -7,12 +7,12 @@ namespace Piwik.Sending;
 /// </summary>
 internal sealed class LimitedBulkTransport(IBulkTransport inner, InFlightLimit limit) : IBulkTransport
 {
-    public async Task<DeliveryResult> SendAsync(ReadOnlyMemory<byte> body, int entryCount, CancellationToken cancellationToken)
+    public async Task<DeliveryResult> SendAsync(ReadOnlyMemory<byte> body, int entryCount, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var permit = await limit.AcquireAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var result = await inner.SendAsync(body, entryCount, cancellationToken).ConfigureAwait(false);
+            var result = await inner.SendAsync(body, entryCount, timeout, cancellationToken).ConfigureAwait(false);
             permit.Complete(entryCount, Classify(result));
             return result;
         }
