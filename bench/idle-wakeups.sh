@@ -5,13 +5,13 @@
 # involuntary: each is a wake-up of that thread) over SECONDS; the same with tracking off, as the baseline. Prints
 # wake-ups per second on, off, the difference, and the threads that woke most with tracking on.
 #
-#   bench/idle-wakeups.sh                 # SECONDS=30 SETTLE=10
+#   bench/idle-wakeups.sh                 # IDLE_SECONDS=30 SETTLE=10
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${PIWIK_BENCH_LOCKED:-}" != 1 ]; then
   exec env PIWIK_BENCH_LOCKED=1 flock -o /tmp/piwik-bench.lock "$0" "$@" # -o: servers started here must not hold the lock
 fi
-SECONDS_IDLE=${SECONDS:-30}
+SECONDS_IDLE=${IDLE_SECONDS:-30}
 SETTLE=${SETTLE:-10}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
