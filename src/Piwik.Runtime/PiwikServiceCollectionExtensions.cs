@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Piwik;
 using Piwik.Capture;
@@ -26,6 +27,10 @@ public static class PiwikServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<PiwikOptions>().Bind(configuration);
+
+        // The binder ignores keys no option has: a mistyped one is warned about at start-up (1004).
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, UnknownKeysWarning>(
+            sp => new UnknownKeysWarning(configuration, sp.GetRequiredService<ILogger<UnknownKeysWarning>>())));
         return AddCore(services);
     }
 
@@ -44,7 +49,9 @@ public static class PiwikServiceCollectionExtensions
     private static IHttpClientBuilder AddCore(IServiceCollection services)
     {
         services.AddOptions<PiwikOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<PiwikOptions>, SpoolSwitch>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PiwikOptions>, PiwikOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PiwikOptions>, PiwikOptionsRules>());
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<PiwikMetrics>();

@@ -20,6 +20,7 @@ public class HealthCheckTests
         await matomo.WaitForTrackedAsync(1, TimeSpan.FromSeconds(10));
         await Eventually.HoldsAsync(() => app.Metrics.Sent == 1);
         Assert.Equal(HealthStatus.Healthy, await CheckAsync(app));
+        await app.AssertBalancedAsync();
     }
 
     [Fact]
@@ -35,6 +36,7 @@ public class HealthCheckTests
         app.Tracker.TrackEvent("c", "a");
         await Eventually.HoldsAsync(() => app.Metrics.Retries >= 1);
         Assert.Equal(HealthStatus.Degraded, await CheckAsync(app));
+        await app.AssertBalancedAsync();
     }
 
     [Fact]
@@ -59,6 +61,7 @@ public class HealthCheckTests
 
         await Eventually.HoldsAsync(() => app.App.Services.GetRequiredService<Piwik.Capture.EventQueue>().Count > 5);
         Assert.Equal(HealthStatus.Degraded, await CheckAsync(app));
+        await app.AssertBalancedAsync();
     }
 
     [Fact]
@@ -79,6 +82,7 @@ public class HealthCheckTests
         // The sender marks the token refused, then logs it: wait for the warning rather than race it.
         await Eventually.HoldsAsync(() => app.Logs.Entries.Any(e => e.Id.Id == 1012), () => app.Logs.AllText);
         Assert.Single(app.Logs.Entries, e => e.Id.Id == 1012);
+        await app.AssertBalancedAsync();
     }
 
     [Fact]
@@ -115,6 +119,7 @@ public class HealthCheckTests
         app.Tracker.TrackEvent("c", "a");
         await Eventually.HoldsAsync(() => app.Metrics.Retries >= 1);
         Assert.Equal(HealthStatus.Degraded, await CheckAsync(app)); // the first call, not a second one
+        await app.AssertBalancedAsync();
     }
 
     [Fact]

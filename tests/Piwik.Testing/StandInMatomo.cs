@@ -482,7 +482,7 @@ public sealed partial class StandInMatomo : IAsyncDisposable
     }
 
     /// <summary>The body's bytes, read as UTF-8 the way the string of a <see cref="BulkCall"/> shows them.</summary>
-    private static string DecodeUtf8(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(bytes);
+    private static string DecodeUtf8(ReadOnlySpan<byte> bytes) => System.Text.Encoding.UTF8.GetString(bytes); // qualified: Piwik.Encoding (the runtime) is nearer
 
     /// <summary>The whole body in a pooled buffer (return it to <see cref="System.Buffers.ArrayPool{T}.Shared"/>), and its length.</summary>
     private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpRequest request)

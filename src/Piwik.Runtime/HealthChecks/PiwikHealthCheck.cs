@@ -7,9 +7,10 @@ namespace Piwik.HealthChecks;
 
 /// <summary>
 /// Reports the tracker's health: unhealthy when Matomo refuses the token or blocks this IP's token; degraded when the
-/// in-memory backlog passes a share of <see cref="PiwikOptions.QueueCapacity"/>, when Matomo kept failing or
-/// rejecting since the previous check (or, at the first check, since start) without confirming a single event, or when
-/// events could not be captured.
+/// in-memory backlog passes a share of <see cref="PiwikOptions.QueueCapacity"/>, when the spool could not be written
+/// (batches are then sent from memory, without crash protection), when Matomo kept failing or rejecting without
+/// confirming a single event, or when events could not be captured; each since the previous check (or, at the first
+/// check, since start).
 /// </summary>
 internal sealed class PiwikHealthCheck(EventQueue queue, PiwikMetrics metrics, PiwikSender sender, double backlogDegradedRatio) : IHealthCheck
 {
@@ -22,7 +23,7 @@ internal sealed class PiwikHealthCheck(EventQueue queue, PiwikMetrics metrics, P
         Snapshot before;
         lock (_gate)
         {
-            now = Snapshot.Of(metrics);
+            now = Snapshot.Of(metrics, sender);
             before = _previous;
             _previous = now;
         }
@@ -36,6 +37,7 @@ internal sealed class PiwikHealthCheck(EventQueue queue, PiwikMetrics metrics, P
             ["rejected"] = now.Rejected,
             ["dropped"] = now.Dropped,
             ["retries"] = now.Retries,
+            ["spool_faults"] = now.SpoolFaults,
         };
         if (sender.LastFailure is { } lastFailure)
         {
@@ -57,6 +59,11 @@ internal sealed class PiwikHealthCheck(EventQueue queue, PiwikMetrics metrics, P
             return Result(HealthCheckResult.Degraded($"The Piwik backlog holds {queue.Count} of {queue.Capacity} events: Matomo is slow or unreachable.", data: data));
         }
 
+        if (now.SpoolFaults > before.SpoolFaults)
+        {
+            return Result(HealthCheckResult.Degraded($"The Piwik spool could not be written ({now.SpoolFaults - before.SpoolFaults} fault(s) since the previous check; see log 1204): batches are sent from memory, without crash protection.", data: data));
+        }
+
         var failures = (now.Retries - before.Retries) + (now.Rejected - before.Rejected) + (now.DeliveryDrops - before.DeliveryDrops);
         if (failures > 0 && now.Sent == before.Sent)
         {
@@ -75,9 +82,9 @@ internal sealed class PiwikHealthCheck(EventQueue queue, PiwikMetrics metrics, P
     private static Task<HealthCheckResult> Result(HealthCheckResult result) => Task.FromResult(result);
 
     /// <summary>Totals at one check; <c>DeliveryDrops</c> are the drops after the queue (Matomo did not take the events).</summary>
-    private readonly record struct Snapshot(long Enqueued, long Sent, long Rejected, long Dropped, long Retries, long DeliveryDrops, long CaptureFailed)
+    private readonly record struct Snapshot(long Enqueued, long Sent, long Rejected, long Dropped, long Retries, long DeliveryDrops, long CaptureFailed, long SpoolFaults)
     {
-        public static Snapshot Of(PiwikMetrics m)
+        public static Snapshot Of(PiwikMetrics m, PiwikSender sender)
         {
             long delivery = 0;
             foreach (var reason in Enum.GetValues<DropReason>())
@@ -88,7 +95,7 @@ internal sealed class PiwikHealthCheck(EventQueue queue, PiwikMetrics metrics, P
                 }
             }
 
-            return new(m.Enqueued, m.Sent, m.Rejected, m.Dropped, m.Retries, delivery, m.DroppedFor(DropReason.CaptureFailed));
+            return new(m.Enqueued, m.Sent, m.Rejected, m.Dropped, m.Retries, delivery, m.DroppedFor(DropReason.CaptureFailed), sender.Spool?.Faults ?? 0);
         }
     }
 }

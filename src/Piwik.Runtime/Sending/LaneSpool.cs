@@ -40,7 +40,7 @@ internal sealed partial class Lane
 
                     try
                     {
-                        spool.AppendAll(batches.AsSpan(0, count), _index); // counts its own drops (spool_full, spool_failed)
+                        spool.AppendAll(batches.AsSpan(0, count), _index, _deadline); // counts its own drops (spool_full); a disk fault keeps the batch in memory
                     }
                     catch (Exception ex)
                     {

@@ -35,6 +35,7 @@ internal sealed class PiwikSender : BackgroundService
     private readonly bool _logOnly;
     private readonly CancellationTokenSource _deadline = new();
     private BatchSpool? _spool;
+    private long _wakeUps;
 
     public PiwikSender(EventQueue queue, IBulkTransport transport, PiwikMetrics metrics, IOptions<PiwikOptions> options, ILogger<PiwikSender> logger, TimeProvider time)
     {
@@ -44,7 +45,7 @@ internal sealed class PiwikSender : BackgroundService
         _time = time;
         _options = options.Value;
         _logOnly = _options.Url is null;
-        _encoder = new EntryEncoder(_options);
+        _encoder = new EntryEncoder(_options, logger);
         _token = new TokenPolicy(_options, logger, time);
         InFlight = new InFlightLimit(_options.MaxConcurrentBatches, _options.AdaptiveConcurrency, _options.BatchSize, _options.RequestTimeout, time);
         _delivery = new BatchDelivery(new LimitedBulkTransport(transport, InFlight), metrics, logger, time, _options, _token, _deadline.Token);
@@ -63,6 +64,9 @@ internal sealed class PiwikSender : BackgroundService
 
     /// <summary>Whether Matomo blocks this IP's token (too many failed logins); it is held for an hour.</summary>
     internal bool TokenBlocked => _token.Blocked;
+
+    /// <summary>How many times the read loop woke up (a batch's worth of events, the first event, or a flush timer).</summary>
+    internal long WakeUps => Interlocked.Read(ref _wakeUps);
 
     /// <summary>What the last failed bulk request got, or null.</summary>
     internal string? LastFailure => _delivery.LastFailure;
@@ -184,6 +188,8 @@ internal sealed class PiwikSender : BackgroundService
             unsent += lane.DiscardPending();
         }
 
+        _spool?.DiscardInMemory(); // batches the disk could not keep and Matomo did not take in time: counted as shutdown_deadline
+
         _metrics.AddDropped(DropReason.ShutdownDeadline, unsent);
         var lost = _metrics.DroppedFor(DropReason.ShutdownDeadline);
         if (lost > 0)
@@ -197,10 +203,14 @@ internal sealed class PiwikSender : BackgroundService
         }
     }
 
+    /// <summary>
+    /// Batches what is queued, and waits: for a batch's worth of events while a batch is being filled (and its flush
+    /// timer, <see cref="PiwikOptions.FlushInterval"/> after its first event), or for the first event when nothing is
+    /// pending. No polling: an idle app makes no wake-up at all, a busy one about one per batch.
+    /// </summary>
     private async Task ReadLoopAsync(CancellationToken stoppingToken)
     {
         var reader = _queue.Reader;
-        Task<bool>? waitForData = null;
         var flushTicks = (long)(_options.FlushInterval.TotalSeconds * _time.TimestampFrequency);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -230,31 +240,25 @@ internal sealed class PiwikSender : BackgroundService
                 }
             }
 
-            waitForData ??= reader.WaitToReadAsync(stoppingToken).AsTask();
             if (nextDue == long.MaxValue)
             {
-                if (!await waitForData.ConfigureAwait(false))
-                {
-                    return;
-                }
-
-                waitForData = null;
-                continue;
+                await _queue.WaitAsync(1, stoppingToken).ConfigureAwait(false);
+            }
+            else
+            {
+                var delay = TimeSpan.FromSeconds((nextDue - now) / (double)_time.TimestampFrequency);
+                using var timer = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                var data = _queue.WaitAsync(_options.BatchSize, timer.Token);
+                var flush = Task.Delay(delay, _time, timer.Token);
+                await Task.WhenAny(data, flush).ConfigureAwait(false);
+                await timer.CancelAsync().ConfigureAwait(false);
+                stoppingToken.ThrowIfCancellationRequested();
             }
 
-            var delay = TimeSpan.FromSeconds((nextDue - now) / (double)_time.TimestampFrequency);
-            using var timer = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            var delayTask = Task.Delay(delay, _time, timer.Token);
-            var first = await Task.WhenAny(waitForData, delayTask).ConfigureAwait(false);
-            await timer.CancelAsync().ConfigureAwait(false);
-            if (first == waitForData)
+            Interlocked.Increment(ref _wakeUps);
+            if (_queue.IsClosed)
             {
-                if (!await waitForData.ConfigureAwait(false))
-                {
-                    return;
-                }
-
-                waitForData = null;
+                return;
             }
         }
     }
