@@ -17,6 +17,7 @@ internal sealed class MatomoModel : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly SemaphoreSlim? _workers;
     private readonly TimeSpan _perEntry;
+    private StreamWriter? _names;
     private long _calls;
     private long _bulkCalls;
     private long _entries;
@@ -55,11 +56,34 @@ internal sealed class MatomoModel : IAsyncDisposable
     {
         var port = args.Get("port", "0");
         await using var model = await StartAsync($"http://127.0.0.1:{port}", TimeSpan.FromMilliseconds(args.Number("per-entry-ms", 0)), (int)args.Number("workers", 0)).ConfigureAwait(false);
+        if (args.Get("ids-file") is { } ids)
+        {
+            // The event name (e_n) of every stored entry, one a line: load/run.sh checks each request arrived once.
+            model._names = new StreamWriter(ids, append: false) { AutoFlush = false };
+        }
+
+        if (args.Get("url-file") is { } urlFile)
+        {
+            await File.WriteAllTextAsync(urlFile + ".tmp", model.BaseUrl).ConfigureAwait(false);
+            File.Move(urlFile + ".tmp", urlFile, overwrite: true);
+        }
+
         Console.WriteLine($"Matomo model listening on {model.BaseUrl}");
         var stop = new TaskCompletionSource();
         using var registration = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
         await stop.Task.ConfigureAwait(false);
+        await model._app.StopAsync().ConfigureAwait(false);
+        if (model._names is { } names)
+        {
+            lock (names)
+            {
+                names.Flush();
+            }
+
+            await names.DisposeAsync().ConfigureAwait(false);
+        }
+
         Console.WriteLine($"calls={model.Calls} bulkCalls={model.BulkCalls} entries={model.Entries}");
         return 0;
     }
@@ -67,13 +91,14 @@ internal sealed class MatomoModel : IAsyncDisposable
     private async Task BulkAsync(HttpContext context)
     {
         var entries = 0;
+        List<string>? names = _names is null ? null : [];
         var reader = context.Request.BodyReader;
         while (true)
         {
             var read = await reader.ReadAsync().ConfigureAwait(false);
             if (read.IsCompleted)
             {
-                entries = CountEntries(read.Buffer);
+                entries = CountEntries(read.Buffer, names);
                 reader.AdvanceTo(read.Buffer.End);
                 break;
             }
@@ -82,6 +107,17 @@ internal sealed class MatomoModel : IAsyncDisposable
         }
 
         await StoreAsync(entries).ConfigureAwait(false);
+        if (names is not null)
+        {
+            lock (_names!)
+            {
+                foreach (var name in names)
+                {
+                    _names.WriteLine(name);
+                }
+            }
+        }
+
         Interlocked.Increment(ref _bulkCalls);
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync($"{{\"status\":\"success\",\"tracked\":{entries},\"invalid\":0}}").ConfigureAwait(false);
@@ -116,7 +152,7 @@ internal sealed class MatomoModel : IAsyncDisposable
         }
     }
 
-    private static int CountEntries(ReadOnlySequence<byte> body)
+    private static int CountEntries(ReadOnlySequence<byte> body, List<string>? names)
     {
         var json = new Utf8JsonReader(body);
         var count = 0;
@@ -132,6 +168,11 @@ internal sealed class MatomoModel : IAsyncDisposable
                 else if (inRequests && json.CurrentDepth == 2 && json.TokenType == JsonTokenType.String)
                 {
                     count++;
+                    if (names is not null && json.GetString() is { } entry && entry.IndexOf("&e_n=", StringComparison.Ordinal) is var at and >= 0)
+                    {
+                        var end = entry.IndexOf('&', at + 5);
+                        names.Add(Uri.UnescapeDataString(end < 0 ? entry[(at + 5)..] : entry[(at + 5)..end]));
+                    }
                 }
             }
         }

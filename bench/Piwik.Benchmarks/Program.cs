@@ -2,6 +2,7 @@
 //   dotnet run -c Release --project bench/Piwik.Benchmarks -- bdn [BenchmarkDotNet arguments]   micro-benchmarks
 //   ... -- delivery [--per-entry-ms 2] [--workers 2] [--seconds 8]                              delivery into a Matomo model
 //   ... -- matomo --port P [--per-entry-ms 0] [--workers 0]                                      the counting Matomo model
+//   ... -- matomo-burst --url U --token T --db CMD [--events 5000] [--in-flight 1,2,4,8]           a burst into a real Matomo (bench/matomo-burst.sh)
 //   ... -- standin --url-file F --ids-file F                                                     tests' StandInMatomo as a process
 //   ... -- standin-cost [--seconds 3]                                                            the stand-in's validation per entry, in place and plain
 //   ... -- app --variant none|piwik|django --port P [--matomo URL]                               the side-by-side app
@@ -34,6 +35,8 @@ switch (mode)
         return await DeliveryRun.RunAsync(new Arguments(rest)).ConfigureAwait(false);
     case "matomo":
         return await MatomoModel.RunAsync(new Arguments(rest)).ConfigureAwait(false);
+    case "matomo-burst":
+        return await MatomoBurst.RunAsync(new Arguments(rest)).ConfigureAwait(false);
     case "standin":
         return await StandInHost.RunAsync(new Arguments(rest)).ConfigureAwait(false);
     case "standin-cost":
@@ -43,7 +46,7 @@ switch (mode)
     case "request-loop":
         return RequestPathBenchmarks.Loop(new Arguments(rest));
     default:
-        Console.Error.WriteLine($"Unknown mode '{mode}': bdn, delivery, matomo, standin, standin-cost, app or request-loop.");
+        Console.Error.WriteLine($"Unknown mode '{mode}': bdn, delivery, matomo, matomo-burst, standin, standin-cost, app or request-loop.");
         return 2;
 }
 

@@ -66,11 +66,20 @@ public sealed class PiwikOptions
 
     /// <summary>
     /// The number of delivery lanes: the most bulk requests in flight at once. Each visitor's events take one lane, so
-    /// they stay in order. 1 to 64: with the spool each lane has a thread of its own, and a Matomo rarely has more PHP
-    /// workers than that. Default: <c>2</c>.
+    /// they stay in order. With <see cref="AdaptiveConcurrency"/> (the default) it is the cap of the number the sender
+    /// finds by itself; without, the number in flight whenever there is a backlog. 1 to 64: with the spool each lane
+    /// has a thread of its own, and a Matomo rarely has more PHP workers than that. Default: <c>8</c>.
     /// </summary>
     [Within(1, MaxLanes, ErrorMessage = "Piwik:MaxConcurrentBatches must be between {1} and {2}.")]
-    public int MaxConcurrentBatches { get; set; } = 2;
+    public int MaxConcurrentBatches { get; set; } = 8;
+
+    /// <summary>
+    /// Whether the sender finds how many bulk requests to keep in flight (up to <see cref="MaxConcurrentBatches"/>): it
+    /// adds one while Matomo's latency per event holds and it is what holds a backlog back, takes one away when that
+    /// latency doubles or a request takes half of <see cref="RequestTimeout"/>, and halves on timeouts and overload
+    /// answers (429, 502-504). <c>false</c> keeps <see cref="MaxConcurrentBatches"/> in flight. Default: <c>true</c>.
+    /// </summary>
+    public bool AdaptiveConcurrency { get; set; } = true;
 
     /// <summary>The largest <see cref="MaxConcurrentBatches"/> accepted.</summary>
     internal const int MaxLanes = 64;

@@ -15,7 +15,8 @@ internal sealed partial class UnknownKeysWarning(IConfiguration section, ILogger
     [
         nameof(PiwikOptions.Url), nameof(PiwikOptions.SiteId), nameof(PiwikOptions.TokenAuth), nameof(PiwikOptions.Enabled),
         nameof(PiwikOptions.DefaultCategory), nameof(PiwikOptions.BatchSize), nameof(PiwikOptions.FlushInterval),
-        nameof(PiwikOptions.QueueCapacity), nameof(PiwikOptions.MaxConcurrentBatches), nameof(PiwikOptions.RequestTimeout),
+        nameof(PiwikOptions.QueueCapacity), nameof(PiwikOptions.MaxConcurrentBatches), nameof(PiwikOptions.AdaptiveConcurrency),
+        nameof(PiwikOptions.RequestTimeout),
         nameof(PiwikOptions.ShutdownTimeout), nameof(PiwikOptions.MaxRetries), nameof(PiwikOptions.MaxRetryDelay),
         nameof(PiwikOptions.DeliveryGuarantee), nameof(PiwikOptions.TraceMatomoRequests), nameof(PiwikOptions.SpoolDirectory),
         nameof(PiwikOptions.SpoolMaxBytes), nameof(PiwikOptions.SpoolMaxAge), nameof(PiwikOptions.AllowInsecureHttp),

@@ -47,13 +47,17 @@ internal sealed class PiwikSender : BackgroundService
         _logOnly = _options.Url is null;
         _encoder = new EntryEncoder(_options, logger);
         _token = new TokenPolicy(_options, logger, time);
-        _delivery = new BatchDelivery(transport, metrics, logger, time, _options, _token, _deadline.Token);
+        InFlight = new InFlightLimit(_options.MaxConcurrentBatches, _options.AdaptiveConcurrency, _options.BatchSize, _options.RequestTimeout, time);
+        _delivery = new BatchDelivery(new LimitedBulkTransport(transport, InFlight), metrics, logger, time, _options, _token, _deadline.Token);
         _lanes = new Lane[_options.MaxConcurrentBatches];
         for (var i = 0; i < _lanes.Length; i++)
         {
             _lanes[i] = new Lane(i, _delivery, metrics, logger, _deadline.Token);
         }
     }
+
+    /// <summary>How many bulk requests may be in flight: one per lane at most, fewer while Matomo cannot take more.</summary>
+    internal InFlightLimit InFlight { get; }
 
     /// <summary>Whether Matomo refused the token: <c>cip</c> and old events are no longer sent with it.</summary>
     internal bool TokenRejected => _token.Rejected;

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Issue 18's target 5, burst absorption: a BURST-second burst at the sample app's full rate (wrk, POST /signup, no
+# warm-up) into a Matomo that takes RATE events a second (bench's MatomoModel, one worker), with the durable spool on.
+# Nothing may be lost, the backlog must drain afterwards at the receiver's pace, and the app's memory must stay flat:
+# its peak RSS (burst and drain) within 20 MB of the same app with tracking off under the same burst.
+#
+#   load/burst.sh                          # BURST=30 RATE=500 CONNECTIONS=64 DRAIN_WATCH=60
+#
+# The drain is watched for DRAIN_WATCH seconds (at a few hundred events a second a full drain takes many minutes);
+# then the app is stopped (SIGTERM: what is unsent stays in the spool), and started again on the same spool with a
+# fast receiver, which must get the rest: nothing lost across the restart either.
+# Pinned like load/run.sh (PIN=1: the app on core 0, wrk and the receiver on core 1). Holds /tmp/piwik-bench.lock.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "${PIWIK_BENCH_LOCKED:-}" != 1 ]; then
+  exec env PIWIK_BENCH_LOCKED=1 flock -o /tmp/piwik-bench.lock "$0" "$@" # -o: servers started here must not hold the lock
+fi
+BURST=${BURST_SECONDS:-${BURST:-30}}
+[ "$BURST" = 1 ] && BURST=30 # BURST=1 is load/run.sh's switch
+RATE=${RATE:-500}
+CONNECTIONS=${CONNECTIONS:-64}
+DRAIN_WATCH=${DRAIN_WATCH:-60}
+APP_PORT=${APP_PORT:-5198}
+PIN=${PIN:-$([ "$(nproc)" -ge 2 ] && echo 1 || echo 0)}
+APP_CORE=""; LOAD_CORE=""
+if [ "$PIN" = 1 ]; then APP_CORE="taskset -c 0"; LOAD_CORE="taskset -c 1"; fi
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+dotnet build samples/MinimalApi -c Release -v q -nologo >"$work/build-sample.log" 2>&1 || { cat "$work/build-sample.log"; exit 1; }
+dotnet build bench/Piwik.Benchmarks -c Release -v q -nologo >"$work/build-bench.log" 2>&1 || { cat "$work/build-bench.log"; exit 1; }
+
+per_entry=$(awk -v r="$RATE" 'BEGIN {printf "%.4f", 1000/r}')
+$LOAD_CORE dotnet bench/Piwik.Benchmarks/bin/Release/net10.0/Piwik.Benchmarks.dll matomo --per-entry-ms "$per_entry" --workers 1 \
+  --url-file "$work/matomo-url" --ids-file "$work/delivered.txt" >"$work/receiver.log" 2>&1 &
+receiver=$!
+pids+=("$receiver")
+for _ in $(seq 1 150); do [ -s "$work/matomo-url" ] && break; sleep 0.2; done
+matomo_url=$(cat "$work/matomo-url")
+stored() { curl -s "${matomo_url}counts" | sed 's/.*"entries":\([0-9]*\).*/\1/'; }
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+run() { # run on|off -> peak RSS (kB) of the app over the burst (and, tracking on, the drain) in $work/peak-MODE
+  local mode=$1 enabled=true
+  [ "$mode" = off ] && enabled=false
+  ASPNETCORE_URLS="http://127.0.0.1:$APP_PORT" Piwik__Url="$matomo_url" Piwik__Enabled=$enabled Piwik__SpoolDirectory="$work/spool-$mode" \
+    Logging__LogLevel__Default=Warning $APP_CORE dotnet samples/MinimalApi/bin/Release/net10.0/MinimalApi.dll >"$work/app-$mode.log" 2>&1 &
+  local app=$! peak=0 r
+  pids+=("$app")
+  for _ in $(seq 1 150); do (echo >"/dev/tcp/127.0.0.1/$APP_PORT") 2>/dev/null && break; sleep 0.2; done
+  local rss0; rss0=$(rss_kb "$app")
+  $LOAD_CORE wrk -t1 -c"$CONNECTIONS" -d"${BURST}s" -s load/signup.lua "http://127.0.0.1:$APP_PORT" -- "B$mode" "$work" >"$work/wrk-$mode.txt" &
+  local wrk_pid=$!
+  while kill -0 "$wrk_pid" 2>/dev/null; do r=$(rss_kb "$app"); [ "$r" -gt "$peak" ] && peak=$r; sleep 0.5; done
+  wait "$wrk_pid"
+  local rps; rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk-$mode.txt")
+  local ok; ok=$(cat "$work"/ids-B"$mode"-*.txt | wc -l)
+  printf '  tracking %-3s: burst of %ss at %s requests/s, %s answered 2xx; RSS %s MB at start, peak %s MB during the burst; load %s\n' \
+    "$mode" "$BURST" "$rps" "$ok" "$((rss0 / 1024))" "$((peak / 1024))" "$(cut -d' ' -f1 /proc/loadavg)" >&2
+  if [ "$mode" = on ]; then
+    # Drain: the receiver's count every 5 s for DRAIN_WATCH seconds, or until it holds every 2xx request.
+    local s0 t0 s t
+    s0=$(stored); t0=$(date +%s)
+    while true; do
+      s=$(stored); t=$(date +%s)
+      r=$(rss_kb "$app"); [ "$r" -gt "$peak" ] && peak=$r
+      [ "$s" -ge "$ok" ] && break
+      [ $((t - t0)) -ge "$DRAIN_WATCH" ] && break
+      sleep 5
+    done
+    printf '  drain: %s events in the %ss after the burst: %s events/s (the receiver takes %s); %s of %s stored; peak RSS over burst and drain %s MB\n' \
+      "$((s - s0))" "$((t - t0))" "$(awk -v n="$((s - s0))" -v d="$((t - t0))" 'BEGIN {printf "%.0f", d ? n/d : 0}')" "$RATE" \
+      "$s" "$ok" "$((peak / 1024))" >&2
+  fi
+  kill -TERM "$app"; wait "$app" || true
+  echo "$peak" >"$work/peak-$mode"
+}
+
+finish() { # finish: the app again, on the same spool, sending to a fast receiver, until everything answered 2xx is stored
+  local ok; ok=$(cat "$work"/ids-Bon-*.txt | wc -l)
+  local have; have=$(stored)
+  [ "$have" -ge "$ok" ] && return 0
+  dotnet bench/Piwik.Benchmarks/bin/Release/net10.0/Piwik.Benchmarks.dll matomo --url-file "$work/fast-url" --ids-file "$work/delivered-fast.txt" >"$work/fast.log" 2>&1 &
+  local fast=$!
+  pids+=("$fast")
+  for _ in $(seq 1 150); do [ -s "$work/fast-url" ] && break; sleep 0.2; done
+  local fast_url; fast_url=$(cat "$work/fast-url")
+  ASPNETCORE_URLS="http://127.0.0.1:$APP_PORT" Piwik__Url="$fast_url" Piwik__SpoolDirectory="$work/spool-on" \
+    Logging__LogLevel__Default=Warning dotnet samples/MinimalApi/bin/Release/net10.0/MinimalApi.dll >"$work/app-finish.log" 2>&1 &
+  local app=$! t0; t0=$(date +%s)
+  pids+=("$app")
+  local n=0
+  while [ $((have + n)) -lt "$ok" ] && [ $(($(date +%s) - t0)) -lt 600 ]; do
+    sleep 2; n=$(curl -s "${fast_url}counts" | sed 's/.*"entries":\([0-9]*\).*/\1/')
+  done
+  echo "  after a restart on the same spool: $n more delivered to a fast receiver in $(($(date +%s) - t0))s" >&2
+  kill -TERM "$app"; wait "$app" || true
+  kill -TERM "$fast"; wait "$fast" || true
+  cat "$work/delivered-fast.txt" >>"$work/delivered.txt"
+}
+
+echo "Burst absorption: ${BURST}s burst, wrk -t1 -c$CONNECTIONS, receiver taking $RATE events/s (MatomoModel, 1 worker), spool on; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+run off
+run on
+kill -TERM "$receiver"; wait "$receiver" || true
+finish
+
+sort "$work"/ids-Bon-*.txt >"$work/sent.txt"
+sort "$work/delivered.txt" >"$work/delivered-sorted.txt"
+sent=$(wc -l <"$work/sent.txt")
+delivered=$(wc -l <"$work/delivered-sorted.txt")
+unique=$(sort -u "$work/delivered-sorted.txt" | wc -l)
+missing=$(comm -23 "$work/sent.txt" <(sort -u "$work/delivered-sorted.txt") | wc -l)
+on=$(cat "$work/peak-on"); off=$(cat "$work/peak-off")
+delta=$(( (on - off) / 1024 ))
+echo "target 5: $sent tracked requests answered 2xx, $delivered stored, missing $missing, duplicates $((delivered - unique)); peak RSS tracking on $((on / 1024)) MB, off $((off / 1024)) MB: +$delta MB (target: within 20 MB)"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg); logs in $work"
+[ "$missing" -eq 0 ] && [ "$delivered" -eq "$unique" ] && [ "$delta" -le 20 ]
