@@ -470,6 +470,11 @@ public sealed partial class StandInMatomo : IAsyncDisposable
                 }
 
                 written += size;
+
+                // Paced like a slow proxy: Kestrel signals RequestAborted through the thread pool, so on a busy machine an
+                // unpaced loop could pour hundreds of MB into a connection the client has already closed before it sees
+                // the signal, and the count would no longer say what the client took.
+                await Task.Delay(2, context.RequestAborted).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
