@@ -376,4 +376,16 @@ public class EncodingTests
         Assert.False(Encode(detached).Has("url"));
         Assert.Equal("https://app.example.com/", Encode(detached, new PiwikOptions { ApplicationUrl = "https://app.example.com/" })["url"]);
     }
+
+    [Theory]
+    [InlineData("\"A\\\"B\";v=\"1\", Token;v=2, \"NoVersion\"", null, """{"brands":[{"brand":"A\"B","version":"1"},{"brand":"Token","version":"2"},{"brand":"NoVersion","version":""}]}""")]
+    [InlineData("\"C\";v=\"9\"", "?2", """{"brands":[{"brand":"C","version":"9"}]}""")] // not a boolean: left out
+    [InlineData("", "?1", """{"mobile":true}""")]
+    public void Client_hints_are_read_as_structured_fields_and_written_as_json(string brands, string? mobile, string json)
+    {
+        var hints = new ClientHints(brands, mobile, null, null, null, null, null);
+        var e = new TrackedEvent(TrackedEventKind.Event, Now, "c", "a", default, default,
+            new RequestSnapshot(true, "h", null, "/", null, null, null, null, null, hints), null);
+        Assert.Equal(json, Encode(e)["uadata"]);
+    }
 }

@@ -463,7 +463,12 @@ public sealed partial class StandInMatomo : IAsyncDisposable
             while (written < fault.BodyLength && !context.RequestAborted.IsCancellationRequested)
             {
                 var size = (int)Math.Min(chunk.Length, fault.BodyLength - written);
-                await context.Response.Body.WriteAsync(chunk.AsMemory(0, size), context.RequestAborted).ConfigureAwait(false);
+                var flushed = await context.Response.BodyWriter.WriteAsync(chunk.AsMemory(0, size), context.RequestAborted).ConfigureAwait(false);
+                if (flushed.IsCompleted || flushed.IsCanceled)
+                {
+                    break; // the client closed the connection: Kestrel discards what is written from here on
+                }
+
                 written += size;
             }
         }

@@ -21,6 +21,8 @@ internal sealed class TrackedUrls
     private readonly bool _redact;
     private readonly HashSet<string> _redacted;
     private readonly string[] _campaignPrefixes;
+    private string? _lastHeader;
+    private string? _lastHost;
     private int _length;
     private bool _full;
 
@@ -50,7 +52,14 @@ internal sealed class TrackedUrls
         }
         else if (request.Host is { Length: > 0 } header)
         {
-            host = HostName.Normalize(header) ?? InvalidHost;
+            if (!string.Equals(header, _lastHeader, StringComparison.Ordinal))
+            {
+                // Hosts rarely vary: the last one's check is kept.
+                _lastHost = HostName.Normalize(header) ?? InvalidHost;
+                _lastHeader = header;
+            }
+
+            host = _lastHost!;
             Put(request.IsHttps ? "https://" : "http://");
             Put(host);
         }
@@ -59,8 +68,10 @@ internal sealed class TrackedUrls
             return default;
         }
 
-        var path = PathUri(request.PathBase) + PathUri(request.Path);
-        Put(path.Length == 0 ? "/" : path);
+        var pathBase = PathUri(request.PathBase);
+        var path = PathUri(request.Path);
+        Put(pathBase);
+        Put(pathBase.Length == 0 && path.Length == 0 ? "/" : path);
         if (request.Query is { Length: > 1 } query)
         {
             PutQuery(query.AsSpan(1));
