@@ -67,7 +67,7 @@ public class OptionsValidationTests
     [InlineData("BatchSize", "1000000", "Piwik:BatchSize")]
     [InlineData("MaxConcurrentBatches", "65", "Piwik:MaxConcurrentBatches")]
     [InlineData("MaxConcurrentBatches", "2000", "Piwik:MaxConcurrentBatches")]
-    [InlineData("MaxRetries", "101", "Piwik:MaxRetries")]
+    [InlineData("MaxRetries", "1001", "Piwik:MaxRetries")]
     [InlineData("FlushInterval", "01:00:01", "Piwik:FlushInterval")]
     [InlineData("RequestTimeout", "00:10:01", "Piwik:RequestTimeout")]
     [InlineData("ShutdownTimeout", "01:00:00", "Piwik:ShutdownTimeout")]

@@ -105,9 +105,9 @@ public sealed class PiwikOptions
     /// <summary>
     /// How many times a batch is retried after a network error, 408, 429 or 5xx before it is dropped. With a
     /// <see cref="SpoolDirectory"/>, a batch is kept in the spool and retried for as long as Matomo is unreachable
-    /// instead (within <see cref="SpoolMaxBytes"/> and <see cref="SpoolMaxAge"/>). 0 to 100. Default: <c>5</c>.
+    /// instead (within <see cref="SpoolMaxBytes"/> and <see cref="SpoolMaxAge"/>). 0 to 1000. Default: <c>5</c>.
     /// </summary>
-    [Within(0, 100, ErrorMessage = "Piwik:MaxRetries must be between {1} and {2}.")]
+    [Within(0, 1000, ErrorMessage = "Piwik:MaxRetries must be between {1} and {2}.")]
     public int MaxRetries { get; set; } = 5;
 
     /// <summary>The longest wait between two attempts, <c>Retry-After</c> included; at most an hour. Default: <c>00:00:30</c>.</summary>
