@@ -164,7 +164,7 @@ internal sealed class RequestRecorder
         }
     }
 
-    private bool Enqueue(HttpContext context, HttpRequest request, in VisitHeaders headers, TrackedEventKind kind, string? category, string action, TrackedValue name, TrackedValue value)
+    private bool Enqueue(HttpContext context, HttpRequest request, in VisitHeaders headers, TrackedEventKind kind, string? category, string action, TrackedValue name, TrackedValue value, HitExtras? extras = null)
     {
         var snapshot = new RequestSnapshot(
             request.IsHttps,
@@ -177,11 +177,15 @@ internal sealed class RequestRecorder
             headers.Referer,
             context.Connection.RemoteIpAddress);
         var userId = _userIdClaim is null ? null : context.User?.FindFirst(_userIdClaim)?.Value;
-        return _queue.TryEnqueue(new TrackedEvent(kind, NowTicks(), category ?? DefaultCategory, action, name, value, snapshot, userId));
+        // Only events fall back to the default category; a search without one has none.
+        return _queue.TryEnqueue(new TrackedEvent(kind, NowTicks(), kind == TrackedEventKind.Event ? category ?? DefaultCategory : category, action, name, value, snapshot, userId, extras));
     }
 
-    /// <summary>Records an event that has no HTTP request (a background job, a webhook).</summary>
-    public bool TryRecordDetached(string category, string action, TrackedValue name, TrackedValue value, string? userId)
+    /// <summary>
+    /// Records a hit of any kind (a search, goal, order or page view, with its extras) for this request, after admission.
+    /// Returns whether it was queued.
+    /// </summary>
+    public bool TryRecordHit(HttpContext context, TrackedEventKind kind, string? category, string action, TrackedValue name, TrackedValue value, HitExtras? extras)
     {
         if (!_enabled)
         {
@@ -190,7 +194,28 @@ internal sealed class RequestRecorder
 
         try
         {
-            return _queue.TryEnqueue(new TrackedEvent(TrackedEventKind.Event, NowTicks(), category, action, name, value, default, userId));
+            var request = context.Request;
+            return Admit(context, request.Headers, out var headers) && Enqueue(context, request, in headers, kind, category, action, name, value, extras);
+        }
+        catch (Exception)
+        {
+            // Tracking never breaks the request.
+            _metrics.AddDropped(DropReason.CaptureFailed);
+            return false;
+        }
+    }
+
+    /// <summary>Records a hit of any kind that has no HTTP request (a background job, a webhook).</summary>
+    public bool TryRecordHitDetached(TrackedEventKind kind, string? category, string action, TrackedValue name, TrackedValue value, HitExtras? extras, string? userId)
+    {
+        if (!_enabled)
+        {
+            return false;
+        }
+
+        try
+        {
+            return _queue.TryEnqueue(new TrackedEvent(kind, NowTicks(), category, action, name, value, default, userId, extras));
         }
         catch (Exception)
         {

@@ -38,6 +38,9 @@ internal enum DropReason
 
     /// <summary>The spool could not be written (disk full, permissions): the batch was kept nowhere.</summary>
     SpoolFailed,
+
+    /// <summary>A search, goal or order whose amount, count or quantity was negative or not a finite number: never sent.</summary>
+    InvalidNumber,
 }
 
 internal static class DropReasonNames
@@ -56,6 +59,7 @@ internal static class DropReasonNames
         DropReason.SpoolFull => "spool_full",
         DropReason.SpoolExpired => "spool_expired",
         DropReason.SpoolFailed => "spool_failed",
+        DropReason.InvalidNumber => "invalid_number",
         _ => "unknown",
     };
 }

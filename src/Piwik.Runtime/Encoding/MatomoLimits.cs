@@ -26,4 +26,13 @@ internal static class MatomoLimits
 
     /// <summary><c>dimensionN</c>: 250 characters; cut at 250 bytes, which is never more than 250 characters.</summary>
     public const int Dimension = 250;
+
+    /// <summary><c>search_cat</c>: stored in a <c>VARCHAR(200)</c>.</summary>
+    public const int SearchCategory = 200;
+
+    /// <summary><c>ec_id</c>: the order id is stored in a <c>VARCHAR(100)</c>.</summary>
+    public const int OrderId = 100;
+
+    /// <summary>An order line's SKU, name and category, in UTF-16 characters: stored as action names.</summary>
+    public const int ItemField = 1024;
 }

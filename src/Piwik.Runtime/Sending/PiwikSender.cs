@@ -281,6 +281,13 @@ internal sealed partial class PiwikSender : BackgroundService
                 return;
             }
 
+            if (!HitEncoder.HasValidNumbers(in e))
+            {
+                // A negative or non-finite amount would be stored as a wrong figure (or refused): never sent, counted.
+                _metrics.AddDropped(DropReason.InvalidNumber);
+                return;
+            }
+
             var visitorId = _encoder.VisitorId(e);
             partition = _partitions[StableHash(visitorId) % _partitions.Length];
             var batch = partition.Current;
