@@ -1,16 +1,16 @@
-using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
-using Microsoft.Net.Http.Headers;
 using Piwik.Diagnostics;
+using Piwik.Encoding;
 
 namespace Piwik.Capture;
 
 /// <summary>
 /// The request path of tracking: privacy admission (Do-Not-Track, Global Privacy Control, the app's consent rule),
-/// then a <see cref="TrackedEvent"/> of references to what the request already holds, then one <c>TryWrite</c>.
-/// Never throws into the pipeline.
+/// then a <see cref="TrackedEvent"/> of references to what the request already holds (a value longer than Matomo keeps
+/// is copied cut, <see cref="CaptureLimits"/>), then one <c>TryWrite</c>. No encoding here. Never throws into the
+/// pipeline.
 /// </summary>
 internal sealed class RequestRecorder
 {
@@ -35,7 +35,7 @@ internal sealed class RequestRecorder
         _enabled = o.Enabled;
         _honorDnt = o.HonorDoNotTrack;
         _honorGpc = o.HonorGlobalPrivacyControl;
-        _keepQuery = o.QueryString != QueryStringMode.Omit;
+        _keepQuery = TrackedUrls.NeedsQuery(o);
         _userIdClaim = o.UserIdClaim;
         _shouldTrack = o.ShouldTrack;
         DefaultCategory = o.DefaultCategory;
@@ -122,20 +122,9 @@ internal sealed class RequestRecorder
         && !(_honorGpc && IsOptOut(headers["Sec-GPC"]))
         && RuleAdmits(context);
 
-    /// <summary>
-    /// Admission and the visit's headers, read together: from a plain <see cref="HeaderDictionary"/> (what
-    /// <see cref="DefaultHttpContext"/> and the test server use) in one pass over its entries, which costs less than
-    /// six case-insensitive lookups; from any other collection (Kestrel's, whose known headers are fields) header by
-    /// header, the opt-out signals first.
-    /// </summary>
+    /// <summary>Admission (the opt-out signals first), then the visit's headers.</summary>
     private bool Admit(HttpContext context, IHeaderDictionary headers, out VisitHeaders visit)
     {
-        if (headers.GetType() == typeof(HeaderDictionary) && headers.Count <= VisitHeaders.MaxScanned)
-        {
-            visit = VisitHeaders.Scan(Unsafe.As<HeaderDictionary>(headers), out var dnt, out var gpc);
-            return !(_honorDnt && IsOptOut(dnt)) && !(_honorGpc && IsOptOut(gpc)) && RuleAdmits(context);
-        }
-
         if (Admits(context, headers))
         {
             visit = VisitHeaders.Read(headers);
@@ -168,17 +157,40 @@ internal sealed class RequestRecorder
     {
         var snapshot = new RequestSnapshot(
             request.IsHttps,
-            headers.Host, // the raw header: the encoder decodes it as HttpRequest.Host would, off the request path
-            request.PathBase.Value,
-            request.Path.Value,
-            _keepQuery ? request.QueryString.Value : null,
-            headers.UserAgent,
-            headers.AcceptLanguage,
-            headers.Referer,
-            context.Connection.RemoteIpAddress);
+            CaptureLimits.Cut(headers.Host, CaptureLimits.Url), // raw: the encoder checks and normalises it, off the request path
+            CaptureLimits.Cut(request.PathBase.Value, CaptureLimits.Url),
+            CaptureLimits.Cut(request.Path.Value, CaptureLimits.Url),
+            _keepQuery ? CaptureLimits.Cut(request.QueryString.Value, CaptureLimits.Url) : null,
+            CaptureLimits.Cut(headers.UserAgent, CaptureLimits.UserAgent),
+            CaptureLimits.Cut(headers.AcceptLanguage, CaptureLimits.Language),
+            CaptureLimits.Cut(headers.Referer, CaptureLimits.Url),
+            context.Connection.RemoteIpAddress,
+            headers.ClientHints);
         var userId = _userIdClaim is null ? null : context.User?.FindFirst(_userIdClaim)?.Value;
-        // Only events fall back to the default category; a search without one has none.
-        return _queue.TryEnqueue(new TrackedEvent(kind, NowTicks(), kind == TrackedEventKind.Event ? category ?? DefaultCategory : category, action, name, value, snapshot, userId, extras));
+        return _queue.TryEnqueue(Bounded(kind, category, action, name, value, snapshot, userId, extras));
+    }
+
+    /// <summary>
+    /// The event, its own fields cut to what is sent (the request's parts are cut as they are read). Only events fall
+    /// back to the default category; a search without one has none.
+    /// </summary>
+    private TrackedEvent Bounded(TrackedEventKind kind, string? category, string action, TrackedValue name, TrackedValue value, in RequestSnapshot request, string? userId, HitExtras? extras = null)
+    {
+        if (name.Text is { Length: > CaptureLimits.EventField } text)
+        {
+            name = TrackedValue.FromText(CaptureLimits.Cut(text, CaptureLimits.EventField));
+        }
+
+        return new TrackedEvent(
+            kind,
+            NowTicks(),
+            CaptureLimits.Cut(kind == TrackedEventKind.Event ? category ?? DefaultCategory : category, CaptureLimits.EventField),
+            CaptureLimits.Cut(action, CaptureLimits.EventField)!,
+            name,
+            value,
+            request,
+            CaptureLimits.Cut(userId, CaptureLimits.UserId),
+            extras);
     }
 
     /// <summary>
@@ -215,7 +227,7 @@ internal sealed class RequestRecorder
 
         try
         {
-            return _queue.TryEnqueue(new TrackedEvent(kind, NowTicks(), category, action, name, value, default, userId, extras));
+            return _queue.TryEnqueue(Bounded(kind, category, action, name, value, default, userId, extras));
         }
         catch (Exception)
         {
@@ -232,19 +244,13 @@ internal sealed class RequestRecorder
     /// <summary>The first value of each request header a visit carries (raw: the encoder truncates and encodes).</summary>
     private readonly struct VisitHeaders
     {
-        /// <summary>
-        /// Up to this many headers one pass over a <see cref="HeaderDictionary"/> is clearly cheaper than six lookups
-        /// (each hashes and compares its name); each entry adds ~1.2 ns to the pass, and at 18-20 entries the two cost
-        /// the same (<c>HeaderReadBenchmarks</c>).
-        /// </summary>
-        public const int MaxScanned = 16;
-
-        private VisitHeaders(string? host, string? userAgent, string? acceptLanguage, string? referer)
+        private VisitHeaders(string? host, string? userAgent, string? acceptLanguage, string? referer, ClientHints clientHints)
         {
             Host = host;
             UserAgent = userAgent;
             AcceptLanguage = acceptLanguage;
             Referer = referer;
+            ClientHints = clientHints;
         }
 
         public string? Host { get; }
@@ -255,45 +261,34 @@ internal sealed class RequestRecorder
 
         public string? Referer { get; }
 
-        public static VisitHeaders Read(IHeaderDictionary headers) =>
-            new(First(headers.Host), First(headers.UserAgent), First(headers.AcceptLanguage), First(headers.Referer));
+        public ClientHints ClientHints { get; }
 
-        /// <summary>One pass over the entries: names are told apart by length first, then compared ignoring case, as the
-        /// dictionary's own comparer does.</summary>
-        public static VisitHeaders Scan(HeaderDictionary headers, out StringValues dnt, out StringValues gpc)
+        public static VisitHeaders Read(IHeaderDictionary headers) =>
+            new(First(headers.Host), First(headers.UserAgent), First(headers.AcceptLanguage), First(headers.Referer), ReadClientHints(headers));
+
+        /// <summary>
+        /// The client hints, looked up only when the browser sends <c>Sec-CH-UA</c> (every Chromium browser does, and no
+        /// other): one lookup for the others.
+        /// </summary>
+        private static ClientHints ReadClientHints(IHeaderDictionary headers)
         {
-            dnt = default;
-            gpc = default;
-            string? host = null, userAgent = null, acceptLanguage = null, referer = null;
-            foreach (var (name, values) in headers)
+            var brands = First(headers["Sec-CH-UA"]);
+            if (brands is null)
             {
-                switch (name.Length)
-                {
-                    case 3 when Is(name, "DNT"):
-                        dnt = values;
-                        break;
-                    case 4 when Is(name, HeaderNames.Host):
-                        host = First(values);
-                        break;
-                    case 7 when Is(name, HeaderNames.Referer):
-                        referer = First(values);
-                        break;
-                    case 7 when Is(name, "Sec-GPC"):
-                        gpc = values;
-                        break;
-                    case 10 when Is(name, HeaderNames.UserAgent):
-                        userAgent = First(values);
-                        break;
-                    case 15 when Is(name, HeaderNames.AcceptLanguage):
-                        acceptLanguage = First(values);
-                        break;
-                }
+                return default;
             }
 
-            return new(host, userAgent, acceptLanguage, referer);
+            return new ClientHints(
+                CaptureLimits.Cut(brands, CaptureLimits.ClientHint),
+                Hint(headers, "Sec-CH-UA-Mobile"),
+                Hint(headers, "Sec-CH-UA-Platform"),
+                Hint(headers, "Sec-CH-UA-Platform-Version"),
+                Hint(headers, "Sec-CH-UA-Model"),
+                Hint(headers, "Sec-CH-UA-Full-Version-List"),
+                Hint(headers, "Sec-CH-UA-Form-Factors"));
         }
 
-        private static bool Is(string name, string known) => string.Equals(name, known, StringComparison.OrdinalIgnoreCase);
+        private static string? Hint(IHeaderDictionary headers, string name) => CaptureLimits.Cut(First(headers[name]), CaptureLimits.ClientHint);
 
         private static string? First(StringValues values) => values.Count == 0 ? null : values[0];
     }

@@ -76,7 +76,11 @@ internal readonly struct TrackedEvent
     public HitExtras? Extras { get; }
 }
 
-/// <summary>The parts of the visitor's request an event carries, all references to strings the request already holds.</summary>
+/// <summary>
+/// The parts of the visitor's request an event carries: references to strings the request already holds, or, for a
+/// value longer than Matomo keeps, a copy of the part that is sent (<see cref="Encoding.CaptureLimits"/>), so a queued event
+/// never keeps a large request alive.
+/// </summary>
 internal readonly struct RequestSnapshot
 {
     public RequestSnapshot(
@@ -88,8 +92,10 @@ internal readonly struct RequestSnapshot
         string? userAgent,
         string? acceptLanguage,
         string? referrer,
-        IPAddress? remoteIp)
+        IPAddress? remoteIp,
+        ClientHints clientHints = default)
     {
+        ClientHints = clientHints;
         IsHttps = isHttps;
         Host = host;
         PathBase = pathBase;
@@ -110,7 +116,7 @@ internal readonly struct RequestSnapshot
 
     public string? Path { get; }
 
-    /// <summary>Raw query string including its leading <c>?</c>, or <c>null</c>.</summary>
+    /// <summary>Raw query string including its leading <c>?</c>, or <c>null</c> (also when the options send none of it).</summary>
     public string? Query { get; }
 
     public string? UserAgent { get; }
@@ -120,4 +126,24 @@ internal readonly struct RequestSnapshot
     public string? Referrer { get; }
 
     public IPAddress? RemoteIp { get; }
+
+    /// <summary>The User-Agent Client Hints the browser sent (raw header values), sent as <c>uadata</c>.</summary>
+    public ClientHints ClientHints { get; }
+}
+
+/// <summary>
+/// The raw <c>Sec-CH-UA-*</c> request headers Matomo's device detection reads (each <c>null</c> when not sent):
+/// Chromium browsers send the first three on every request, the others once the app asks for them with
+/// <c>Accept-CH</c>.
+/// </summary>
+internal readonly record struct ClientHints(
+    string? Brands,
+    string? Mobile,
+    string? Platform,
+    string? PlatformVersion,
+    string? Model,
+    string? FullVersionList,
+    string? FormFactors)
+{
+    public bool IsEmpty => Brands is null && Mobile is null && Platform is null && PlatformVersion is null && Model is null && FullVersionList is null && FormFactors is null;
 }

@@ -128,7 +128,10 @@ public sealed class PiwikOptions
     /// </summary>
     public bool SendVisitorIp { get; set; } = true;
 
-    /// <summary>What happens to the request's query string in the tracked <c>url</c>. Default: <see cref="QueryStringMode.Omit"/>.</summary>
+    /// <summary>
+    /// What happens to the query string of the tracked <c>url</c> and of the referrer (<c>urlref</c>); campaign
+    /// parameters (<see cref="CampaignParameterPrefixes"/>) are kept in both modes. Default: <see cref="QueryStringMode.Omit"/>.
+    /// </summary>
     public QueryStringMode QueryString { get; set; } = QueryStringMode.Omit;
 
     /// <summary>
@@ -141,6 +144,14 @@ public sealed class PiwikOptions
         "token", "access_token", "code", "password", "secret", "key", "api_key", "apikey", "signature", "sig", "session",
         "auth", "email",
     };
+
+    /// <summary>
+    /// Query parameters kept in the tracked <c>url</c> and <c>urlref</c> whatever <see cref="QueryString"/> says, by
+    /// name prefix (case-insensitive), so Matomo can attribute campaigns from the landing URL. Clear the list to send no
+    /// campaign parameter. Default: <c>mtm_, utm_, pk_, matomo_, piwik_</c> (every name in Matomo's default
+    /// <c>campaign_var_name</c> and <c>campaign_keyword_var_name</c>).
+    /// </summary>
+    public IList<string> CampaignParameterPrefixes { get; } = new List<string> { "mtm_", "utm_", "pk_", "matomo_", "piwik_" };
 
     /// <summary>
     /// The claim type whose value identifies the signed-in user (for example <c>sub</c>), sent as Matomo's user id
@@ -173,8 +184,11 @@ public sealed class PiwikOptions
     public bool TrackUntrackedEndpointsAsPageViews { get; set; }
 
     /// <summary>
-    /// The absolute URL recorded for events tracked outside an HTTP request (background jobs, webhooks) through
-    /// <see cref="IPiwikTracker"/>. Default: <c>null</c>: such events carry no <c>url</c>.
+    /// The app's public URL, for example <c>https://app.example.com/</c>. Tracked URLs take their scheme and host from
+    /// it (the request's path follows), and events tracked outside an HTTP request (background jobs, webhooks) through
+    /// <see cref="IPiwikTracker"/> carry it as their URL. Set it in production: without it, the host comes from each
+    /// request's Host header, which a client can set to anything (a header that is not a host name becomes
+    /// <c>unknown.invalid</c>), and a warning is logged at start-up. Default: <c>null</c>.
     /// </summary>
     public string? ApplicationUrl { get; set; }
 

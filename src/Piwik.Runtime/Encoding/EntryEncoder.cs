@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Globalization;
 using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Piwik.Capture;
 
 namespace Piwik.Encoding;
@@ -10,28 +12,36 @@ namespace Piwik.Encoding;
 /// cleaned, cut to Matomo's limits on a character boundary and percent-encoded, numbers in invariant culture. Runs on
 /// the background sender only.
 /// </summary>
-internal sealed class EntryEncoder
+internal sealed partial class EntryEncoder
 {
     private readonly byte[] _siteAndFlags;
     private readonly bool _sendIp;
     private readonly int _maskBytes;
     private readonly bool _hashUserId;
-    private readonly HashSet<string>? _redacted;
     private readonly string? _applicationUrl;
+    private readonly TrackedUrls _urls;
+    private readonly ClientHintsJson _clientHints = new();
+    private readonly ILogger _logger;
+    private string? _firstHost;
+    private bool _hostWarned;
     private readonly (int Id, byte[] Key, string Value)[] _dimensions;
     private readonly VisitorIdGenerator _visitorIds;
     private readonly Dictionary<(UInt128 Bytes, int Length, long ScopeId), byte[]> _encodedIps = new();
     private const int EncodedIpCacheLimit = 8192;
 
-    public EntryEncoder(PiwikOptions options)
+    public EntryEncoder(PiwikOptions options, ILogger? logger = null)
     {
+        _logger = logger ?? NullLogger.Instance;
+        _urls = new TrackedUrls(options);
+        if (options.Enabled && options.ApplicationUrl is null)
+        {
+            LogNoApplicationUrl(_logger);
+        }
+
         _siteAndFlags = System.Text.Encoding.ASCII.GetBytes($"?idsite={options.SiteId.ToString(CultureInfo.InvariantCulture)}&rec=1&apiv=1");
         _sendIp = options.SendVisitorIp && options.TokenAuth is not null;
         _maskBytes = options.IpAnonymizationBytes;
         _hashUserId = options.HashUserId;
-        _redacted = options.QueryString == QueryStringMode.Redact
-            ? new HashSet<string>(options.RedactedQueryParameters, StringComparer.OrdinalIgnoreCase)
-            : null;
         _applicationUrl = options.ApplicationUrl;
         _dimensions = options.CustomDimensions
             .OrderBy(d => d.Key)
@@ -60,18 +70,12 @@ internal sealed class EntryEncoder
         output.Write(_siteAndFlags);
         var request = e.Request;
 
-        if (request.Host is { Length: > 0 } host)
+        var url = _urls.Page(request, out var host);
+        if (!url.IsEmpty)
         {
+            NoteHost(host);
             Raw(output, "&url="u8);
-            var url = new PercentEncoder(output, MatomoLimits.Url);
-            url.Append(request.IsHttps ? "https://" : "http://");
-            url.Append(Microsoft.AspNetCore.Http.HostString.FromUriComponent(host).Value); // as HttpRequest.Host reads it (IDN decoded)
-            url.Append(request.PathBase);
-            url.Append(string.IsNullOrEmpty(request.Path) ? "/" : request.Path);
-            if (request.Query is { Length: > 1 } query && _redacted is not null)
-            {
-                AppendRedactedQuery(ref url, query);
-            }
+            new PercentEncoder(output, MatomoLimits.Url).Append(url);
         }
         else if (_applicationUrl is not null)
         {
@@ -80,7 +84,7 @@ internal sealed class EntryEncoder
 
         if (e.Kind == TrackedEventKind.PageView)
         {
-            Text(output, "&action_name="u8, e.Action, MatomoLimits.ActionName);
+            Text(output, "&action_name="u8, e.Action, MatomoLimits.ActionName, TextMeasure.EscapedUtf8Bytes);
             HitEncoder.ServerTime(in e, output);
         }
         else if (e.Kind != TrackedEventKind.Event)
@@ -89,8 +93,8 @@ internal sealed class EntryEncoder
         }
         else
         {
-            Text(output, "&e_c="u8, e.Category, MatomoLimits.EventField);
-            Text(output, "&e_a="u8, e.Action, MatomoLimits.EventField);
+            Text(output, "&e_c="u8, e.Category, MatomoLimits.EventField, TextMeasure.EscapedCharacters);
+            Text(output, "&e_a="u8, e.Action, MatomoLimits.EventField, TextMeasure.EscapedCharacters);
             if (!e.Name.IsNone)
             {
                 if (e.Name.IsNumber)
@@ -100,7 +104,7 @@ internal sealed class EntryEncoder
                 }
                 else if (e.Name.Text is { Length: > 0 } name)
                 {
-                    Text(output, "&e_n="u8, name, MatomoLimits.EventField);
+                    Text(output, "&e_n="u8, name, MatomoLimits.EventField, TextMeasure.EscapedCharacters);
                 }
             }
 
@@ -113,8 +117,15 @@ internal sealed class EntryEncoder
             Raw(output, "&ca=1"u8);
         }
 
-        Text(output, "&urlref="u8, request.Referrer, MatomoLimits.Url);
+        var referrer = _urls.Referrer(request.Referrer);
+        if (!referrer.IsEmpty)
+        {
+            Raw(output, "&urlref="u8);
+            new PercentEncoder(output, MatomoLimits.Url).Append(referrer);
+        }
+
         Text(output, "&ua="u8, request.UserAgent, MatomoLimits.UserAgent);
+        Text(output, "&uadata="u8, _clientHints.Write(request.ClientHints), MatomoLimits.ClientHints);
         Text(output, "&lang="u8, request.AcceptLanguage, MatomoLimits.Language);
 
         Raw(output, "&cid="u8);
@@ -159,40 +170,29 @@ internal sealed class EntryEncoder
         return encoded;
     }
 
-    private void AppendRedactedQuery(ref PercentEncoder url, string query)
+    /// <summary>
+    /// Warns once when tracked URLs name more than one host from the requests' Host headers (or one that is not a host
+    /// name): without <see cref="PiwikOptions.ApplicationUrl"/> a client picks the host Matomo reports.
+    /// </summary>
+    private void NoteHost(string? host)
     {
-        var rest = query.AsSpan(1);
-        var first = true;
-        while (!rest.IsEmpty)
+        if (host is null || _hostWarned)
         {
-            var amp = rest.IndexOf('&');
-            var pair = amp < 0 ? rest : rest[..amp];
-            rest = amp < 0 ? default : rest[(amp + 1)..];
-            if (pair.IsEmpty)
-            {
-                continue;
-            }
+            return;
+        }
 
-            url.Append(first ? "?" : "&");
-            first = false;
-            var eq = pair.IndexOf('=');
-            var key = eq < 0 ? pair : pair[..eq];
-            url.Append(key);
-            if (eq >= 0)
-            {
-                url.Append("=");
-                url.Append(IsRedacted(key) ? "REDACTED" : pair[(eq + 1)..]);
-            }
+        if (_firstHost is null && host != TrackedUrls.InvalidHost)
+        {
+            _firstHost = host;
+        }
+        else if (!string.Equals(host, _firstHost, StringComparison.Ordinal))
+        {
+            _hostWarned = true;
+            LogHostVaries(_logger, _firstHost ?? "(none)", host);
         }
     }
 
-    private bool IsRedacted(ReadOnlySpan<char> rawKey)
-    {
-        var key = Uri.UnescapeDataString(rawKey.ToString());
-        return _redacted!.Contains(key);
-    }
-
-    internal static void Text(IBufferWriter<byte> output, ReadOnlySpan<byte> prefix, string? value, int maxBytes)
+    internal static void Text(IBufferWriter<byte> output, ReadOnlySpan<byte> prefix, string? value, int max, TextMeasure measure = TextMeasure.Utf8Bytes)
     {
         if (string.IsNullOrEmpty(value))
         {
@@ -200,7 +200,7 @@ internal sealed class EntryEncoder
         }
 
         Raw(output, prefix);
-        var encoder = new PercentEncoder(output, maxBytes);
+        var encoder = new PercentEncoder(output, max, measure);
         encoder.Append(value);
     }
 
@@ -252,4 +252,10 @@ internal sealed class EntryEncoder
             encoder.Append(chars[..written]);
         }
     }
+
+    [LoggerMessage(EventId = 1030, Level = LogLevel.Warning, Message = "Piwik:ApplicationUrl is not set: tracked URLs take their scheme and host from each request, whose Host header a client can set to anything. Set Piwik:ApplicationUrl to the app's public URL in production.")]
+    private static partial void LogNoApplicationUrl(ILogger logger);
+
+    [LoggerMessage(EventId = 1031, Level = LogLevel.Warning, Message = "Tracked URLs name more than one host from the requests' Host headers ('{First}', then '{Other}'): Matomo reports whatever host a client sends. Set Piwik:ApplicationUrl to pin it. Logged once.")]
+    private static partial void LogHostVaries(ILogger logger, string first, string other);
 }

@@ -62,7 +62,7 @@ internal static class HitEncoder
         switch (e.Kind)
         {
             case TrackedEventKind.Search:
-                EntryEncoder.Text(output, "&search="u8, e.Action, MatomoLimits.ActionName);
+                EntryEncoder.Text(output, "&search="u8, e.Action, MatomoLimits.ActionName, TextMeasure.EscapedUtf8Bytes); // stored escaped, as titles are
                 EntryEncoder.Text(output, "&search_cat="u8, e.Category, MatomoLimits.SearchCategory);
                 if (e.Value.IsNumber)
                 {

@@ -3,10 +3,30 @@ using System.Text;
 
 namespace Piwik.Encoding;
 
+/// <summary>How a <see cref="PercentEncoder"/> counts its budget: what Matomo measures when it cuts or stores a value.</summary>
+internal enum TextMeasure : byte
+{
+    /// <summary>UTF-8 bytes of the value (URLs, user agents: Matomo cuts them with <c>substr</c>).</summary>
+    Utf8Bytes = 0,
+
+    /// <summary>
+    /// UTF-8 bytes of the value as Matomo stores it, HTML-escaped (<c>&amp;</c> is 5 bytes, <c>&lt;</c>/<c>&gt;</c> 4,
+    /// quotes 6): page titles, which Matomo escapes and then cuts at 1,024 bytes.
+    /// </summary>
+    EscapedUtf8Bytes = 1,
+
+    /// <summary>
+    /// Characters (code points) of the value as Matomo stores it, HTML-escaped: event fields, kept in a
+    /// <c>VARCHAR(4096)</c> column that refuses (not cuts) a longer value.
+    /// </summary>
+    EscapedCharacters = 2,
+}
+
 /// <summary>
 /// Writes a query-string value: the text is cleaned (control characters, CR and LF become a space; lone UTF-16
-/// surrogates become U+FFFD), cut to a UTF-8 byte budget on a character boundary, and percent-encoded (RFC 3986
-/// unreserved characters stay as they are). Several pieces can share one budget, as the parts of a URL do.
+/// surrogates become U+FFFD), cut to a budget (<see cref="TextMeasure"/>) on a character boundary, never inside a
+/// surrogate pair, and percent-encoded (RFC 3986 unreserved characters stay as they are). Several pieces can share one
+/// budget, as the parts of a URL do.
 /// </summary>
 internal ref struct PercentEncoder
 {
@@ -25,14 +45,19 @@ internal ref struct PercentEncoder
     private static readonly SearchValues<char> UnreservedChars = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~");
 
     private readonly IBufferWriter<byte> _output;
+    private readonly TextMeasure _measure;
     private int _budget;
     private bool _truncated;
 
-    public PercentEncoder(IBufferWriter<byte> output, int maxBytes)
+    public PercentEncoder(IBufferWriter<byte> output, int maxBytes, TextMeasure measure = TextMeasure.Utf8Bytes)
     {
         _output = output;
         _budget = maxBytes;
+        _measure = measure;
     }
+
+    /// <summary>Whether a piece did not fit the budget (and everything after it was left out).</summary>
+    public readonly bool Truncated => _truncated;
 
     public void Append(scoped ReadOnlySpan<char> text)
     {
@@ -43,7 +68,8 @@ internal ref struct PercentEncoder
 
         // Worst case 3 output bytes per UTF-8 byte, within the budget; asked for in chunks so a 100 KB header never
         // asks for a 300 KB span.
-        var span = _output.GetSpan(Math.Min(_budget, text.Length * 3) * 3);
+        var maxUtf8 = _measure == TextMeasure.EscapedCharacters ? _budget * 4L : _budget;
+        var span = _output.GetSpan((int)Math.Min(maxUtf8, text.Length * 3L) * 3);
         var written = 0;
         Span<byte> utf8 = stackalloc byte[4];
 
@@ -85,14 +111,15 @@ internal ref struct PercentEncoder
             if (c < 0x80)
             {
                 // Reserved or control ASCII: one byte, percent-encoded (control characters become a space).
-                if (_budget < 1)
+                var ascii = char.IsControl(c) ? (byte)' ' : (byte)c;
+                var cost = _measure == TextMeasure.Utf8Bytes ? 1 : EscapedLength(ascii);
+                if (_budget < cost)
                 {
                     _truncated = true;
                     break;
                 }
 
-                _budget--;
-                var ascii = char.IsControl(c) ? (byte)' ' : (byte)c;
+                _budget -= cost;
                 span[written++] = (byte)'%';
                 span[written++] = Hex[ascii >> 4];
                 span[written++] = Hex[ascii & 0xF];
@@ -119,13 +146,14 @@ internal ref struct PercentEncoder
             }
 
             var length = rune.Utf8SequenceLength;
-            if (length > _budget)
+            var runeCost = _measure == TextMeasure.EscapedCharacters ? 1 : length;
+            if (runeCost > _budget)
             {
                 _truncated = true;
                 break;
             }
 
-            _budget -= length;
+            _budget -= runeCost;
             if (rune.Value < 0x80 && IsUnreserved((byte)rune.Value))
             {
                 span[written++] = (byte)rune.Value;
@@ -143,6 +171,19 @@ internal ref struct PercentEncoder
 
         _output.Advance(written);
     }
+
+    /// <summary>
+    /// The length of an ASCII character once Matomo has HTML-escaped it (<c>htmlspecialchars</c> with
+    /// <c>ENT_QUOTES</c>, core/Common.php). Matomo decodes entities first, so counting the raw text escaped is an
+    /// upper bound: what fits by this count fits in Matomo.
+    /// </summary>
+    public static int EscapedLength(byte ascii) => ascii switch
+    {
+        (byte)'&' => 5, // &amp;
+        (byte)'<' or (byte)'>' => 4, // &lt; &gt;
+        (byte)'"' or (byte)'\'' => 6, // &quot; &#039;
+        _ => 1,
+    };
 
     public static bool IsUnreserved(byte b) =>
         (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') || b == '-' || b == '.' || b == '_' || b == '~';

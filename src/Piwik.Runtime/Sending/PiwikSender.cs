@@ -65,7 +65,7 @@ internal sealed partial class PiwikSender : BackgroundService
         _time = time;
         _options = options.Value;
         _logOnly = _options.Url is null;
-        _encoder = new EntryEncoder(_options);
+        _encoder = new EntryEncoder(_options, _logger);
         _partitions = new Partition[_options.MaxConcurrentBatches];
         for (var i = 0; i < _partitions.Length; i++)
         {
