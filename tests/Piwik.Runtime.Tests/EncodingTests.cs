@@ -53,7 +53,7 @@ public class EncodingTests
         Assert.Equal("1", entry["ca"]);
         Assert.Equal("Mozilla/5.0", entry["ua"]);
         Assert.Equal("fr-CH, en;q=0.8", entry["lang"]);
-        Assert.Equal("https://example.com/from?x=1", entry["urlref"]);
+        Assert.Equal("https://example.com/from", entry["urlref"]); // the referrer's query string is left out too
         Assert.Equal(((Now - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerSecond).ToString(System.Globalization.CultureInfo.InvariantCulture), entry["cdt"]);
         Assert.Matches("^[0-9a-f]{16}$", entry["cid"]);
         Assert.False(entry.Has("cip")); // no token configured
@@ -151,10 +151,140 @@ public class EncodingTests
     [Fact]
     public void Surrogate_pairs_are_never_split_by_the_cut()
     {
-        var name = "a" + string.Concat(Enumerable.Repeat("😀", 600)); // 1 + 4 * 600 bytes
+        // Event fields are counted in characters (code points) as Matomo's VARCHAR counts them: 4,096 emoji fit.
+        var name = "a" + string.Concat(Enumerable.Repeat("😀", 5000));
         var sent = Encode(Event(name: TrackedValue.FromText(name)))["e_n"];
-        Assert.Equal(1 + (4 * 255), System.Text.Encoding.UTF8.GetByteCount(sent));
+        Assert.Equal(MatomoLimits.EventField, sent.EnumerateRunes().Count());
         Assert.DoesNotContain('\ufffd', sent);
+
+        // Bytes for the user agent: a 4-byte character that does not fit whole is left out whole.
+        var ua = "ab" + string.Concat(Enumerable.Repeat("😀", 600));
+        var sentUa = Encode(Event(userAgent: ua))["ua"];
+        Assert.Equal(2 + (4 * 255), System.Text.Encoding.UTF8.GetByteCount(sentUa));
+        Assert.DoesNotContain('\ufffd', sentUa);
+    }
+
+    [Theory]
+    [InlineData(820, 819)] // 820 × "&amp;" = 4,100 characters: Matomo would store no name at all
+    [InlineData(819, 819)]
+    [InlineData(100, 100)]
+    public void Event_fields_are_cut_so_their_escaped_form_fits_matomos_4096_characters(int ampersands, int kept)
+    {
+        var text = new string('&', ampersands);
+        var entry = Encode(Event(category: text, action: text, name: TrackedValue.FromText(text)));
+        Assert.Equal(new string('&', kept), entry["e_n"]);
+        Assert.Equal(new string('&', kept), entry["e_c"]);
+        Assert.Equal(new string('&', kept), entry["e_a"]);
+    }
+
+    [Fact]
+    public void Event_fields_keep_4096_characters_where_1024_bytes_were_kept_before()
+    {
+        var name = new string('n', 5000);
+        Assert.Equal(4096, Encode(Event(name: TrackedValue.FromText(name)))["e_n"].Length);
+        var quotes = string.Concat(Enumerable.Repeat("<\"'é", 1000)); // escaped: 4 + 6 + 6 + 1 = 17 characters each; 240 of them and "<\"'" make 4,096
+        Assert.Equal(quotes[..((4 * 240) + 3)], Encode(Event(name: TrackedValue.FromText(quotes)))["e_n"]);
+    }
+
+    [Fact]
+    public void Page_titles_are_cut_so_their_escaped_utf8_form_fits_1024_bytes()
+    {
+        var title = new string('&', 300) + "tail";
+        var pageView = new TrackedEvent(TrackedEventKind.PageView, Now, null, title, default, default,
+            new RequestSnapshot(false, "localhost:5000", "", "/p", null, "ua", null, null, IPAddress.Loopback), null);
+        Assert.Equal(new string('&', 204), Encode(pageView)["action_name"]); // 204 × 5 = 1,020 bytes; one more is 1,025
+        var accents = new string('é', 600); // 2 bytes each
+        var accented = new TrackedEvent(TrackedEventKind.PageView, Now, null, accents, default, default, pageView.Request, null);
+        Assert.Equal(512, Encode(accented)["action_name"].Length);
+    }
+
+    [Theory]
+    [InlineData("/files/a?b#c", "/files/a%3Fb%23c")]
+    [InlineData("/docs/résumé.pdf", "/docs/r%C3%A9sum%C3%A9.pdf")]
+    [InlineData("/a b+c", "/a%20b+c")]
+    [InlineData("/日本", "/%E6%97%A5%E6%9C%AC")]
+    [InlineData("/kept%2Fslash", "/kept%2Fslash")] // Kestrel leaves %2F encoded in Path; it stays so
+    [InlineData("", "/")]
+    public void The_url_path_is_sent_as_the_client_sent_it(string decodedPath, string sentPath)
+    {
+        // What Kestrel puts in HttpRequest.Path is decoded; the URL carries it encoded, as PathString.ToUriComponent() gives.
+        var url = Encode(Event(path: decodedPath))["url"];
+        Assert.Equal("https://app.example.com" + sentPath, url);
+        Assert.DoesNotContain(' ', url);
+    }
+
+    [Theory]
+    [InlineData("bücher.example", "xn--bcher-kva.example")]
+    [InlineData("xn--bcher-kva.example", "xn--bcher-kva.example")]
+    [InlineData("App.Example.COM:8443", "app.example.com:8443")]
+    [InlineData("127.0.0.1:5000", "127.0.0.1:5000")]
+    [InlineData("[::1]:5000", "[::1]:5000")]
+    [InlineData("example.com.", "example.com")]
+    [InlineData("evil.example/x?y", "unknown.invalid")]
+    [InlineData("a b", "unknown.invalid")]
+    [InlineData("host:99999", "unknown.invalid")]
+    [InlineData("host:", "unknown.invalid")]
+    [InlineData("[zz]:1", "unknown.invalid")]
+    [InlineData("<script>", "unknown.invalid")]
+    [InlineData("user@host", "unknown.invalid")]
+    public void The_host_is_a_valid_host_name_in_punycode_or_a_placeholder(string header, string sent) =>
+        Assert.Equal("https://" + sent + "/signup", Encode(Event(host: header))["url"]);
+
+    [Fact]
+    public void The_application_url_pins_scheme_and_host()
+    {
+        var options = new PiwikOptions { ApplicationUrl = "https://Bücher.example:8443/ignored/path" };
+        Assert.Equal("https://xn--bcher-kva.example:8443/signup", Encode(Event(host: "attacker.example"), options)["url"]);
+        Assert.Equal("https://xn--bcher-kva.example:8443/signup", Encode(Event(host: "<not a host>"), options)["url"]);
+    }
+
+    [Theory]
+    [InlineData("https://r.example/reset?token=s3cr3t&email=a%40b.example", QueryStringMode.Omit, "https://r.example/reset")]
+    [InlineData("https://r.example/reset?token=s3cr3t&email=a%40b.example&page=2", QueryStringMode.Redact, "https://r.example/reset?token=REDACTED&email=REDACTED&page=2")]
+    [InlineData("https://r.example/l?utm_source=news&secret=x", QueryStringMode.Omit, "https://r.example/l?utm_source=news")]
+    [InlineData("https://user:pass@r.example/p#frag", QueryStringMode.Redact, "https://r.example/p")]
+    [InlineData("HTTP://R.example:80/p", QueryStringMode.Omit, "http://r.example/p")]
+    [InlineData("https://bücher.example/ä", QueryStringMode.Omit, "https://xn--bcher-kva.example/%C3%A4")]
+    [InlineData("javascript:alert(1)", QueryStringMode.Redact, null)]
+    [InlineData("data:text/html,<script>alert(1)</script>", QueryStringMode.Redact, null)]
+    [InlineData("ftp://r.example/file", QueryStringMode.Redact, null)]
+    [InlineData("android-app://com.example", QueryStringMode.Redact, null)]
+    [InlineData("/relative/path", QueryStringMode.Redact, null)]
+    [InlineData("https://", QueryStringMode.Redact, null)]
+    public void The_referrer_follows_the_query_policy_and_only_web_schemes_are_sent(string referrer, QueryStringMode mode, string? sent)
+    {
+        var entry = Encode(Event(referrer: referrer), new PiwikOptions { QueryString = mode });
+        Assert.Equal(sent, entry.Get("urlref"));
+        Assert.DoesNotContain("s3cr3t", entry.Raw, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(QueryStringMode.Omit, "?utm_source=news&token=abc&MTM_CAMPAIGN=spring&pk_kwd=k&matomo_campaign=m&piwik_kwd=p&x=1",
+        "?utm_source=news&MTM_CAMPAIGN=spring&pk_kwd=k&matomo_campaign=m&piwik_kwd=p")]
+    [InlineData(QueryStringMode.Redact, "?utm_source=news&token=abc&x=1", "?utm_source=news&token=REDACTED&x=1")]
+    [InlineData(QueryStringMode.Omit, "?token=abc&x=1", "")]
+    [InlineData(QueryStringMode.Omit, "?utm_content=a%20b+c&x=%ZZ", "?utm_content=a%20b+c")]
+    public void Campaign_parameters_are_kept_in_every_mode(QueryStringMode mode, string query, string sentQuery) =>
+        Assert.Equal("https://app.example.com/signup" + sentQuery, Encode(Event(query: query), new PiwikOptions { QueryString = mode })["url"]);
+
+    [Fact]
+    public void Campaign_parameters_can_be_left_out()
+    {
+        var options = new PiwikOptions();
+        options.CampaignParameterPrefixes.Clear();
+        Assert.Equal("https://app.example.com/signup", Encode(Event(query: "?utm_source=news"), options)["url"]);
+        Assert.False(Piwik.Encoding.TrackedUrls.NeedsQuery(options));
+    }
+
+    [Fact]
+    public void A_long_url_is_never_cut_inside_a_percent_escape()
+    {
+        for (var pad = 0; pad < 3; pad++)
+        {
+            var url = Encode(Event(path: "/" + new string('p', 1000 + pad) + new string('é', 100)))["url"];
+            Assert.True(url.Length <= MatomoLimits.Url);
+            Assert.Matches("^[^%]*(%[0-9A-F]{2}[^%]*)*$", url);
+        }
     }
 
     [Fact]

@@ -1,95 +1,74 @@
-using System.Net;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Primitives;
-using Piwik.Capture;
-using Piwik.Diagnostics;
 using Piwik.Testing;
 
 namespace Piwik.Runtime.Tests;
 
 /// <summary>
-/// The recorder reads a plain <see cref="HeaderDictionary"/> in one pass and any other collection header by header.
-/// Both must admit and capture exactly the same: each case is recorded through both and the events compared.
+/// What the recorder reads from Kestrel's own header collection (the only one a real app hands it): the visit's
+/// headers whatever their case, the opt-out signals, and the client hints only when the browser sent them.
 /// </summary>
 public class HeaderCaptureTests
 {
-    public static TheoryData<string> Cases => new()
-    {
-        "",
-        "User-Agent: Firefox|Accept-Language: fr|Referer: https://r.example/|Host: app.example:8443",
-        "user-agent: lower|ACCEPT-LANGUAGE: upper|referer: r|host: h",
-        "DNT: 1|User-Agent: ua",
-        "dnt:  1 |User-Agent: ua",
-        "DNT: 0|User-Agent: ua",
-        "Sec-GPC: 1|Referer: r",
-        "sec-gpc: 1",
-        "Sec-GPC: 0|Accept-Language: de",
-        "DNT: |Sec-GPC: ",
-        "User-Agent: first,second",
-        "Accept-Encoding: gzip|Accept-Language: en|Accept: */*|Cookie: c=1|Referrer: misspelt-is-not-referer|Hosts: no",
-        "DNT: 1|" + Many(25),
-        Many(25) + "|User-Agent: many|Referer: many-r",
-        Many(15) + "|User-Agent: at the limit",
-        Many(16) + "|User-Agent: one over the limit",
-    };
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
 
-    [Theory]
-    [MemberData(nameof(Cases))]
-    public void A_header_dictionary_is_read_as_any_other_collection(string headers)
+    [Fact]
+    public async Task Kestrels_headers_are_read_whatever_their_case_and_opt_outs_are_honoured()
     {
-        foreach (var (dnt, gpc) in new[] { (true, true), (false, false), (true, false) })
-        {
-            var (scanned, scannedEvent) = Record(headers, wrap: false, dnt, gpc);
-            var (looked, lookedEvent) = Record(headers, wrap: true, dnt, gpc);
-            Assert.Equal(looked, scanned);
-            var a = scannedEvent.Request;
-            var b = lookedEvent.Request;
-            Assert.Equal((b.Host, b.UserAgent, b.AcceptLanguage, b.Referrer, b.Path, b.RemoteIp), (a.Host, a.UserAgent, a.AcceptLanguage, a.Referrer, a.Path, a.RemoteIp));
-        }
+        await using var matomo = await StandInMatomo.StartAsync();
+        await using var app = await TestApp.StartAsync(o => { o.Url = matomo.BaseUrl; o.FlushInterval = TimeSpan.FromMilliseconds(100); });
+
+        await Send(app, "n=opted-out-dnt", ("dnt", " 1 "), ("User-Agent", "ua"));
+        await Send(app, "n=opted-out-gpc", ("SEC-GPC", "1"));
+        await Send(app, "n=kept-dnt-0", ("DNT", "0"), ("user-agent", "lower"), ("ACCEPT-LANGUAGE", "upper"), ("referer", "https://r.example/x"));
+        await Send(app, "n=first-value", ("User-Agent", "first"), ("User-Agent", "second"), ("Sec-GPC", "0"));
+        await Send(app, "n=filler", Enumerable.Range(0, 30).Select(i => ($"X-Filler-{i}", i.ToString())).Append(("User-Agent", "among many")).ToArray());
+
+        var entries = (await matomo.WaitForTrackedAsync(3, Wait)).ToDictionary(e => e["e_n"]);
+        await Eventually.HoldsAsync(() => app.Metrics.Sent == 3);
+        Assert.Equal(["filler", "first-value", "kept-dnt-0"], entries.Keys.Order());
+        Assert.Equal(("lower", "upper", "https://r.example/x"), (entries["kept-dnt-0"]["ua"], entries["kept-dnt-0"]["lang"], entries["kept-dnt-0"]["urlref"]));
+        Assert.StartsWith("first", entries["first-value"]["ua"], StringComparison.Ordinal);
+        Assert.Equal("among many", entries["filler"]["ua"]);
+        Assert.All(entries.Values, e => Assert.False(e.Has("uadata")));
     }
 
     [Fact]
-    public void The_one_pass_read_takes_the_visit_headers_and_honours_both_signals()
+    public async Task Client_hints_are_sent_as_uadata_only_when_the_browser_sent_them()
     {
-        var (admitted, recorded) = Record("user-agent: ua|accept-language: fr|referer: r|host: h:1|accept: x", wrap: false, true, true);
-        Assert.True(admitted);
-        Assert.Equal(("h:1", "ua", "fr", "r"), (recorded.Request.Host, recorded.Request.UserAgent, recorded.Request.AcceptLanguage, recorded.Request.Referrer));
-        Assert.False(Record("dnt: 1|user-agent: ua", wrap: false, true, true).Admitted);
-        Assert.False(Record("SEC-GPC: 1|user-agent: ua", wrap: false, true, true).Admitted);
-        Assert.True(Record("SEC-GPC: 1|dnt: 1", wrap: false, false, false).Admitted);
+        await using var matomo = await StandInMatomo.StartAsync();
+        await using var app = await TestApp.StartAsync(o => { o.Url = matomo.BaseUrl; o.FlushInterval = TimeSpan.FromMilliseconds(100); });
+
+        await Send(app, "n=firefox", ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"));
+        await Send(app, "n=chrome-default",
+            ("sec-ch-ua", "\"Chromium\";v=\"124\", \"Google Chrome\";v=\"124\", \"Not-A.Brand\";v=\"99\""),
+            ("Sec-CH-UA-Mobile", "?0"),
+            ("Sec-CH-UA-Platform", "\"Windows\""));
+        await Send(app, "n=pixel",
+            ("Sec-CH-UA", "\"Chromium\";v=\"124\", \"Google Chrome\";v=\"124\""),
+            ("Sec-CH-UA-Mobile", "?1"),
+            ("Sec-CH-UA-Platform", "\"Android\""),
+            ("Sec-CH-UA-Platform-Version", "\"14.0.0\""),
+            ("Sec-CH-UA-Model", "\"Pixel 8\""),
+            ("Sec-CH-UA-Full-Version-List", "\"Chromium\";v=\"124.0.6367.82\", \"Google Chrome\";v=\"124.0.6367.82\""),
+            ("Sec-CH-UA-Form-Factors", "\"Mobile\""));
+
+        var entries = (await matomo.WaitForTrackedAsync(3, Wait)).ToDictionary(e => e["e_n"]);
+        Assert.False(entries["firefox"].Has("uadata"));
+        Assert.Equal(
+            """{"brands":[{"brand":"Chromium","version":"124"},{"brand":"Google Chrome","version":"124"},{"brand":"Not-A.Brand","version":"99"}],"mobile":false,"platform":"Windows"}""",
+            entries["chrome-default"]["uadata"]);
+        Assert.Equal(
+            """{"fullVersionList":[{"brand":"Chromium","version":"124.0.6367.82"},{"brand":"Google Chrome","version":"124.0.6367.82"}],"mobile":true,"platform":"Android","platformVersion":"14.0.0","model":"Pixel 8","formFactors":["Mobile"]}""",
+            entries["pixel"]["uadata"]);
     }
 
-    private static string Many(int count) => string.Join('|', Enumerable.Range(0, count).Select(i => $"X-Filler-{i}: {i}"));
-
-    private static (bool Admitted, TrackedEvent Event) Record(string headers, bool wrap, bool honorDnt, bool honorGpc)
+    private static async Task Send(TestApp app, string query, params (string Name, string Value)[] headers)
     {
-        var options = Options.Create(new PiwikOptions { Url = "https://matomo.example/", SiteId = 1, HonorDoNotTrack = honorDnt, HonorGlobalPrivacyControl = honorGpc });
-        using var metrics = new PiwikMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-        var queue = new EventQueue(options, metrics, NullLogger<EventQueue>.Instance, TimeProvider.System);
-        var recorder = new RequestRecorder(queue, metrics, options, TimeProvider.System);
-
-        var context = new DefaultHttpContext();
-        context.Request.Path = "/p";
-        context.Connection.RemoteIpAddress = IPAddress.Parse("203.0.113.9");
-        foreach (var line in headers.Split('|', StringSplitOptions.RemoveEmptyEntries))
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/track?" + query);
+        foreach (var (name, value) in headers)
         {
-            var colon = line.IndexOf(':');
-            var value = line[(colon + 1)..].TrimStart();
-            context.Request.Headers[line[..colon]] = value.Contains(',') ? new StringValues(value.Split(',')) : new StringValues(value);
+            request.Headers.TryAddWithoutValidation(name, value);
         }
 
-        if (wrap)
-        {
-            var feature = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!;
-            feature.Headers = new PassThroughHeaders(feature.Headers);
-        }
-
-        Assert.Equal(wrap, context.Request.Headers.GetType() != typeof(HeaderDictionary));
-        var admitted = recorder.TryRecord(context, TrackedEventKind.Event, "c", "a", default, default);
-        Assert.Equal(admitted, queue.Reader.TryRead(out var recorded));
-        return (admitted, recorded);
+        (await app.Client.SendAsync(request)).EnsureSuccessStatusCode();
     }
 }
