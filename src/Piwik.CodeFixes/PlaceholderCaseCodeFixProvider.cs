@@ -8,18 +8,20 @@ using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Piwik.Shared;
 
 namespace Piwik.CodeFixes;
 
 /// <summary>
-/// PIWIK002, when the placeholder differs from a handler parameter only by case: rewrites the placeholder in the
-/// template literal to the parameter's spelling (<c>{OrderId}</c> → <c>{orderId}</c>).
+/// Rewrites a placeholder in the template literal to the one the diagnostic suggests: for PIWIK002 and PIWIK013, the
+/// handler parameter that differs only by case (<c>{OrderId}</c> → <c>{orderId}</c>); for PIWIK012, the one scalar
+/// member of an object (<c>{todo}</c> → <c>{todo.Id}</c>).
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(PlaceholderCaseCodeFixProvider)), Shared]
 public sealed class PlaceholderCaseCodeFixProvider : CodeFixProvider
 {
     /// <inheritdoc/>
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(DiagnosticIds.UnknownPlaceholder);
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(DiagnosticIds.UnknownPlaceholder, DiagnosticIds.PlaceholderMaybeUnbound, DiagnosticIds.PlaceholderNotScalar);
 
     /// <inheritdoc/>
     public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
@@ -42,7 +44,10 @@ public sealed class PlaceholderCaseCodeFixProvider : CodeFixProvider
             var template = diagnostic.AdditionalLocations[0];
             var solution = context.Document.Project.Solution;
             context.RegisterCodeFix(
-                CodeAction.Create($"Use '{replacement}'", ct => ReplaceAsync(solution, template, start, length, replacement, ct), "Piwik.FixPlaceholderCase"),
+                CodeAction.Create(
+                    $"Use '{replacement}'",
+                    ct => ReplaceAsync(solution, template, start, length, replacement, ct),
+                    diagnostic.Id == DiagnosticIds.PlaceholderNotScalar ? "Piwik.UseScalarMember" : "Piwik.FixPlaceholderCase"),
                 diagnostic);
         }
 

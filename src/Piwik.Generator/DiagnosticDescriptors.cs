@@ -1,4 +1,5 @@
 using Microsoft.CodeAnalysis;
+using Piwik.Shared;
 
 namespace Piwik.Generator;
 
@@ -63,9 +64,9 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor TrackAsNotAnEndpoint = Create(
         DiagnosticIds.TrackAsNotAnEndpoint,
         "[TrackAs] method is never used as an endpoint handler",
-        "'{0}' has [TrackAs] but is never used as a minimal-API endpoint handler in this project",
+        "'{0}' has [TrackAs] but is never used as a minimal-API endpoint handler in this project{1}",
         DiagnosticSeverity.Warning,
-        "[TrackAs] only records events for minimal-API route handlers (Map*(pattern, Delegate)). A method that is never passed to one records nothing.",
+        "[TrackAs] only records events for minimal-API route handlers (Map*(pattern, Delegate)). A method that is never passed to one records nothing. MVC controller actions are not tracked: record their events with IPiwikTracker.TrackEvent.",
         WellKnownDiagnosticTags.CompilationEnd);
 
     /// <summary>PIWIK008: a literal longer than Matomo stores.</summary>
@@ -101,23 +102,23 @@ internal static class DiagnosticDescriptors
         DiagnosticSeverity.Warning,
         "A handler that takes only HttpContext and returns Task is bound to the Map*(pattern, RequestDelegate) overload, which is not a route handler: the tracking filter does not run. Return a result (Results.Text(...)) or take another parameter, so that the Delegate overload is chosen.");
 
+    /// <summary>PIWIK012: a <c>Name</c> placeholder that resolves to a type that is not a scalar.</summary>
+    public static readonly DiagnosticDescriptor PlaceholderNotScalar = Create(
+        DiagnosticIds.PlaceholderNotScalar,
+        "Template placeholder is not a scalar",
+        "Placeholder '{{{0}}}' in the {1} template is of type '{2}', which is not a scalar: name one of its members instead{3}",
+        DiagnosticSeverity.Error,
+        "A placeholder must resolve to a string, char, bool, number, enum, Guid, DateTime, DateTimeOffset, DateOnly, TimeOnly, TimeSpan or Uri (or their nullables). A record, class, struct, collection, array, object or dynamic would be sent as its ToString(), which can hold anything (a password in a record, 'System.Int32[]' for an array).");
+
+    /// <summary>PIWIK013: a placeholder that only an unseen outer group prefix could hold.</summary>
+    public static readonly DiagnosticDescriptor PlaceholderMaybeUnbound = Create(
+        DiagnosticIds.PlaceholderMaybeUnbound,
+        "Template placeholder is not in the visible route",
+        "Placeholder '{{{0}}}' in the {1} template is neither a parameter of the handler nor a route parameter of '{2}'; only an outer group prefix the analyzer cannot see could hold it{3}",
+        DiagnosticSeverity.Warning,
+        "The route is mapped on a builder from outside the method (an extension method's IEndpointRouteBuilder or RouteGroupBuilder), so its outer prefix is unknown here. If no prefix holds the name, the event has no name: start-up logs a warning naming the endpoint and the placeholder. Make the severity an error in .editorconfig to be strict.");
+
     private static DiagnosticDescriptor Create(
         string id, string title, string messageFormat, DiagnosticSeverity severity, string description, params string[] customTags) =>
         new(id, title, messageFormat, TrackingCategory, severity, isEnabledByDefault: true, description, HelpLinkBase + id + ".md", customTags);
-}
-
-/// <summary>The diagnostic ids. The code fix project repeats the ones it fixes as string constants.</summary>
-internal static class DiagnosticIds
-{
-    public const string UntrackedRoute = "PIWIK001";
-    public const string UnknownPlaceholder = "PIWIK002";
-    public const string MemberNotFound = "PIWIK003";
-    public const string ValueNotNumeric = "PIWIK004";
-    public const string EmptyEventPart = "PIWIK005";
-    public const string TrackAsAndDoNotTrack = "PIWIK006";
-    public const string TrackAsNotAnEndpoint = "PIWIK007";
-    public const string LiteralTooLong = "PIWIK008";
-    public const string AmbiguousEvent = "PIWIK009";
-    public const string InvalidTemplate = "PIWIK010";
-    public const string TrackAsOnRequestDelegate = "PIWIK011";
 }

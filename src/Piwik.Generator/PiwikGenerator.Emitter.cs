@@ -4,6 +4,7 @@ using System.Linq;
 using System.Text;
 using Microsoft.CodeAnalysis.CSharp;
 using Piwik.Generator.Model;
+using Piwik.Shared;
 
 namespace Piwik.Generator;
 
@@ -17,18 +18,18 @@ public sealed partial class PiwikGenerator
     {
         public const string HintName = "PiwikTrackedHandlers.g.cs";
 
-        private const string TrackedValue = "global::Piwik.TrackedValue";
+        private const string TrackedValue = "global::Piwik.Infrastructure.TrackedValue";
+        private const string TemplateValues = "global::Piwik.Infrastructure.TemplateValues";
 
         public static string Emit(EquatableArray<TrackedHandlerSpec> handlers, EquatableArray<string> excludedRoutes)
         {
-            var needsRouteNumber = handlers.Any(static h => h.Value is { Shape: AccessorShape.Single } value && value.Parts[0].Source == PartSource.RouteValue);
-
             // Parameter types and accessors, each once, in order of first use: rows refer to them by index.
             var types = new List<string>();
             var typeIndexes = new Dictionary<string, int>();
             var accessors = new List<string>();
             var accessorIndexes = new Dictionary<string, int>();
             var table = new TableText.Builder();
+            table.Field(Piwik.Shared.TableFormat.Header).EndRow();
             foreach (var handler in handlers)
             {
                 table.Field(handler.Description)
@@ -38,7 +39,9 @@ public sealed partial class PiwikGenerator
                     .Field(handler.NameTemplate)
                     .Field(handler.ValueTemplate)
                     .Index(IndexOf(accessors, accessorIndexes, Accessor(handler.Name)))
-                    .Index(IndexOf(accessors, accessorIndexes, Accessor(handler.Value)));
+                    .Index(IndexOf(accessors, accessorIndexes, Accessor(handler.Value)))
+                    .Field(handler.Name?.Bindings)
+                    .Field(handler.Value?.Bindings);
                 foreach (var parameter in handler.Parameters)
                 {
                     table.Index(IndexOf(types, typeIndexes, parameter.TypeName)).Field(parameter.Name);
@@ -56,11 +59,14 @@ public sealed partial class PiwikGenerator
                 // [assembly: DoNotTrackRoutes] patterns are registered too: the page-view option skips those routes.
                 //
                 // The rows are a text table (a table compiles much faster than a statement per handler), read once at
-                // start-up by TrackedHandlerRegistry.RegisterTable. One line per handler, fields separated by |:
-                //   where|category|action|failureAction|nameTemplate|valueTemplate|name|value
+                // start-up by TrackedHandlerRegistry.RegisterTable. The first line is the table's format version; then one
+                // line per handler, fields separated by |:
+                //   where|category|action|failureAction|nameTemplate|valueTemplate|name|value|nameBindings|valueBindings
                 // then |type|parameterName for each of the handler's parameters, in order. ~ alone is null; \ escapes
                 // the next character, \uXXXX is a UTF-16 code unit. name and value are indexes into the accessors below
-                // (empty: none), type an index into the types below; "where" names the handler, for readers.
+                // (empty: none), type an index into the types below; the bindings say what each placeholder reads
+                // (r:route value, p<i>:kind:R|- a parameter that binds from the route or not, m<i>:kind:path a member);
+                // "where" names the handler, for readers.
                 #nullable enable
 
                 namespace Piwik.Generated
@@ -130,20 +136,6 @@ public sealed partial class PiwikGenerator
                 source.Append(";\n");
             }
 
-            if (needsRouteNumber)
-            {
-                source.Append("""
-
-                        // Route values are strings: a Value template bound to one is parsed as an invariant number.
-                        private static global::Piwik.TrackedValue RouteNumber(global::Microsoft.AspNetCore.Http.EndpointFilterInvocationContext context, string name) =>
-                            context.HttpContext.Request.RouteValues[name] is string text
-                                && double.TryParse(text, global::System.Globalization.NumberStyles.Float, global::System.Globalization.CultureInfo.InvariantCulture, out var number)
-                                ? global::Piwik.TrackedValue.FromNumber(number)
-                                : global::Piwik.TrackedValue.None;
-
-                """.Replace("\r\n", "\n"));
-            }
-
             source.Append("""
                     }
                 }
@@ -153,7 +145,7 @@ public sealed partial class PiwikGenerator
         }
 
         private const string AccessorType =
-            "global::System.Func<global::Microsoft.AspNetCore.Http.EndpointFilterInvocationContext, global::Piwik.TrackedValue>";
+            "global::System.Func<global::Microsoft.AspNetCore.Http.EndpointFilterInvocationContext, global::Piwik.Infrastructure.TrackedValue>";
 
         /// <summary>The index of <paramref name="item"/> in <paramref name="items"/>, added if new; -1 for null.</summary>
         private static int IndexOf(List<string> items, Dictionary<string, int> indexes, string? item)
@@ -202,18 +194,27 @@ public sealed partial class PiwikGenerator
             if (part.Source == PartSource.RouteValue)
             {
                 return isValue
-                    ? $"RouteNumber(context, {Literal(part.Text)})"
-                    : $"{TrackedValue}.FromObject(context.HttpContext.Request.RouteValues[{Literal(part.Text)}])";
+                    ? $"{TemplateValues}.RouteNumber(context.HttpContext, {Literal(part.Text)})"
+                    : $"{TrackedValue}.FromText({TemplateValues}.RouteText(context.HttpContext, {Literal(part.Text)}))";
             }
 
-            return part.Kind switch
+            if (PlaceholderBinding.IsNumeric(part.Kind))
             {
-                ValueKind.Text => $"{TrackedValue}.FromText({part.Text})",
-                ValueKind.Number when part.MaybeNull => $"{TrackedValue}.FromNumber((double?)({part.Text}))",
-                ValueKind.Number => $"{TrackedValue}.FromNumber((double)({part.Text}))",
-                _ => $"{TrackedValue}.FromObject({part.Text})",
-            };
+                return part.MaybeNull
+                    ? $"{TrackedValue}.FromNumber((double?)({part.Text}))"
+                    : $"{TrackedValue}.FromNumber((double)({part.Text}))";
+            }
+
+            return $"{TrackedValue}.FromText({Text(part)})";
         }
+
+        /// <summary>A scalar as text: a string as it is, any other kind in its documented invariant format.</summary>
+        private static string Text(AccessorPart part) => part.Kind switch
+        {
+            ScalarKind.String => part.Text,
+            ScalarKind.Enum => $"{TemplateValues}.EnumText({part.Text})",
+            _ => $"{TemplateValues}.Text({part.Text})",
+        };
 
         /// <summary>Literal text with placeholders: builds one string, formatted in the invariant culture.</summary>
         private static string Composite(AccessorSpec accessor)
@@ -228,11 +229,12 @@ public sealed partial class PiwikGenerator
                         text.Append(literal.Substring(1, literal.Length - 2).Replace("{", "{{").Replace("}", "}}"));
                         break;
                     case PartSource.RouteValue:
-                        text.Append("{context.HttpContext.Request.RouteValues[").Append(Literal(part.Text)).Append("]}");
+                        text.Append("{(").Append(TemplateValues).Append(".RouteText(context.HttpContext, ").Append(Literal(part.Text)).Append("))}");
                         break;
                     default:
-                        // Parenthesised: a "global::" inside the hole would otherwise start a format string.
-                        text.Append("{(").Append(part.Text).Append(")}");
+                        // Parenthesised: a "global::" inside the hole would otherwise start a format string. Numbers are
+                        // formatted by the invariant culture; other scalars in their documented format.
+                        text.Append("{(").Append(PlaceholderBinding.IsNumeric(part.Kind) ? part.Text : Text(part)).Append(")}");
                         break;
                 }
             }

@@ -5,8 +5,9 @@ using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Piwik.Generator.Binding;
 using Piwik.Generator.Model;
-using Piwik.Generator.Templates;
+using Piwik.Shared;
 
 namespace Piwik.Generator;
 
@@ -105,7 +106,10 @@ public sealed partial class PiwikGenerator
                 value is null ? null : Bind(value, method, compilation, isValue: true));
         }
 
-        /// <summary>Binds a template to the handler's parameters and route values; null when any placeholder cannot be bound.</summary>
+        /// <summary>
+        /// Binds a template with the shared <see cref="TemplateBinder"/>; null when any placeholder does not bind to a
+        /// handler parameter's scalar or a route value (the analyzer reports why, with the same binder).
+        /// </summary>
         private static AccessorSpec? Bind(string template, IMethodSymbol method, Compilation compilation, bool isValue)
         {
             var parsed = TemplateParser.Parse(template);
@@ -115,21 +119,31 @@ public sealed partial class PiwikGenerator
             }
 
             var parts = new List<AccessorPart>(parsed.Segments.Count);
+            var bindings = new List<PlaceholderBinding>();
             foreach (var segment in parsed.Segments)
             {
                 if (!segment.IsPlaceholder)
                 {
-                    parts.Add(new AccessorPart(PartSource.Literal, segment.Text, ValueKind.Text, MaybeNull: false));
+                    parts.Add(new AccessorPart(PartSource.Literal, segment.Text, ScalarKind.String, MaybeNull: false));
                     continue;
                 }
 
-                var part = BindPlaceholder(segment.Path, method, compilation);
-                if (part is null)
+                var bound = TemplateBinder.Bind(segment, method, compilation);
+                switch (bound.Problem)
                 {
-                    return null;
+                    case PlaceholderProblem.None:
+                        parts.Add(new AccessorPart(PartSource.Argument, bound.Expression!, bound.Binding!.Kind, bound.MaybeNull));
+                        bindings.Add(bound.Binding);
+                        break;
+                    case PlaceholderProblem.NotAParameter when segment.Path.Length == 1:
+                        // Not a handler parameter: a route value (a string), which has no members to walk.
+                        var routeValue = PlaceholderBinding.RouteValue(TemplateBinder.Unescape(segment.Path[0]));
+                        parts.Add(new AccessorPart(PartSource.RouteValue, routeValue.Root, ScalarKind.String, MaybeNull: true));
+                        bindings.Add(routeValue);
+                        break;
+                    default:
+                        return null;
                 }
-
-                parts.Add(part);
             }
 
             var shape = parsed.Segments.Count == 0 || parts.All(static p => p.Source == PartSource.Literal)
@@ -142,7 +156,7 @@ public sealed partial class PiwikGenerator
                 var valid = shape switch
                 {
                     AccessorShape.Constant => double.TryParse(string.Concat(parts.Select(static p => p.Text)), NumberStyles.Float, CultureInfo.InvariantCulture, out _),
-                    AccessorShape.Single => parts[0].Source == PartSource.RouteValue || parts[0].Kind == ValueKind.Number,
+                    AccessorShape.Single => parts[0].Source == PartSource.RouteValue || PlaceholderBinding.IsNumeric(parts[0].Kind),
                     _ => false,
                 };
                 if (!valid)
@@ -151,92 +165,7 @@ public sealed partial class PiwikGenerator
                 }
             }
 
-            return new AccessorSpec(shape, parts.ToEquatableArray(), isValue);
-        }
-
-        private static AccessorPart? BindPlaceholder(string[] path, IMethodSymbol method, Compilation compilation)
-        {
-            var root = Unescape(path[0]);
-            var index = -1;
-            for (var i = 0; i < method.Parameters.Length; i++)
-            {
-                if (method.Parameters[i].Name == root)
-                {
-                    index = i;
-                    break;
-                }
-            }
-
-            if (index < 0)
-            {
-                // Not a handler parameter: a route value, which has no members to walk.
-                return path.Length == 1 ? new AccessorPart(PartSource.RouteValue, root, ValueKind.Text, MaybeNull: true) : null;
-            }
-
-            var parameter = method.Parameters[index];
-            ITypeSymbol type = parameter.Type;
-            var expression = $"context.GetArgument<{TypeName(type)}>({index.ToString(CultureInfo.InvariantCulture)})";
-            var lifted = false;
-            for (var i = 1; i < path.Length; i++)
-            {
-                var member = FindMember(type, Unescape(path[i]), compilation);
-                if (member is null)
-                {
-                    return null;
-                }
-
-                // Null-safe all the way: a null body or nested object gives no value, never an exception.
-                var nullable = IsNullable(type);
-                expression += (nullable ? "?." : ".") + EscapeIdentifier(member.Name);
-                lifted |= nullable;
-                type = member is IPropertySymbol property ? property.Type : ((IFieldSymbol)member).Type;
-            }
-
-            return new AccessorPart(PartSource.Argument, expression, KindOf(type), lifted || IsNullable(type));
-        }
-
-        /// <summary>An instance property with an accessible getter, or an instance field, on the type, its bases or (for interfaces) its base interfaces.</summary>
-        private static ISymbol? FindMember(ITypeSymbol type, string name, Compilation compilation)
-        {
-            if (type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable)
-            {
-                type = nullable.TypeArguments[0];
-            }
-
-            IEnumerable<ITypeSymbol> Candidates()
-            {
-                for (var current = type; current is not null; current = current.BaseType)
-                {
-                    yield return current;
-                }
-
-                foreach (var @interface in type.AllInterfaces)
-                {
-                    yield return @interface;
-                }
-            }
-
-            foreach (var candidate in Candidates())
-            {
-                foreach (var member in candidate.GetMembers(name))
-                {
-                    if (member.IsStatic || !compilation.IsSymbolAccessibleWithin(member, compilation.Assembly))
-                    {
-                        continue;
-                    }
-
-                    switch (member)
-                    {
-                        case IPropertySymbol { IsIndexer: false, GetMethod: { } getter } property
-                            when compilation.IsSymbolAccessibleWithin(getter, compilation.Assembly) && IsNameable(property.Type, compilation):
-                            return member;
-                        case IFieldSymbol field when IsNameable(field.Type, compilation):
-                            return member;
-                    }
-                }
-            }
-
-            return null;
+            return new AccessorSpec(shape, parts.ToEquatableArray(), isValue, PlaceholderBinding.FormatAll(bindings));
         }
 
         /// <summary>Whether generated code in this compilation can name the type (in <c>typeof</c> and as a type argument).</summary>
@@ -264,32 +193,7 @@ public sealed partial class PiwikGenerator
             return false;
         }
 
-        private static bool IsNullable(ITypeSymbol type) =>
-            type.IsReferenceType || type.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T;
-
-        private static ValueKind KindOf(ITypeSymbol type)
-        {
-            if (type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable)
-            {
-                type = nullable.TypeArguments[0];
-            }
-
-            return type.SpecialType switch
-            {
-                SpecialType.System_String => ValueKind.Text,
-                SpecialType.System_SByte or SpecialType.System_Byte or SpecialType.System_Int16 or SpecialType.System_UInt16
-                    or SpecialType.System_Int32 or SpecialType.System_UInt32 or SpecialType.System_Int64 or SpecialType.System_UInt64
-                    or SpecialType.System_Single or SpecialType.System_Double or SpecialType.System_Decimal => ValueKind.Number,
-                _ => ValueKind.Other,
-            };
-        }
-
-        private static string TypeName(ITypeSymbol type) => type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
-
-        private static string Unescape(string identifier) => identifier.Length > 0 && identifier[0] == '@' ? identifier.Substring(1) : identifier;
-
-        private static string EscapeIdentifier(string name) =>
-            Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + name : name;
+        private static string TypeName(ITypeSymbol type) => TemplateBinder.TypeName(type);
 
         /// <summary>A short, stable description of where the handler is (no line numbers, so unrelated edits keep models equal).</summary>
         private static string Describe(SyntaxNode node, IMethodSymbol method)

@@ -72,7 +72,7 @@ public sealed partial class PiwikGenerator
                 trackAs.Name,
                 trackAs.Value,
                 trackAs.FailureAction,
-                HandlerName(handler));
+                HandlerNames.Of(handler));
         }
 
         /// <summary>The patterns of one <c>[assembly: DoNotTrackRoutes(...)]</c> list, in order.</summary>
@@ -133,12 +133,5 @@ public sealed partial class PiwikGenerator
 
             public BuilderFlow? Flow { get; }
         }
-
-        private static string HandlerName(IMethodSymbol method) => method.MethodKind switch
-        {
-            MethodKind.AnonymousFunction => "lambda",
-            MethodKind.LocalFunction => method.Name,
-            _ => method.ContainingType is null ? method.Name : method.ContainingType.Name + "." + method.Name,
-        };
     }
 }

@@ -126,6 +126,26 @@ public sealed class CodeFixTests
             .WithArguments("OrderId.Code", "Name", "/orders", "; did you mean '{orderId.Code}'?"));
 
     [Fact]
+    public Task A_placeholder_naming_an_object_is_fixed_to_its_one_scalar_member() => Verify.CodeFix<PlaceholderCaseCodeFixProvider>("""
+        using Piwik;
+
+        var app = WebApplication.Create();
+        app.MapPost("/todos", [TrackAs("x", Name = {|#1:"todo {|#0:{todo}|}"|})] (Todo todo) => 1);
+
+        record Todo(int Id, string Title, bool Done);
+        """, """
+        using Piwik;
+
+        var app = WebApplication.Create();
+        app.MapPost("/todos", [TrackAs("x", Name = "todo {todo.Id}")] (Todo todo) => 1);
+
+        record Todo(int Id, string Title, bool Done);
+        """,
+        "Piwik.UseScalarMember",
+        new DiagnosticResult(DiagnosticDescriptors.PlaceholderNotScalar).WithLocation(0).WithLocation(1)
+            .WithArguments("todo", "Name", "Todo", "; did you mean '{todo.Id}'?"));
+
+    [Fact]
     public Task Fix_all_adds_one_using_and_every_attribute() => Verify.CodeFix<UntrackedRouteCodeFixProvider>("""
         var app = WebApplication.Create();
         app.{|#0:MapGet|}("/", {|#1:() => "home"|});

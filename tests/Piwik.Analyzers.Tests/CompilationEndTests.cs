@@ -24,8 +24,8 @@ public sealed class CompilationEndTests
             [{|#0:TrackAs("unused")|}] public static int Unused() => 1;
         }
         """,
-        Verify.Diagnostic(DiagnosticDescriptors.TrackAsNotAnEndpoint).WithLocation(0).WithArguments("Handlers.Unused"),
-        Verify.Diagnostic(DiagnosticDescriptors.TrackAsNotAnEndpoint).WithLocation(1).WithArguments("UnusedLocal"));
+        Verify.Diagnostic(DiagnosticDescriptors.TrackAsNotAnEndpoint).WithLocation(0).WithArguments("Handlers.Unused", ""),
+        Verify.Diagnostic(DiagnosticDescriptors.TrackAsNotAnEndpoint).WithLocation(1).WithArguments("UnusedLocal", ""));
 
     [Fact]
     public Task Same_event_with_different_meaning_is_reported() => Verify.Analyzer("""
@@ -57,7 +57,7 @@ public sealed class CompilationEndTests
             [{|#0:TrackAs("internal")|}] internal static int Internal() => 1;
         }
         """,
-        Verify.Diagnostic(DiagnosticDescriptors.TrackAsNotAnEndpoint).WithLocation(0).WithArguments("Handlers.Internal"));
+        Verify.Diagnostic(DiagnosticDescriptors.TrackAsNotAnEndpoint).WithLocation(0).WithArguments("Handlers.Internal", ""));
 
     [Fact]
     public Task Tracked_handlers_in_excluded_groups_still_count() => Verify.Analyzer("""

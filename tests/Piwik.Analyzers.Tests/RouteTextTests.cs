@@ -1,4 +1,4 @@
-using Piwik.Generator.Analyzers;
+using Piwik.Shared;
 
 namespace Piwik.Analyzers.Tests;
 

@@ -52,16 +52,17 @@ public sealed class TemplateTests
         Verify.Diagnostic(DiagnosticDescriptors.UnknownPlaceholder).WithLocation(0).WithArguments("Total", "Value", "/orders", "; did you mean '{total}'?"));
 
     [Fact]
-    public Task Unknown_placeholder_is_not_reported_when_the_route_is_not_visible() => Verify.Analyzer("""
+    public Task Unknown_placeholder_is_a_warning_of_its_own_when_an_outer_prefix_is_unseen() => Verify.Analyzer("""
         using Piwik;
         Endpoints.Map(WebApplication.Create());
 
         static class Endpoints
         {
             public static void Map(IEndpointRouteBuilder group) =>
-                group.MapPost("/orders", [TrackAs("x", Name = "{tenant}")] () => 1);
+                group.MapPost("/orders", [TrackAs("x", Name = "{|#0:{tenant}|}")] () => 1);
         }
-        """);
+        """,
+        Verify.Diagnostic(DiagnosticDescriptors.PlaceholderMaybeUnbound).WithLocation(0).WithArguments("tenant", "Name", "\u2026/orders", ""));
 
     [Fact]
     public Task Missing_members_are_named_with_their_type() => Verify.Analyzer("""
@@ -239,7 +240,7 @@ public sealed class TemplateTests
         Verify.Diagnostic(DiagnosticDescriptors.EmptyEventPart).WithLocation(0).WithArguments("action"),
         Verify.Diagnostic(DiagnosticDescriptors.MemberNotFound).WithLocation(1).WithArguments("order.Missing", "Missing", "'Order'"),
         Verify.Diagnostic(DiagnosticDescriptors.TrackAsAndDoNotTrack).WithLocation(2).WithArguments("Both"),
-        Verify.Diagnostic(DiagnosticDescriptors.TrackAsNotAnEndpoint).WithLocation(2).WithArguments("Both"),
+        Verify.Diagnostic(DiagnosticDescriptors.TrackAsNotAnEndpoint).WithLocation(2).WithArguments("Both", ""),
         Verify.Diagnostic(DiagnosticDescriptors.ValueNotNumeric).WithLocation(3).WithArguments("many", "'many' is not a number"),
         Verify.Diagnostic(DiagnosticDescriptors.EmptyEventPart).WithLocation(4).WithArguments("Category"),
         Verify.Diagnostic(DiagnosticDescriptors.EmptyEventPart).WithLocation(5).WithArguments("action"));

@@ -1,6 +1,6 @@
 extern alias generator;
 
-using generator::Piwik.Generator.Templates;
+using generator::Piwik.Shared;
 
 namespace Piwik.Generator.Tests;
 

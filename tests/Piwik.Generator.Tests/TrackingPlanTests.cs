@@ -131,7 +131,7 @@ public sealed class TrackingPlanTests
             "DELETE /admin/users/{id:int}: admin/user-delete | user-delete-failed",
             "GET /export: reports/export",
             "GET dynamicPattern (relative): (default)/dynamic",
-            "POST /password (relative): account/password-change",
+            "POST \u2026/password (relative): account/password-change",
         ];
         Assert.Equal(expected.Order(StringComparer.Ordinal), rows.Select(r => r.ToString()).Order(StringComparer.Ordinal));
 

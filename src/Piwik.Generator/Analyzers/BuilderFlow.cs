@@ -3,13 +3,23 @@ using System.Linq;
 using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
+using Piwik.Shared;
 
 namespace Piwik.Generator.Analyzers;
 
 /// <summary>What the analyzer knows about the builder a <c>Map*</c> call is made on.</summary>
-/// <param name="Prefix">The group prefix (empty on the application itself), or null when it cannot be seen.</param>
+/// <param name="Prefix">The group prefixes the analyzer can see, combined (empty on the application itself).</param>
+/// <param name="Complete">
+/// Whether <paramref name="Prefix"/> is the whole prefix: false when the outermost builder comes from outside the method
+/// (an extension method's <c>this IEndpointRouteBuilder</c>, a field) or a prefix is not a constant, so that an unseen
+/// outer group may add to it.
+/// </param>
 /// <param name="Excluded">Whether the builder, or a group it is in, is excluded with <c>ExcludeFromTracking()</c>.</param>
-internal readonly record struct GroupInfo(string? Prefix, bool Excluded);
+internal readonly record struct GroupInfo(string Prefix, bool Complete, bool Excluded)
+{
+    /// <summary>A builder the analyzer knows nothing about.</summary>
+    public static GroupInfo Unknown => new(string.Empty, Complete: false, Excluded: false);
+}
 
 /// <summary>
 /// Intra-method data flow for endpoint builders and handlers: follows <c>MapGroup</c> chains, locals assigned from
@@ -64,7 +74,7 @@ internal sealed class BuilderFlow
         var value = EndpointCall.Unwrap(builder);
         if (depth > MaxDepth)
         {
-            return new GroupInfo(null, false);
+            return GroupInfo.Unknown;
         }
 
         switch (value)
@@ -73,11 +83,12 @@ internal sealed class BuilderFlow
             {
                 var parent = Describe(call.Arguments[0].Value, depth + 1);
                 var prefixArgument = call.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == 1);
-                var prefix = prefixArgument?.Value.ConstantValue is { HasValue: true, Value: string text } && parent.Prefix is not null
-                    ? RouteText.Combine(parent.Prefix, text)
-                    : null;
                 var excluded = parent.Excluded || ConventionCalls(call, 0).Any(IsExclusion);
-                return new GroupInfo(prefix, excluded);
+
+                // A prefix that is not a constant hides everything outside it: what is visible starts after it.
+                return prefixArgument?.Value.ConstantValue is { HasValue: true, Value: string text }
+                    ? new GroupInfo(RouteText.Combine(parent.Prefix, text), parent.Complete, excluded)
+                    : new GroupInfo(string.Empty, Complete: false, excluded);
             }
 
             case IInvocationOperation call when ReturnsReceiver(call):
@@ -89,23 +100,21 @@ internal sealed class BuilderFlow
                 var sources = LocalSources(local);
                 if (sources.Count == 0)
                 {
-                    return new GroupInfo(null, false);
+                    return GroupInfo.Unknown;
                 }
 
                 var described = sources.Select(source => Describe(source, depth + 1)).ToList();
-                var prefix = described[0].Prefix;
-                if (described.Any(d => d.Prefix != prefix))
-                {
-                    prefix = null;
-                }
-
-                return new GroupInfo(prefix, described.All(d => d.Excluded));
+                var first = described[0];
+                var excludedEverywhere = described.All(d => d.Excluded);
+                return described.All(d => d == first with { Excluded = d.Excluded })
+                    ? first with { Excluded = excludedEverywhere }
+                    : GroupInfo.Unknown with { Excluded = excludedEverywhere };
             }
 
             default:
                 // The application itself has no prefix; any other builder from outside the method may be a group.
                 var isApplication = _known.WebApplication is not null && InheritsFrom(value.Type, _known.WebApplication);
-                return new GroupInfo(isApplication ? string.Empty : null, false);
+                return isApplication ? new GroupInfo(string.Empty, Complete: true, Excluded: false) : GroupInfo.Unknown;
         }
     }
 

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
+using Piwik.Shared;
 
 namespace Piwik.Generator.Analyzers;
 
@@ -14,12 +15,16 @@ internal sealed class EndpointCall
         "MapGet", "MapPost", "MapPut", "MapDelete", "MapPatch", "MapMethods", "Map", "MapFallback",
     };
 
+    /// <summary>Marks a route whose outer prefix the analyzer cannot see: <c>…/items</c>.</summary>
+    public const string UnknownPrefix = "\u2026";
+
     private EndpointCall(
-        IInvocationOperation invocation, string verb, string? route, string routeDisplay, IOperation handlerArgument, IMethodSymbol? handler, bool handlerIsLambda)
+        IInvocationOperation invocation, string verb, string? route, string? visibleRoute, string routeDisplay, IOperation handlerArgument, IMethodSymbol? handler, bool handlerIsLambda)
     {
         Invocation = invocation;
         Verb = verb;
         Route = route;
+        VisibleRoute = visibleRoute;
         RouteDisplay = routeDisplay;
         HandlerArgument = handlerArgument;
         Handler = handler;
@@ -34,7 +39,16 @@ internal sealed class EndpointCall
     /// <summary>The full route (group prefix included) when every part of it is a visible constant; else null.</summary>
     public string? Route { get; }
 
-    /// <summary>The route for messages: <see cref="Route"/>, or the pattern as written when the route is not fully known.</summary>
+    /// <summary>
+    /// What the analyzer sees of the route: <see cref="Route"/> when it is complete, else the visible group prefixes and
+    /// the pattern (an unseen outer prefix may come before it); null when the pattern is not a constant.
+    /// </summary>
+    public string? VisibleRoute { get; }
+
+    /// <summary>Whether an outer prefix the analyzer cannot see may come before <see cref="VisibleRoute"/>.</summary>
+    public bool HasUnknownPrefix => Route is null;
+
+    /// <summary>The route for messages: <c>VERB /route</c>, <c>VERB …/visible/route</c> with an unseen outer prefix, or the pattern expression as written.</summary>
     public string RouteDisplay { get; }
 
     /// <summary>The handler argument as passed.</summary>
@@ -149,20 +163,12 @@ internal sealed class EndpointCall
         }
 
         var group = flow.Describe(builderArgument.Value);
-        string? route = null;
-        string routeDisplay;
-        if (pattern is not null && group.Prefix is not null)
-        {
-            route = RouteText.Combine(group.Prefix, pattern);
-            routeDisplay = route;
-        }
-        else
-        {
-            routeDisplay = pattern is not null ? RouteText.Combine(string.Empty, pattern) : patternDisplay;
-        }
+        var visibleRoute = pattern is null ? null : RouteText.Combine(group.Prefix, pattern);
+        var route = group.Complete ? visibleRoute : null;
+        var routeDisplay = visibleRoute is null ? patternDisplay : route ?? UnknownPrefix + visibleRoute;
 
         var (handler, isLambda) = flow.ResolveHandler(handlerArgument.Value);
-        return new EndpointCall(invocation, verb, route, verb + " " + routeDisplay, handlerArgument.Value, handler, isLambda)
+        return new EndpointCall(invocation, verb, route, visibleRoute, verb + " " + routeDisplay, handlerArgument.Value, handler, isLambda)
         {
             GroupExcluded = group.Excluded,
             IsRequestDelegate = isRequestDelegate,

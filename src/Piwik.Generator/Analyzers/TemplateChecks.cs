@@ -5,7 +5,8 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 using Microsoft.CodeAnalysis;
-using Piwik.Generator.Templates;
+using Piwik.Generator.Binding;
+using Piwik.Shared;
 
 namespace Piwik.Generator.Analyzers;
 
@@ -20,8 +21,8 @@ internal static class TemplateChecks
     /// <summary>Matomo cuts <c>e_c</c>, <c>e_a</c> and <c>e_n</c> at 1024 bytes (MATOMO.md).</summary>
     public const int MaxBytes = 1024;
 
-    /// <summary>Property keys of a PIWIK002 diagnostic, read by the rename code fix.</summary>
-    public const string ReplacementKey = "Replacement", StartKey = "Start", LengthKey = "Length";
+    /// <summary>Property keys of a PIWIK002 or PIWIK012 diagnostic, read by the rename code fix.</summary>
+    public const string ReplacementKey = DiagnosticIds.ReplacementKey, StartKey = DiagnosticIds.StartKey, LengthKey = DiagnosticIds.LengthKey;
 
     public static void CheckAttribute(TrackAsInfo info, IMethodSymbol handler, Compilation compilation, Action<Diagnostic> report)
     {
@@ -59,13 +60,19 @@ internal static class TemplateChecks
         }
     }
 
-    /// <summary>Placeholders that are not handler parameters must be route parameters of the (fully known) route.</summary>
+    /// <summary>
+    /// Placeholders that are not handler parameters must be route parameters of the route. With the whole route known,
+    /// anything else is an error (PIWIK002); when an outer prefix cannot be seen (routes mapped in an extension method),
+    /// a name that is not in the visible part is reported as a warning of its own (PIWIK013): only that unseen prefix
+    /// could hold it, and start-up checks it against the full pattern.
+    /// </summary>
     /// <param name="info">The handler's attribute.</param>
     /// <param name="handler">The handler.</param>
-    /// <param name="route">The endpoint's full route.</param>
+    /// <param name="route">The endpoint's route: complete, or the part the analyzer sees.</param>
+    /// <param name="prefixUnknown">Whether an unseen outer prefix may come before <paramref name="route"/>.</param>
     /// <param name="handlerArgument">Where to report for a method or local function handler (possibly mapped several times); null for a lambda, reported in its attribute.</param>
     /// <param name="report">Receives the diagnostics.</param>
-    public static void CheckRoute(TrackAsInfo info, IMethodSymbol handler, string route, Location? handlerArgument, Action<Diagnostic> report)
+    public static void CheckRoute(TrackAsInfo info, IMethodSymbol handler, string route, bool prefixUnknown, Location? handlerArgument, Action<Diagnostic> report)
     {
         var routeParameters = RouteText.ParameterNames(route);
         foreach (var (property, template) in new[] { ("Name", info.NameTemplate), ("Value", info.ValueTemplate) })
@@ -112,8 +119,11 @@ internal static class TemplateChecks
 
                 var argument = info.ArgumentExpression(property);
                 var additional = argument is null ? null : new[] { argument.GetLocation() };
-                report(Diagnostic.Create(
-                    DiagnosticDescriptors.UnknownPlaceholder, handlerArgument ?? templateLocation, additional, properties, placeholder.Text, property, route, hint));
+                report(prefixUnknown
+                    ? Diagnostic.Create(
+                        DiagnosticDescriptors.PlaceholderMaybeUnbound, handlerArgument ?? templateLocation, additional, properties, placeholder.Text, property, EndpointCall.UnknownPrefix + route, hint)
+                    : Diagnostic.Create(
+                        DiagnosticDescriptors.UnknownPlaceholder, handlerArgument ?? templateLocation, additional, properties, placeholder.Text, property, route, hint));
             }
         }
     }
@@ -184,87 +194,57 @@ internal static class TemplateChecks
         }
     }
 
-    /// <summary>Walks a placeholder rooted at a handler parameter; returns its final type, or null (not a handler parameter, or reported).</summary>
+    /// <summary>
+    /// Binds a placeholder with the generator's <see cref="TemplateBinder"/> and reports what does not bind to the handler
+    /// (a missing member, a type that is not a scalar); returns the final type, or null (not a handler parameter, or reported).
+    /// </summary>
     private static ITypeSymbol? BindToHandler(TrackAsInfo info, string property, TemplateSegment placeholder, IMethodSymbol handler, Compilation compilation, Action<Diagnostic> report)
     {
-        var root = Unescape(placeholder.Path[0]);
-        var parameter = handler.Parameters.FirstOrDefault(p => p.Name == root);
-        if (parameter is null)
+        var bound = TemplateBinder.Bind(placeholder, handler, compilation);
+        switch (bound.Problem)
         {
-            return null;
-        }
-
-        var type = parameter.Type;
-        for (var i = 1; i < placeholder.Path.Length; i++)
-        {
-            if (type.TypeKind == TypeKind.Error)
-            {
-                return null;
-            }
-
-            var memberName = Unescape(placeholder.Path[i]);
-            var member = FindMember(type, memberName, compilation);
-            if (member is null)
-            {
+            case PlaceholderProblem.None:
+                return bound.Type;
+            case PlaceholderProblem.MemberNotFound:
                 report(Diagnostic.Create(
                     DiagnosticDescriptors.MemberNotFound,
                     info.TemplateLocation(property, placeholder.Start, placeholder.Length),
                     placeholder.Text,
-                    memberName,
-                    "'" + type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat) + "'"));
+                    bound.MissingMember,
+                    "'" + bound.Type!.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat) + "'"));
                 return null;
-            }
-
-            type = member is IPropertySymbol property2 ? property2.Type : ((IFieldSymbol)member).Type;
-        }
-
-        return type.TypeKind == TypeKind.Error ? null : type;
-    }
-
-    /// <summary>An instance property with an accessible getter, or an instance field, on the type, its bases or its interfaces (as the generator binds).</summary>
-    private static ISymbol? FindMember(ITypeSymbol type, string name, Compilation compilation)
-    {
-        type = UnwrapNullable(type);
-        var candidates = new List<ITypeSymbol>();
-        for (var current = type; current is not null; current = current.BaseType)
-        {
-            candidates.Add(current);
-        }
-
-        candidates.AddRange(type.AllInterfaces);
-        if (type is ITypeParameterSymbol typeParameter)
-        {
-            candidates.AddRange(typeParameter.ConstraintTypes);
-        }
-
-        foreach (var candidate in candidates)
-        {
-            foreach (var member in candidate.GetMembers(name))
-            {
-                if (member.IsStatic || !compilation.IsSymbolAccessibleWithin(member, compilation.Assembly))
+            case PlaceholderProblem.NotScalar when property == "Value":
+                // Only numbers are sent as a value: PIWIK004 says so (nothing of the object would be sent anyway).
+                return bound.Type;
+            case PlaceholderProblem.NotScalar:
+                var properties = ImmutableDictionary<string, string?>.Empty;
+                var hint = string.Empty;
+                if (bound.Suggestion is { } suggestion)
                 {
-                    continue;
+                    hint = $"; did you mean '{{{suggestion}}}'?";
+                    properties = properties
+                        .Add(ReplacementKey, "{" + suggestion + "}")
+                        .Add(StartKey, placeholder.Start.ToString(CultureInfo.InvariantCulture))
+                        .Add(LengthKey, placeholder.Length.ToString(CultureInfo.InvariantCulture));
                 }
 
-                switch (member)
-                {
-                    case IPropertySymbol { IsIndexer: false, GetMethod: { } getter } when compilation.IsSymbolAccessibleWithin(getter, compilation.Assembly):
-                    case IFieldSymbol:
-                        return member;
-                }
-            }
+                var argument = info.ArgumentExpression(property);
+                report(Diagnostic.Create(
+                    DiagnosticDescriptors.PlaceholderNotScalar,
+                    info.TemplateLocation(property, placeholder.Start, placeholder.Length),
+                    argument is null ? null : new[] { argument.GetLocation() },
+                    properties,
+                    placeholder.Text,
+                    property,
+                    bound.Type!.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat),
+                    hint));
+                return null;
+            default:
+                return null;
         }
-
-        return null;
     }
 
-    private static bool IsNumber(ITypeSymbol type) => UnwrapNullable(type).SpecialType is
-        SpecialType.System_SByte or SpecialType.System_Byte or SpecialType.System_Int16 or SpecialType.System_UInt16
-        or SpecialType.System_Int32 or SpecialType.System_UInt32 or SpecialType.System_Int64 or SpecialType.System_UInt64
-        or SpecialType.System_Single or SpecialType.System_Double or SpecialType.System_Decimal;
+    private static bool IsNumber(ITypeSymbol type) => PlaceholderBinding.IsNumeric(TemplateBinder.KindOf(type));
 
-    private static ITypeSymbol UnwrapNullable(ITypeSymbol type) =>
-        type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable ? nullable.TypeArguments[0] : type;
-
-    private static string Unescape(string identifier) => identifier.Length > 0 && identifier[0] == '@' ? identifier.Substring(1) : identifier;
+    private static string Unescape(string identifier) => TemplateBinder.Unescape(identifier);
 }

@@ -3,7 +3,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Text;
-using Piwik.Generator.Templates;
+using Piwik.Shared;
 
 namespace Piwik.Generator.Analyzers;
 

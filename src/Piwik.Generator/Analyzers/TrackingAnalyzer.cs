@@ -7,6 +7,7 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
+using Piwik.Shared;
 
 namespace Piwik.Generator.Analyzers;
 
@@ -19,7 +20,7 @@ namespace Piwik.Generator.Analyzers;
 public sealed class TrackingAnalyzer : DiagnosticAnalyzer
 {
     /// <summary>Property key of a PIWIK001 diagnostic: the action the code fix suggests.</summary>
-    internal const string SuggestedActionKey = "SuggestedAction";
+    internal const string SuggestedActionKey = DiagnosticIds.SuggestedActionKey;
 
     /// <inheritdoc/>
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
@@ -33,7 +34,9 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.LiteralTooLong,
         DiagnosticDescriptors.AmbiguousEvent,
         DiagnosticDescriptors.InvalidTemplate,
-        DiagnosticDescriptors.TrackAsOnRequestDelegate);
+        DiagnosticDescriptors.TrackAsOnRequestDelegate,
+        DiagnosticDescriptors.PlaceholderNotScalar,
+        DiagnosticDescriptors.PlaceholderMaybeUnbound);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -191,7 +194,7 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
             var info = TrackAsInfo.From(data, syntax);
             if (handler.GetAttributes().Any(_known.IsDoNotTrack))
             {
-                report(Diagnostic.Create(DiagnosticDescriptors.TrackAsAndDoNotTrack, syntax.GetLocation(), HandlerName(handler)));
+                report(Diagnostic.Create(DiagnosticDescriptors.TrackAsAndDoNotTrack, syntax.GetLocation(), HandlerNames.Of(handler)));
             }
 
             TemplateChecks.CheckAttribute(info, handler, compilation, report);
@@ -234,7 +237,7 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
                 var untracked = !_flow.IsEndpointExcluded(invocation)
                     && !endpoint.GroupExcluded
                     && !handler.GetAttributes().Any(_known.IsDoNotTrack)
-                    && !(endpoint.Route is { } route && _excludedRoutes.Any(p => RouteText.IsExcludedBy(p, route)));
+                    && !IsExcludedRoute(endpoint);
                 if (untracked)
                 {
                     var suggestion = RouteText.SuggestAction(endpoint.Verb, endpoint.Route, endpoint.HandlerIsLambda ? null : handler.Name);
@@ -250,16 +253,25 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            if (endpoint.Route is { } knownRoute)
+            if (endpoint.VisibleRoute is { } visibleRoute)
             {
+                // The handler's parameters are always known: placeholders are checked in extension methods too, against
+                // the part of the route that is visible there.
                 var handlerLocation = endpoint.HandlerIsLambda ? null : EndpointCall.Unwrap(endpoint.HandlerArgument).Syntax.GetLocation();
-                TemplateChecks.CheckRoute(trackAs, handler, knownRoute, handlerLocation, context.ReportDiagnostic);
+                TemplateChecks.CheckRoute(trackAs, handler, visibleRoute, endpoint.HasUnknownPrefix, handlerLocation, context.ReportDiagnostic);
             }
 
             // Excluding a group does not untrack a handler that carries [TrackAs]: the runtime reads the handler, the
             // more specific decision. So it still counts for PIWIK009.
-            _trackedEndpoints.Add(new TrackedEndpoint(trackAs, endpoint.RouteDisplay, endpoint.Verb, endpoint.Location));
+            _trackedEndpoints.Add(new TrackedEndpoint(trackAs, endpoint.RouteDisplay, endpoint.Verb, endpoint.Location, HandlerNames.Of(handler)));
         }
+
+        /// <summary>
+        /// Whether <c>[assembly: DoNotTrackRoutes]</c> covers the route. With an unseen outer prefix (a route mapped in an
+        /// extension method) the visible part is matched: such methods are mostly called on the application itself.
+        /// </summary>
+        private bool IsExcludedRoute(EndpointCall endpoint) =>
+            endpoint.VisibleRoute is { } route && _excludedRoutes.Any(p => RouteText.IsExcludedBy(p, route));
 
         private void AnalyzeCompilationEnd(CompilationAnalysisContext context)
         {
@@ -276,12 +288,17 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
             var isLibrary = _compilation.Options.OutputKind == OutputKind.DynamicallyLinkedLibrary;
             foreach (var (method, location) in _trackAsMethods)
             {
-                if (_referencedMethods.ContainsKey(method.OriginalDefinition) || (isLibrary && IsExternallyVisible(method)))
+                // A controller action is never a minimal-API handler, whoever references the library.
+                var isControllerAction = IsControllerAction(method);
+                if (_referencedMethods.ContainsKey(method.OriginalDefinition) || (isLibrary && IsExternallyVisible(method) && !isControllerAction))
                 {
                     continue;
                 }
 
-                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.TrackAsNotAnEndpoint, location, HandlerName(method)));
+                var hint = isControllerAction
+                    ? ": MVC controller actions are not tracked (only minimal-API endpoints are); record this action's event with IPiwikTracker.TrackEvent"
+                    : string.Empty;
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.TrackAsNotAnEndpoint, location, HandlerNames.Of(method), hint));
             }
         }
 
@@ -321,8 +338,13 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
 
                     if (differences.Count > 0)
                     {
+                        // Two routes that read the same (the same pattern in two groups the analyzer cannot tell apart)
+                        // are told apart by their handlers.
+                        var (otherRoute, firstRoute) = other.Route == first.Route
+                            ? ($"{other.Route} ({other.Handler})", $"{first.Route} ({first.Handler})")
+                            : (other.Route, first.Route);
                         context.ReportDiagnostic(Diagnostic.Create(
-                            DiagnosticDescriptors.AmbiguousEvent, other.Location, other.TrackAs.EventText, other.Route, first.Route, string.Join(" and ", differences)));
+                            DiagnosticDescriptors.AmbiguousEvent, other.Location, other.TrackAs.EventText, otherRoute, firstRoute, string.Join(" and ", differences)));
                     }
                 }
             }
@@ -342,13 +364,25 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    private static string HandlerName(IMethodSymbol method) => method.MethodKind switch
+    /// <summary>A method of an MVC controller: a type deriving from <c>ControllerBase</c>, or marked <c>[ApiController]</c> or <c>[Controller]</c>.</summary>
+    private static bool IsControllerAction(IMethodSymbol method)
     {
-        MethodKind.AnonymousFunction => "lambda",
-        MethodKind.LocalFunction => method.Name,
-        _ => method.ContainingType is null ? method.Name : method.ContainingType.Name + "." + method.Name,
-    };
+        for (var type = method.ContainingType; type is not null; type = type.BaseType)
+        {
+            if (type.Name == "ControllerBase" && type.ContainingNamespace?.ToDisplayString() == "Microsoft.AspNetCore.Mvc")
+            {
+                return true;
+            }
+
+            if (type.GetAttributes().Any(a => a.AttributeClass?.Name is "ApiControllerAttribute" or "ControllerAttribute"))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>A <c>Map*</c> call whose handler has <c>[TrackAs]</c>, for PIWIK009.</summary>
-    private sealed record TrackedEndpoint(TrackAsInfo TrackAs, string Route, string Verb, Location Location);
+    private sealed record TrackedEndpoint(TrackAsInfo TrackAs, string Route, string Verb, Location Location, string Handler);
 }

@@ -46,7 +46,8 @@ internal enum AccessorShape
 /// <param name="Shape">How the value is produced.</param>
 /// <param name="Parts">The parts in order (literals and bound placeholders).</param>
 /// <param name="IsValue">Whether this is the numeric <c>Value</c> (else the textual <c>Name</c>).</param>
-internal sealed record AccessorSpec(AccessorShape Shape, EquatableArray<AccessorPart> Parts, bool IsValue);
+/// <param name="Bindings">What each placeholder binds to, in the table's text (<see cref="Piwik.Shared.PlaceholderBinding.FormatAll"/>): the runtime reads it rather than binding again.</param>
+internal sealed record AccessorSpec(AccessorShape Shape, EquatableArray<AccessorPart> Parts, bool IsValue, string Bindings);
 
 /// <summary>Where a placeholder's value comes from.</summary>
 internal enum PartSource
@@ -61,22 +62,9 @@ internal enum PartSource
     RouteValue,
 }
 
-/// <summary>What the final type of a placeholder is, for choosing the capture.</summary>
-internal enum ValueKind
-{
-    /// <summary><c>string</c>: captured as text without allocating.</summary>
-    Text,
-
-    /// <summary>A built-in numeric type: captured as a number without allocating.</summary>
-    Number,
-
-    /// <summary>Anything else: captured with <c>TrackedValue.FromObject</c> (boxes value types).</summary>
-    Other,
-}
-
 /// <summary>One part of a bound template.</summary>
 /// <param name="Source">Literal, argument or route value.</param>
 /// <param name="Text">Literal: the text. Route value: the route parameter name. Argument: the C# expression reading it (<c>context.GetArgument&lt;global::T&gt;(0)?.A.B</c>).</param>
-/// <param name="Kind">The final value's kind.</param>
+/// <param name="Kind">The final value's scalar kind (a literal or route value: <see cref="Piwik.Shared.ScalarKind.String"/>).</param>
 /// <param name="MaybeNull">Whether the expression's type is nullable (a reference type, or a value type lifted by <c>?.</c>).</param>
-internal sealed record AccessorPart(PartSource Source, string Text, ValueKind Kind, bool MaybeNull);
+internal sealed record AccessorPart(PartSource Source, string Text, Piwik.Shared.ScalarKind Kind, bool MaybeNull);

@@ -156,7 +156,7 @@ internal sealed partial class EndpointTracking
         var handler = _handlers.GetOrAdd(method, static (m, state) => state.Self.Resolve(m, state.Attribute, state.Builder), (Self: this, Attribute: attribute, Builder: builder));
         var marker = TrackingEndpointMetadata.ForEvent(handler);
         builder.Metadata.Add(marker);
-        if (TrackedRequestDelegate.PlanFor(handler, method, (builder as RouteEndpointBuilder)?.RoutePattern) is { } plan)
+        if (TrackedRequestDelegate.PlanFor(handler, (builder as RouteEndpointBuilder)?.RoutePattern) is { } plan)
         {
             // Nothing to read from the arguments that the route values do not hold, and nothing to record on failure:
             // the finally convention wraps the endpoint's request delegate, so the endpoint keeps its unfiltered path.

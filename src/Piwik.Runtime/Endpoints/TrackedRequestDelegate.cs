@@ -1,4 +1,3 @@
-using System.Reflection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing.Patterns;
 using Piwik.Capture;
@@ -46,7 +45,7 @@ internal sealed class TrackedRequestDelegate : RecordingRequestDelegate
     /// How an endpoint's handler can be tracked without a filter, or null when it needs the filter: it has a failure
     /// action, or a template that reads more than route values.
     /// </summary>
-    public static Plan? PlanFor(TrackedHandler handler, MethodInfo method, RoutePattern? pattern)
+    public static Plan? PlanFor(TrackedHandler handler, RoutePattern? pattern)
     {
         if (handler.FailureAction is not null)
         {
@@ -58,20 +57,13 @@ internal sealed class TrackedRequestDelegate : RecordingRequestDelegate
             return new Plan(handler, null, null);
         }
 
-        try
-        {
-            // Only the templates the handler's own accessors bind (an unbound one stays left out).
-            return pattern is not null
-                && RouteTemplateBinder.TryBind(handler.Name is null ? null : handler.NameTemplate, isValue: false, method, pattern, out var name)
-                && RouteTemplateBinder.TryBind(handler.Value is null ? null : handler.ValueTemplate, isValue: true, method, pattern, out var value)
-                ? new Plan(handler, name, value)
-                : null;
-        }
-        catch (Exception)
-        {
-            // Parameter metadata that cannot be read (trimmed attributes, say): the filter, which needs none of it.
-            return null;
-        }
+        // Only the templates the handler's own accessors bind (an unbound one stays left out), from the bindings the
+        // generator decided: no reflection over the handler's parameters.
+        return pattern is not null
+            && RouteTemplateBinder.TryBind(handler.Name is null ? null : handler.NameTemplate, handler.NameBindings, isValue: false, pattern, out var name)
+            && RouteTemplateBinder.TryBind(handler.Value is null ? null : handler.ValueTemplate, handler.ValueBindings, isValue: true, pattern, out var value)
+            ? new Plan(handler, name, value)
+            : null;
     }
 
     /// <summary>Wraps an endpoint's request delegate.</summary>

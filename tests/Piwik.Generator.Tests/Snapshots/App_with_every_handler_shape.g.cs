@@ -5,11 +5,14 @@
 // [assembly: DoNotTrackRoutes] patterns are registered too: the page-view option skips those routes.
 //
 // The rows are a text table (a table compiles much faster than a statement per handler), read once at
-// start-up by TrackedHandlerRegistry.RegisterTable. One line per handler, fields separated by |:
-//   where|category|action|failureAction|nameTemplate|valueTemplate|name|value
+// start-up by TrackedHandlerRegistry.RegisterTable. The first line is the table's format version; then one
+// line per handler, fields separated by |:
+//   where|category|action|failureAction|nameTemplate|valueTemplate|name|value|nameBindings|valueBindings
 // then |type|parameterName for each of the handler's parameters, in order. ~ alone is null; \ escapes
 // the next character, \uXXXX is a UTF-16 code unit. name and value are indexes into the accessors below
-// (empty: none), type an index into the types below; "where" names the handler, for readers.
+// (empty: none), type an index into the types below; the bindings say what each placeholder reads
+// (r:route value, p<i>:kind:R|- a parameter that binds from the route or not, m<i>:kind:path a member);
+// "where" names the handler, for readers.
 #nullable enable
 
 namespace Piwik.Generated
@@ -32,29 +35,30 @@ namespace Piwik.Generated
                     /* 3 */ typeof(int),
                     /* 4 */ typeof(global::Microsoft.AspNetCore.Http.HttpContext),
                 },
-                new global::System.Func<global::Microsoft.AspNetCore.Http.EndpointFilterInvocationContext, global::Piwik.TrackedValue>[]
+                new global::System.Func<global::Microsoft.AspNetCore.Http.EndpointFilterInvocationContext, global::Piwik.Infrastructure.TrackedValue>[]
                 {
-                    /* 0 */ static context => global::Piwik.TrackedValue.FromText(context.GetArgument<global::TestApp.Signup>(0)?.Plan),
-                    /* 1 */ static context => global::Piwik.TrackedValue.FromText(string.Create(global::System.Globalization.CultureInfo.InvariantCulture, $"{(context.GetArgument<global::TestApp.Signup>(0)?.Address?.City)}-{(context.GetArgument<global::TestApp.Signup>(0)?.Address?.Floor)}")),
-                    /* 2 */ static context => global::Piwik.TrackedValue.FromNumber((double?)(context.GetArgument<global::TestApp.Order>(0)?.Items)),
-                    /* 3 */ static context => global::Piwik.TrackedValue.FromNumber((double?)(context.GetArgument<global::TestApp.Order>(0)?.Total)),
-                    /* 4 */ static context => global::Piwik.TrackedValue.FromNumber((double)(context.GetArgument<int>(0))),
-                    /* 5 */ static context => global::Piwik.TrackedValue.FromText(string.Create(global::System.Globalization.CultureInfo.InvariantCulture, $"group {(context.GetArgument<string>(0))}")),
-                    /* 6 */ static context => global::Piwik.TrackedValue.FromText(context.GetArgument<string>(0)),
+                    /* 0 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText(context.GetArgument<global::TestApp.Signup>(0)?.Plan),
+                    /* 1 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText(string.Create(global::System.Globalization.CultureInfo.InvariantCulture, $"{(context.GetArgument<global::TestApp.Signup>(0)?.Address?.City)}-{(context.GetArgument<global::TestApp.Signup>(0)?.Address?.Floor)}")),
+                    /* 2 */ static context => global::Piwik.Infrastructure.TrackedValue.FromNumber((double?)(context.GetArgument<global::TestApp.Order>(0)?.Items)),
+                    /* 3 */ static context => global::Piwik.Infrastructure.TrackedValue.FromNumber((double?)(context.GetArgument<global::TestApp.Order>(0)?.Total)),
+                    /* 4 */ static context => global::Piwik.Infrastructure.TrackedValue.FromNumber((double)(context.GetArgument<int>(0))),
+                    /* 5 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText(string.Create(global::System.Globalization.CultureInfo.InvariantCulture, $"group {(context.GetArgument<string>(0))}")),
+                    /* 6 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText(context.GetArgument<string>(0)),
                 });
         }
 
         private const string Handlers = """
-            Handlers.Login|account|login|login-failed|~|~|||0|user
-            MapPost("/signup") lambda|account|signup|~|{signup.Plan}|~|0||1|signup
-            MapPost("/move") lambda|~|move|~|{signup.Address.City}-{signup.Address.Floor}|~|1||1|signup
-            MapPost("/orders") lambda|shop|order|~|{order.Items}|{order.Total}|2|3|2|order
-            MapGet("/plain/{id:int}") lambda|~|plain|~|~|{id}||4|3|id
-            MapGet("/void") lambda|~|void|~|~|~|||4|context
-            MapGet("/boom") lambda|~|boom|~|~|~||
-            MapGet("/") lambda|groups|view|~|group {groupId}|~|5||0|groupId
-            MapGet("/late") lambda|~|late|~|~|~||
-            local function Join|groups|join|join-failed|{groupId}|~|6||0|groupId|1|member
+            #piwik-table 2
+            Handlers.Login|account|login|login-failed|~|~|||~|~|0|user
+            MapPost("/signup") lambda|account|signup|~|{signup.Plan}|~|0||m0:String:Plan:signup|~|1|signup
+            MapPost("/move") lambda|~|move|~|{signup.Address.City}-{signup.Address.Floor}|~|1||m0:String:Address.City:signup,m0:Int32:Address.Floor:signup|~|1|signup
+            MapPost("/orders") lambda|shop|order|~|{order.Items}|{order.Total}|2|3|m0:Int32:Items:order|m0:Decimal:Total:order|2|order
+            MapGet("/plain/{id:int}") lambda|~|plain|~|~|{id}||4|~|p0:Int32:R:id|3|id
+            MapGet("/void") lambda|~|void|~|~|~|||~|~|4|context
+            MapGet("/boom") lambda|~|boom|~|~|~|||~|~
+            MapGet("/") lambda|groups|view|~|group {groupId}|~|5||p0:String:R:groupId|~|0|groupId
+            MapGet("/late") lambda|~|late|~|~|~|||~|~
+            local function Join|groups|join|join-failed|{groupId}|~|6||p0:String:R:groupId|~|0|groupId|1|member
             """;
     }
 }

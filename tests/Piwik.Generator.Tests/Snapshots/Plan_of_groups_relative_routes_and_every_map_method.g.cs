@@ -28,10 +28,10 @@ namespace Piwik.Generated
                 /excluded|1|~|still-tracked|~|~|~|lambda|GET
                 /export|1|reports|export|~|~|~|lambda|GET
                 /local|1|admin|local|~|~|~|Local|GET
-                /password|0|account|password-change|~|~|~|lambda|POST
                 /via-local|1|~|via-local|~|~|~|lambda|GET
                 /{*path:nonfile}|1|~|fallback|~|~|~|lambda
                 dynamicPattern|0|~|dynamic|~|~|~|lambda|GET
+                …/password|0|account|password-change|~|~|~|lambda|POST
                 """);
     }
 }

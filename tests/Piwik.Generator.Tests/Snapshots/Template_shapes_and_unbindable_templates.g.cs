@@ -5,11 +5,14 @@
 // [assembly: DoNotTrackRoutes] patterns are registered too: the page-view option skips those routes.
 //
 // The rows are a text table (a table compiles much faster than a statement per handler), read once at
-// start-up by TrackedHandlerRegistry.RegisterTable. One line per handler, fields separated by |:
-//   where|category|action|failureAction|nameTemplate|valueTemplate|name|value
+// start-up by TrackedHandlerRegistry.RegisterTable. The first line is the table's format version; then one
+// line per handler, fields separated by |:
+//   where|category|action|failureAction|nameTemplate|valueTemplate|name|value|nameBindings|valueBindings
 // then |type|parameterName for each of the handler's parameters, in order. ~ alone is null; \ escapes
 // the next character, \uXXXX is a UTF-16 code unit. name and value are indexes into the accessors below
-// (empty: none), type an index into the types below; "where" names the handler, for readers.
+// (empty: none), type an index into the types below; the bindings say what each placeholder reads
+// (r:route value, p<i>:kind:R|- a parameter that binds from the route or not, m<i>:kind:path a member);
+// "where" names the handler, for readers.
 #nullable enable
 
 namespace Piwik.Generated
@@ -26,34 +29,28 @@ namespace Piwik.Generated
                     /* 0 */ typeof(string),
                     /* 1 */ typeof(global::Shapes.Cart),
                 },
-                new global::System.Func<global::Microsoft.AspNetCore.Http.EndpointFilterInvocationContext, global::Piwik.TrackedValue>[]
+                new global::System.Func<global::Microsoft.AspNetCore.Http.EndpointFilterInvocationContext, global::Piwik.Infrastructure.TrackedValue>[]
                 {
-                    /* 0 */ static context => global::Piwik.TrackedValue.FromText(context.GetArgument<global::Shapes.Cart>(1)?.Customer?.Name),
-                    /* 1 */ static context => global::Piwik.TrackedValue.FromNumber((double?)(context.GetArgument<global::Shapes.Cart>(1)?.Total)),
-                    /* 2 */ static context => global::Piwik.TrackedValue.FromObject(context.GetArgument<global::Shapes.Cart>(0)?.Id),
-                    /* 3 */ static context => global::Piwik.TrackedValue.FromNumber((double?)(context.GetArgument<global::Shapes.Cart>(0)?.Count)),
-                    /* 4 */ static context => global::Piwik.TrackedValue.FromText(string.Create(global::System.Globalization.CultureInfo.InvariantCulture, $"{{literal}} {(context.GetArgument<global::Shapes.Cart>(0)?.Customer?.Since)} in {context.HttpContext.Request.RouteValues["region"]}")),
-                    /* 5 */ static context => global::Piwik.TrackedValue.FromText("constant"),
-                    /* 6 */ static context => RouteNumber(context, "page"),
-                    /* 7 */ static context => global::Piwik.TrackedValue.FromNumber(2.5d),
+                    /* 0 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText(context.GetArgument<global::Shapes.Cart>(1)?.Customer?.Name),
+                    /* 1 */ static context => global::Piwik.Infrastructure.TrackedValue.FromNumber((double?)(context.GetArgument<global::Shapes.Cart>(1)?.Total)),
+                    /* 2 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText(global::Piwik.Infrastructure.TemplateValues.Text(context.GetArgument<global::Shapes.Cart>(0)?.Id)),
+                    /* 3 */ static context => global::Piwik.Infrastructure.TrackedValue.FromNumber((double?)(context.GetArgument<global::Shapes.Cart>(0)?.Count)),
+                    /* 4 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText(string.Create(global::System.Globalization.CultureInfo.InvariantCulture, $"{{literal}} {(global::Piwik.Infrastructure.TemplateValues.Text(context.GetArgument<global::Shapes.Cart>(0)?.Customer?.Since))} in {(global::Piwik.Infrastructure.TemplateValues.RouteText(context.HttpContext, "region"))}")),
+                    /* 5 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText("constant"),
+                    /* 6 */ static context => global::Piwik.Infrastructure.TemplateValues.RouteNumber(context.HttpContext, "page"),
+                    /* 7 */ static context => global::Piwik.Infrastructure.TrackedValue.FromNumber(2.5d),
                 });
         }
 
         private const string Handlers = """
-            MapPost("/carts/{cartId}") lambda|~|checkout|~|{cart.Customer.Name}|{cart.Total}|0|1|0|cartId|1|cart
-            MapPost("/count") lambda|~|count|~|{cart.Id}|{cart.Count}|2|3|1|cart
-            MapGet("/since") lambda|~|since|~|{{literal}} {cart.Customer.Since} in {region}|~|4||1|cart
-            MapGet("/r/{page}") lambda|~|page|~|constant|{page}|5|6
-            MapGet("/two") lambda|~|two|~|~|2.5||7
-            MapGet("/bad1") lambda|~|bad1|~|{cart.Nope}|{cart.Customer}|||1|cart
-            MapGet("/bad2") lambda|~|bad2|~|{unclosed|plan-{cart.Count}|||1|cart
+            #piwik-table 2
+            MapPost("/carts/{cartId}") lambda|~|checkout|~|{cart.Customer.Name}|{cart.Total}|0|1|m1:String:Customer.Name:cart|m1:Double:Total:cart|0|cartId|1|cart
+            MapPost("/count") lambda|~|count|~|{cart.Id}|{cart.Count}|2|3|m0:Guid:Id:cart|m0:Int32:Count:cart|1|cart
+            MapGet("/since") lambda|~|since|~|{{literal}} {cart.Customer.Since} in {region}|~|4||m0:DateTime:Customer.Since:cart,r:region|~|1|cart
+            MapGet("/r/{page}") lambda|~|page|~|constant|{page}|5|6||r:page
+            MapGet("/two") lambda|~|two|~|~|2.5||7|~|
+            MapGet("/bad1") lambda|~|bad1|~|{cart.Nope}|{cart.Customer}|||~|~|1|cart
+            MapGet("/bad2") lambda|~|bad2|~|{unclosed|plan-{cart.Count}|||~|~|1|cart
             """;
-
-        // Route values are strings: a Value template bound to one is parsed as an invariant number.
-        private static global::Piwik.TrackedValue RouteNumber(global::Microsoft.AspNetCore.Http.EndpointFilterInvocationContext context, string name) =>
-            context.HttpContext.Request.RouteValues[name] is string text
-                && double.TryParse(text, global::System.Globalization.NumberStyles.Float, global::System.Globalization.CultureInfo.InvariantCulture, out var number)
-                ? global::Piwik.TrackedValue.FromNumber(number)
-                : global::Piwik.TrackedValue.None;
     }
 }

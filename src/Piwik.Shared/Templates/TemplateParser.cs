@@ -1,7 +1,7 @@
 using System.Collections.Generic;
 using System.Text;
 
-namespace Piwik.Generator.Templates;
+namespace Piwik.Shared;
 
 /// <summary>
 /// Parses the <c>Name</c> and <c>Value</c> templates of <c>[TrackAs]</c>: literal text and <c>{root.Member.Member}</c>

@@ -1,14 +1,14 @@
 using System.ComponentModel;
 using System.Globalization;
 
-namespace Piwik;
+namespace Piwik.Infrastructure;
 
 /// <summary>
 /// A value captured for an event's name or value: text or a number, kept as it is until the background sender formats
 /// it, so capturing it on the request path allocates nothing.
 /// </summary>
-/// <remarks>Used by the code the Piwik source generator emits; you rarely need it directly.</remarks>
-[EditorBrowsable(EditorBrowsableState.Advanced)]
+/// <remarks>Infrastructure for the code the Piwik source generator emits; not meant to be used directly.</remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public readonly struct TrackedValue : IEquatable<TrackedValue>
 {
     private readonly string? _text;
@@ -45,24 +45,6 @@ public readonly struct TrackedValue : IEquatable<TrackedValue>
 
     /// <summary>Captures a nullable number.</summary>
     public static TrackedValue FromNumber(double? number) => number is { } n ? FromNumber(n) : default;
-
-    /// <summary>Captures a boxed route value or argument: strings as text, numeric types as numbers, anything else by its invariant text.</summary>
-    public static TrackedValue FromObject(object? value) => value switch
-    {
-        null => default,
-        string s => FromText(s),
-        int i => FromNumber(i),
-        long l => FromNumber(l),
-        double d => FromNumber(d),
-        float f => FromNumber(f),
-        decimal m => FromNumber((double)m),
-        short s16 => FromNumber(s16),
-        byte b => FromNumber(b),
-        uint u => FromNumber(u),
-        ulong ul => FromNumber(ul),
-        IFormattable formattable => FromText(formattable.ToString(null, CultureInfo.InvariantCulture)),
-        _ => FromText(value.ToString()),
-    };
 
     /// <summary>The value as Matomo receives it (numbers in invariant culture), or <c>null</c> for <see cref="None"/>.</summary>
     public override string? ToString() => _kind switch

@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Text;
 
-namespace Piwik.Generator.Analyzers;
+namespace Piwik.Shared;
 
 /// <summary>
 /// The little route-pattern work the analyzer needs, on pattern text as written: combining a group prefix with a
