@@ -237,6 +237,7 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
                 var untracked = !_flow.IsEndpointExcluded(invocation)
                     && !endpoint.GroupExcluded
                     && !handler.GetAttributes().Any(_known.IsDoNotTrack)
+                    && !handler.GetAttributes().Any(KnownSymbols.IsOrderOrSearch)
                     && !IsExcludedRoute(endpoint);
                 if (untracked)
                 {

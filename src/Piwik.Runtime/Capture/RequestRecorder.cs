@@ -101,13 +101,13 @@ internal sealed class RequestRecorder
     /// Records an event for a request that <see cref="IsAllowed"/> already admitted: for callers that decide admission
     /// first, so an opted-out request costs them nothing more.
     /// </summary>
-    public bool TryRecordAllowed(HttpContext context, TrackedEventKind kind, string? category, string action, TrackedValue name, TrackedValue value)
+    public bool TryRecordAllowed(HttpContext context, TrackedEventKind kind, string? category, string action, TrackedValue name, TrackedValue value, HitExtras? extras = null)
     {
         try
         {
             var request = context.Request;
             var headers = VisitHeaders.Read(request.Headers);
-            return Enqueue(context, request, in headers, kind, category, action, name, value);
+            return Enqueue(context, request, in headers, kind, category, action, name, value, extras);
         }
         catch (Exception)
         {

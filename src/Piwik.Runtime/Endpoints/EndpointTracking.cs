@@ -148,12 +148,24 @@ internal sealed partial class EndpointTracking
     private void ApplyConvention(EndpointBuilder builder)
     {
         var method = HandlerMethod(builder);
-        if (method is null || method.GetCustomAttribute<TrackAsAttribute>() is not { } attribute)
+        if (method is null)
         {
             return;
         }
 
-        var handler = _handlers.GetOrAdd(method, static (m, state) => state.Self.Resolve(m, state.Attribute, state.Builder), (Self: this, Attribute: attribute, Builder: builder));
+        var attribute = method.GetCustomAttribute<TrackAsAttribute>();
+        if (HitAttributes.Of(method) is { } hits)
+        {
+            AddHitFilter(builder, method, attribute, hits);
+            return;
+        }
+
+        if (attribute is null)
+        {
+            return;
+        }
+
+        var handler = ResolveCached(method, attribute, builder);
         var marker = TrackingEndpointMetadata.ForEvent(handler);
         builder.Metadata.Add(marker);
         if (TrackedRequestDelegate.PlanFor(handler, (builder as RouteEndpointBuilder)?.RoutePattern) is { } plan)
@@ -168,6 +180,31 @@ internal sealed partial class EndpointTracking
         {
             marker.MarkAttached();
             return new TrackedEndpointFilter(handler, _recorder, _metrics, next).InvokeAsync;
+        });
+    }
+
+    private TrackedHandler ResolveCached(MethodInfo method, TrackAsAttribute attribute, EndpointBuilder builder) =>
+        _handlers.GetOrAdd(method, static (m, state) => state.Self.Resolve(m, state.Attribute, state.Builder), (Self: this, Attribute: attribute, Builder: builder));
+
+    /// <summary>
+    /// An order, search or dimension handler: one filter records its event too, so every hit of the request carries the
+    /// handler's dimensions.
+    /// </summary>
+    private void AddHitFilter(EndpointBuilder builder, MethodInfo method, TrackAsAttribute? attribute, HitAttributes hits)
+    {
+        var handler = attribute is null ? null : ResolveCached(method, attribute, builder);
+        var generated = HitHandlerRegistry.Match(method, hits);
+        if (generated is null)
+        {
+            LogNoGeneratedHits(_logger, builder.DisplayName ?? method.Name);
+        }
+
+        var marker = TrackingEndpointMetadata.ForHits(handler);
+        builder.Metadata.Add(marker);
+        builder.FilterFactories.Add((factoryContext, next) =>
+        {
+            marker.MarkAttached();
+            return new HitEndpointFilter(handler, generated, hits, _recorder, _metrics, next).InvokeAsync;
         });
     }
 
@@ -267,6 +304,9 @@ internal sealed partial class EndpointTracking
 
     [LoggerMessage(EventId = 1301, Level = LogLevel.Warning, Message = "Endpoint '{Endpoint}': the [TrackAs] template '{Template}' cannot be bound without generated code and is left out of its events.")]
     private static partial void LogUnboundTemplate(ILogger logger, string endpoint, string template);
+
+    [LoggerMessage(EventId = 1303, Level = LogLevel.Warning, Message = "Endpoint '{Endpoint}' has [TrackOrder], [TrackSearch] or [TrackDimension] but no generated Piwik code matches its handler: its templates cannot be read, so it records no order, search or dimension. Reference Piwik.Generator as an analyzer, and keep handler parameter types accessible.")]
+    private static partial void LogNoGeneratedHits(ILogger logger, string endpoint);
 
     [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "Endpoint '{Endpoint}' has [TrackAs] but Piwik is not attached to it, so it records nothing. Call app.UsePiwikTracking() on the app that maps it (after its Map* calls, or at least before the app starts), and do not add [TrackAs] with WithMetadata: put it on the handler.")]
     private static partial void LogMissedEndpoint(ILogger logger, string endpoint);
