@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Piwik;
 using Piwik.Capture;
@@ -26,6 +27,10 @@ public static class PiwikServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<PiwikOptions>().Bind(configuration);
+
+        // The binder ignores keys no option has: a mistyped one is warned about at start-up (1004).
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, UnknownKeysWarning>(
+            sp => new UnknownKeysWarning(configuration, sp.GetRequiredService<ILogger<UnknownKeysWarning>>())));
         return AddCore(services);
     }
 
@@ -44,7 +49,9 @@ public static class PiwikServiceCollectionExtensions
     private static IHttpClientBuilder AddCore(IServiceCollection services)
     {
         services.AddOptions<PiwikOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<PiwikOptions>, SpoolSwitch>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PiwikOptions>, PiwikOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PiwikOptions>, PiwikOptionsRules>());
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<PiwikMetrics>();
@@ -58,9 +65,14 @@ public static class PiwikServiceCollectionExtensions
             : new HttpBulkTransport(sp));
         services.TryAddSingleton<PiwikSender>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PiwikSender>(sp => sp.GetRequiredService<PiwikSender>()));
-        // Without the client factory's own loggers: they write four Information lines per bulk request. The sender
-        // logs what matters (failures, refusals, drops) under its own event ids; the builder returned lets an app add
-        // them back (AddDefaultLogger) or add handlers.
-        return services.AddHttpClient<MatomoClient>(static client => client.Timeout = Timeout.InfiniteTimeSpan).RemoveAllLoggers();
+        // The Matomo client takes none of the app's ConfigureHttpClientDefaults (Aspire's service defaults add a
+        // resilience handler and service discovery to every client): the sender's retries are the only ones, since a
+        // second retry layer multiplies requests and duplicates. Handlers added through the builder returned here are
+        // kept: they are added after the defaults are cleared. Its own primary handler carries no traceparent unless
+        // Piwik:TraceMatomoRequests, and without the client factory's loggers (four Information lines per request).
+        return services.AddHttpClient<MatomoClient>(static client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(static sp => MatomoClient.CreateHandler(sp.GetRequiredService<IOptions<PiwikOptions>>().Value))
+            .ConfigureAdditionalHttpMessageHandlers(static (handlers, _) => handlers.Clear())
+            .RemoveAllLoggers();
     }
 }

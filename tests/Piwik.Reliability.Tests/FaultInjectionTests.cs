@@ -6,10 +6,10 @@ namespace Piwik.Reliability.Tests;
 /// <summary>The sender against the stand-in Matomo with injected faults: exact accounting, order, no duplicates.</summary>
 public class FaultInjectionTests
 {
-    private const string Token = "0123456789abcdef0123456789abcdef";
-    private const string WrongToken = "ffffffffffffffffffffffffffffffff";
+    internal const string Token = "0123456789abcdef0123456789abcdef";
+    internal const string WrongToken = "ffffffffffffffffffffffffffffffff";
 
-    private static void Fast(PiwikOptions o, StandInMatomo matomo)
+    internal static void Fast(PiwikOptions o, StandInMatomo matomo)
     {
         o.Url = matomo.BaseUrl;
         o.FlushInterval = TimeSpan.FromMilliseconds(20);
@@ -17,7 +17,7 @@ public class FaultInjectionTests
         o.VisitorIdSecret = "reliability-tests-secret";
     }
 
-    private static void Track(ReliabilityApp app, int count, int visitors = 5, string prefix = "e")
+    internal static void Track(ReliabilityApp app, int count, int visitors = 5, string prefix = "e")
     {
         for (var i = 0; i < count; i++)
         {
@@ -42,17 +42,18 @@ public class FaultInjectionTests
 
         // Everything is on disk while Matomo is unreachable; nothing is dropped, memory holds no backlog.
         await Eventually.HoldsAsync(() => app.Metrics.Spooled == 300, () => app.Accounting);
-        Assert.True(app.Balanced, app.Accounting);
+        await app.AssertBalancedAsync();
         Assert.Equal(0, app.Metrics.Dropped);
         await Eventually.HoldsAsync(() => app.Metrics.Retries > 2, () => "no retries while Matomo was down");
 
         await matomo.ComeBackAsync();
         await Eventually.HoldsAsync(() => app.Metrics.Sent == 300 && app.Metrics.Spooled == 0, () => app.Accounting);
-        Assert.True(app.Balanced, app.Accounting);
+        await app.AssertBalancedAsync();
         Assert.Equal(300, matomo.Tracked.Count);
         Delivered.AssertNoDuplicates(matomo);
         Delivered.AssertOrderedPerVisitor(matomo);
         await Eventually.HoldsAsync(() => app.Sender.Spool!.PendingRecords == 0, () => $"{app.Sender.Spool!.PendingRecords} batches pending");
+        await app.AssertBalancedAsync();
     }
 
     [Fact]
@@ -71,8 +72,9 @@ public class FaultInjectionTests
         await matomo.ComeBackAsync();
         Track(app, 10, prefix: "after");
         await Eventually.HoldsAsync(() => app.Metrics.Sent == 10, () => app.Accounting);
-        Assert.True(app.Balanced, app.Accounting);
+        await app.AssertBalancedAsync();
         Assert.Equal(10, matomo.Tracked.Count);
+        await app.AssertBalancedAsync();
     }
 
     [Fact]
@@ -90,11 +92,12 @@ public class FaultInjectionTests
         });
         Track(app, 40);
         await Eventually.HoldsAsync(() => app.Metrics.Sent == 40, () => app.Accounting);
-        Assert.True(app.Balanced, app.Accounting);
+        await app.AssertBalancedAsync();
         Assert.Equal(40, matomo.Tracked.Count);
         Delivered.AssertNoDuplicates(matomo);
         Delivered.AssertOrderedPerVisitor(matomo);
         Assert.Equal(2, app.Metrics.Retries);
+        await app.AssertBalancedAsync();
     }
 
     [Theory]
@@ -116,7 +119,7 @@ public class FaultInjectionTests
         Track(app, 10);
         Track(app, 10, prefix: "next");
         await Eventually.HoldsAsync(() => app.Metrics.Accounted == 20, () => app.Accounting);
-        Assert.True(app.Balanced, app.Accounting);
+        await app.AssertBalancedAsync();
         Assert.Equal(10, app.Metrics.Ambiguous);
         if (guarantee == DeliveryGuarantee.AtLeastOnce)
         {
@@ -131,6 +134,7 @@ public class FaultInjectionTests
         }
 
         Assert.Equal(1, app.LogCount(1014));
+        await app.AssertBalancedAsync();
     }
 
     [Theory]
@@ -168,7 +172,7 @@ public class FaultInjectionTests
             Assert.InRange(matomo.Tracked.Count, 0, 5);
         }
 
-        Assert.True(app.Balanced, app.Accounting);
+        await app.AssertBalancedAsync();
     }
 
     [Fact]
@@ -190,7 +194,7 @@ public class FaultInjectionTests
         Assert.Equal(2, matomo.BulkCalls.Count);
         Assert.Equal(0, app.Metrics.Ambiguous);
         Delivered.AssertNoDuplicates(matomo);
-        Assert.True(app.Balanced, app.Accounting);
+        await app.AssertBalancedAsync();
     }
 
     [Theory]
@@ -215,7 +219,7 @@ public class FaultInjectionTests
         Assert.Equal(39, app.Metrics.Sent);
         Assert.Equal(1, app.Metrics.DroppedFor(DropReason.Poison));
         Assert.Equal(0, app.Metrics.DroppedFor(DropReason.RetriesExhausted));
-        Assert.True(app.Balanced, app.Accounting);
+        await app.AssertBalancedAsync();
         Assert.DoesNotContain(matomo.Tracked, e => e["e_a"] == "e13");
         Delivered.AssertNoDuplicates(matomo);
         Delivered.AssertOrderedPerVisitor(matomo);
@@ -223,6 +227,7 @@ public class FaultInjectionTests
         var log = Assert.Single(app.Logs.Entries, e => e.Id.Id == 1220);
         Assert.Contains("entry 13 of a batch of 40", log.Message, StringComparison.Ordinal);
         Assert.Contains("poison entry", log.Message, StringComparison.Ordinal); // Matomo's message
+        await app.AssertBalancedAsync();
     }
 
     [Fact]
@@ -247,6 +252,7 @@ public class FaultInjectionTests
         Assert.Equal(0, app.Metrics.Dropped);
         Delivered.AssertNoDuplicates(matomo);
         Delivered.AssertOrderedPerVisitor(matomo);
+        await app.AssertBalancedAsync();
     }
 
     [Fact]
@@ -271,7 +277,7 @@ public class FaultInjectionTests
         Assert.True(app.Sender.TokenRejected);
         Assert.InRange(matomo.FailedAuthentications, 1, 2);
         Assert.Equal(1, app.LogCount(1012));
-        Assert.True(app.Balanced, app.Accounting);
+        await app.AssertBalancedAsync();
         Assert.Equal(app.Metrics.Rejected, matomo.Invalid.Count);
         Assert.All(matomo.Invalid, i => Assert.Equal("cip requires a valid token_auth", i.Reason));
         Assert.InRange(app.Metrics.Rejected, 1, 8); // only the entries of the requests that carried the token
@@ -279,6 +285,7 @@ public class FaultInjectionTests
         var afterRejection = matomo.BulkCalls.SkipWhile(c => c.Body.Contains("token_auth", StringComparison.Ordinal)).ToList();
         Assert.All(afterRejection, c => Assert.DoesNotContain("token_auth", c.Body, StringComparison.Ordinal));
         Assert.DoesNotContain(Token, app.Logs.AllText, StringComparison.Ordinal);
+        await app.AssertBalancedAsync();
     }
 
     [Fact]
@@ -306,6 +313,7 @@ public class FaultInjectionTests
         Assert.Equal(2, matomo.BulkCalls.Count);
         Assert.DoesNotContain("token_auth", matomo.BulkCalls[1].Body, StringComparison.Ordinal);
         Assert.Equal(1, app.LogCount(1012));
+        await app.AssertBalancedAsync();
     }
 
     [Fact]
@@ -327,6 +335,7 @@ public class FaultInjectionTests
         Assert.False(app.Sender.TokenRejected);
         Assert.All(matomo.Tracked, e => Assert.True(e.Has("cip")));
         Assert.Equal(0, matomo.FailedAuthentications);
+        await app.AssertBalancedAsync();
     }
 
     [Theory]
@@ -350,7 +359,7 @@ public class FaultInjectionTests
         await Eventually.HoldsAsync(() => first.Metrics.Spooled == 10, () => first.Accounting);
         await first.StopAsync();
         Assert.Equal(10, first.Metrics.Spooled);
-        Assert.True(first.Balanced, first.Accounting);
+        await first.AssertBalancedAsync();
 
         await matomo.ComeBackAsync();
         await using var second = await ReliabilityApp.StartAsync(o =>
@@ -361,7 +370,7 @@ public class FaultInjectionTests
         });
         Assert.Equal(10, second.Metrics.Restored);
         await Eventually.HoldsAsync(() => second.Metrics.Spooled == 0, () => second.Accounting);
-        Assert.True(second.Balanced, second.Accounting);
+        await second.AssertBalancedAsync();
         if (withToken)
         {
             Assert.Equal(10, second.Metrics.Sent);
@@ -375,6 +384,7 @@ public class FaultInjectionTests
             Assert.Empty(matomo.BulkCalls);
             Assert.Equal(1, second.LogCount(1015));
         }
+        await second.AssertBalancedAsync();
     }
 
     [Fact]
@@ -412,11 +422,12 @@ public class FaultInjectionTests
 
         await Eventually.HoldsAsync(() => second.Metrics.Sent == 150 && second.Metrics.Spooled == 0, () => second.Accounting);
         Assert.Equal(100, second.Metrics.Restored);
-        Assert.True(second.Balanced, second.Accounting);
+        await second.AssertBalancedAsync();
         Assert.Equal(1, second.LogCount(1200));
         Delivered.AssertNoDuplicates(matomo);
         Delivered.AssertOrderedPerVisitor(matomo);
         Assert.Equal(150, matomo.Tracked.Count);
+        await second.AssertBalancedAsync();
     }
 
     [Fact]
@@ -446,7 +457,7 @@ public class FaultInjectionTests
         }
 
         await Eventually.HoldsAsync(() => app.Metrics.Accounted == app.Metrics.Enqueued, () => app.Accounting);
-        Assert.True(app.Balanced, app.Accounting);
+        await app.AssertBalancedAsync();
         Assert.True(app.Metrics.DroppedFor(DropReason.SpoolFull) > 0, app.Accounting);
         Assert.True(app.Sender.Spool!.FileBytes <= 1024 * 1024);
         var onDisk = Directory.EnumerateFiles(spool.Path, "*.spool").Sum(f => new FileInfo(f).Length);
@@ -457,7 +468,7 @@ public class FaultInjectionTests
         Assert.Equal(app.Metrics.Sent, matomo.Tracked.Count);
         Delivered.AssertNoDuplicates(matomo);
         Delivered.AssertOrderedPerVisitor(matomo);
-        Assert.True(app.Balanced, app.Accounting);
+        await app.AssertBalancedAsync();
     }
 }
 

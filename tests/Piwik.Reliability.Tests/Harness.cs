@@ -60,6 +60,12 @@ internal sealed class ReliabilityApp : IAsyncDisposable
     /// <summary>The accounting identity of this process: enqueued + restored = sent + rejected + dropped + spooled.</summary>
     public bool Balanced => Metrics.Enqueued + Metrics.Restored == Metrics.Sent + Metrics.Rejected + Metrics.Dropped + Metrics.Spooled;
 
+    /// <summary>
+    /// Asserts the accounting identity (every fault test ends with it): waits until nothing is pending in memory, so it
+    /// is exact, not a moment's view, and fails naming every total when it does not hold.
+    /// </summary>
+    public Task AssertBalancedAsync() => Eventually.HoldsAsync(() => Balanced, () => "enqueued + restored != sent + rejected + dropped + spooled: " + Accounting);
+
     public string Accounting =>
         $"enqueued {Metrics.Enqueued} restored {Metrics.Restored} sent {Metrics.Sent} rejected {Metrics.Rejected} dropped {Metrics.Dropped} spooled {Metrics.Spooled}";
 

@@ -244,7 +244,7 @@ public class SpoolTests : IDisposable
         spool.Append(BatchOf("a", 1), 0);
         var batch = new Batch();
         var first = await spool.TakeAsync(0, batch, CancellationToken.None);
-        var segment = first!.Segment;
+        var segment = first!.Segment!;
         Assert.Equal((1, 0), (spool.RecordSyncs, spool.CoveredAppends));
 
         var lane0 = spool.TakeAsync(0, batch, CancellationToken.None);
@@ -314,7 +314,7 @@ public class SpoolTests : IDisposable
             while (seen.Count < perLane * 10)
             {
                 var record = await spool.TakeAsync(lane, batch, timeout.Token);
-                Assert.True(record!.Segment.DurableBytes >= record.Offset + record.Length, "taken before it was durable");
+                Assert.True(record!.Segment!.DurableBytes >= record.Offset + record.Length, "taken before it was durable");
                 for (var i = 0; i < batch.Count; i++)
                 {
                     seen.Add(System.Text.Encoding.ASCII.GetString(batch.Entry(i)).Split('&').Single(p => p.StartsWith("e_a=", StringComparison.Ordinal))[4..]);

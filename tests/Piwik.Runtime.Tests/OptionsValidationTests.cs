@@ -4,17 +4,24 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Piwik.Sending;
+using Piwik.Testing;
 
 namespace Piwik.Runtime.Tests;
 
 /// <summary>Misconfiguration fails at start-up, naming the configuration key.</summary>
 public class OptionsValidationTests
 {
-    private static async Task<Exception?> StartWithAsync(Dictionary<string, string?> settings)
+    private static async Task<Exception?> StartWithAsync(Dictionary<string, string?> settings, LogCapture? logs = null, Action<WebApplication>? started = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs);
+        }
+
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(settings.ToDictionary(kv => "Piwik:" + kv.Key, kv => kv.Value));
         builder.Services.AddPiwikTracking(builder.Configuration.GetSection("Piwik"));
@@ -22,6 +29,7 @@ public class OptionsValidationTests
         try
         {
             await app.StartAsync();
+            started?.Invoke(app);
             await app.StopAsync();
             return null;
         }
@@ -55,6 +63,21 @@ public class OptionsValidationTests
     [InlineData("DefaultCategory", " ", "Piwik:DefaultCategory")]
     [InlineData("ApplicationUrl", "relative/path", "Piwik:ApplicationUrl")]
     [InlineData("MaxRetries", "-1", "Piwik:MaxRetries")]
+    [InlineData("BatchSize", "1001", "Piwik:BatchSize")]
+    [InlineData("BatchSize", "1000000", "Piwik:BatchSize")]
+    [InlineData("MaxConcurrentBatches", "65", "Piwik:MaxConcurrentBatches")]
+    [InlineData("MaxConcurrentBatches", "2000", "Piwik:MaxConcurrentBatches")]
+    [InlineData("MaxRetries", "101", "Piwik:MaxRetries")]
+    [InlineData("FlushInterval", "01:00:01", "Piwik:FlushInterval")]
+    [InlineData("RequestTimeout", "00:10:01", "Piwik:RequestTimeout")]
+    [InlineData("ShutdownTimeout", "01:00:00", "Piwik:ShutdownTimeout")]
+    [InlineData("MaxRetryDelay", "00:00:00", "Piwik:MaxRetryDelay")]
+    [InlineData("MaxRetryDelay", "1.00:00:00", "Piwik:MaxRetryDelay")]
+    [InlineData("SpoolMaxBytes", "1000", "Piwik:SpoolMaxBytes")]
+    [InlineData("SpoolMaxBytes", "2000000000000", "Piwik:SpoolMaxBytes")]
+    [InlineData("SpoolMaxAge", "00:00:00", "Piwik:SpoolMaxAge")]
+    [InlineData("SpoolMaxAge", "31.00:00:00", "Piwik:SpoolMaxAge")]
+    [InlineData("SpoolDirectory", "bad\0path", "Piwik:SpoolDirectory")]
     public async Task A_wrong_value_fails_start_up_naming_its_key(string key, string value, string named)
     {
         var error = await StartWithAsync(new() { [key] = value });
@@ -128,6 +151,60 @@ public class OptionsValidationTests
         Assert.Equal(QueryStringMode.Redact, options.QueryString);
         Assert.Equal("v1", options.CustomDimensions[3]);
         Assert.Equal(DeliveryGuarantee.AtMostOnce, options.DeliveryGuarantee);
+    }
+
+    [Theory]
+    [InlineData("BatchSize", "1000")]
+    [InlineData("MaxConcurrentBatches", "64")]
+    [InlineData("MaxRetries", "0")]
+    [InlineData("SpoolMaxAge", "30.00:00:00")]
+    public async Task A_value_at_its_bound_starts(string key, string value)
+    {
+        Assert.Null(await StartWithAsync(new() { [key] = value }));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(" ")]
+    public async Task An_empty_spool_directory_turns_the_spool_off(string value)
+    {
+        // As Piwik__SpoolDirectory= does over a directory set in appsettings.json.
+        PiwikSender? sender = null;
+        var error = await StartWithAsync(new() { ["Url"] = "http://127.0.0.1:9/", ["SpoolDirectory"] = value }, started: app => sender = app.Services.GetRequiredService<PiwikSender>());
+        Assert.Null(error);
+        Assert.Null(sender!.Spool);
+    }
+
+    [Theory]
+    [InlineData("Ur", "Piwik:Url")]
+    [InlineData("BatchSzie", "Piwik:BatchSize")]
+    [InlineData("spooldirectory2", "Piwik:SpoolDirectory")]
+    public async Task An_unknown_key_is_warned_about_at_start_up_with_the_closest_known_one(string key, string closest)
+    {
+        var logs = new LogCapture();
+        Assert.Null(await StartWithAsync(new() { [key] = "x", ["batchSIZE"] = "10", ["CustomDimensions:3"] = "v" }, logs));
+        var warning = Assert.Single(logs.Entries, e => e.Id.Id == 1004);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains("Piwik:" + key + " ", warning.Message, StringComparison.Ordinal);
+        Assert.Contains(closest + "?", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Known_keys_in_any_case_raise_no_warning()
+    {
+        var logs = new LogCapture();
+        Assert.Null(await StartWithAsync(new() { ["url"] = "https://matomo.example.com/", ["CUSTOMDIMENSIONS:3"] = "v", ["RedactedQueryParameters:13"] = "otp", ["SpoolMaxAge"] = "1.00:00:00" }, logs));
+        Assert.DoesNotContain(logs.Entries, e => e.Id.Id == 1004);
+    }
+
+    [Fact]
+    public void Every_option_the_binder_reads_is_a_known_key()
+    {
+        var settable = typeof(PiwikOptions).GetProperties()
+            .Where(p => p.CanWrite || p.PropertyType.IsGenericType)
+            .Where(p => !p.PropertyType.IsGenericType || p.PropertyType.GetGenericTypeDefinition() != typeof(Func<,>))
+            .Select(p => p.Name);
+        Assert.Equal(settable.Order(), Configuration.UnknownKeysWarning.KnownKeys.Order());
     }
 }
 

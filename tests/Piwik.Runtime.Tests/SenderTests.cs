@@ -30,6 +30,36 @@ public class SenderTests
 
         await matomo.WaitForTrackedAsync(6, Wait);
         Assert.Equal([3, 3], matomo.BulkCalls.Select(c => c.EntryCount));
+        await app.AssertBalancedAsync();
+    }
+
+    [Fact]
+    public async Task An_idle_sender_wakes_up_not_at_all_and_a_busy_one_about_once_per_batch()
+    {
+        await using var matomo = await StandInMatomo.StartAsync();
+        await using var app = await TestApp.StartAsync(o =>
+        {
+            o.Url = matomo.BaseUrl;
+            o.BatchSize = 10;
+            o.MaxConcurrentBatches = 1;
+            o.FlushInterval = TimeSpan.FromHours(1); // batches cut by size only: no flush timer
+        });
+        var sender = app.App.Services.GetRequiredService<Piwik.Sending.PiwikSender>();
+
+        // Idle: a polling reader would wake about ten times in this second; the signal wakes nobody.
+        var idle = sender.WakeUps;
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Equal(idle, sender.WakeUps);
+
+        // Busy: 100 events, ten batches, each cut when a batch's worth is queued.
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.True(app.Tracker.TrackEvent("c", "e" + i));
+        }
+
+        await Eventually.HoldsAsync(() => app.Metrics.Sent == 100, () => $"sent {app.Metrics.Sent}");
+        Assert.InRange(sender.WakeUps - idle, 1, 20);
+        await app.AssertBalancedAsync();
     }
 
     [Fact]
@@ -47,6 +77,7 @@ public class SenderTests
         var entries = await matomo.WaitForTrackedAsync(2, Wait);
         Assert.Equal(["one", "two"], entries.Select(e => e["e_a"]));
         Assert.Equal(2, matomo.BulkCalls.Sum(c => c.EntryCount));
+        await app.AssertBalancedAsync();
     }
 
     [Fact]
@@ -76,6 +107,7 @@ public class SenderTests
         await Eventually.HoldsAsync(() => app.Metrics.Sent == 6);
         Assert.Equal(3, app.Metrics.Retries);
         Assert.Equal(2, app.Metrics.Ambiguous); // the reset came after the body was sent: a batch of 2 with an unknown outcome, sent again
+        await app.AssertBalancedAsync();
     }
 
     [Fact]
@@ -98,6 +130,7 @@ public class SenderTests
         await Eventually.HoldsAsync(() => app.Metrics.Rejected == 2 && app.Metrics.Sent == 1);
         Assert.Equal(0, app.Metrics.Retries);
         Assert.Equal(2, matomo.BulkCalls.Count);
+        await app.AssertBalancedAsync();
     }
 
     [Fact]
@@ -121,6 +154,7 @@ public class SenderTests
         await Eventually.HoldsAsync(() => app.Metrics.Rejected == 1 && app.Metrics.Sent == 1);
         // The sender counts the rejection, then logs it: wait for the warning rather than race it.
         await Eventually.HoldsAsync(() => app.Logs.Entries.Any(e => e.Id.Id == 1010), () => app.Logs.AllText);
+        await app.AssertBalancedAsync();
     }
 
     [Fact]
@@ -142,6 +176,7 @@ public class SenderTests
         Assert.Equal(250, matomo.Tracked.Count);
         Assert.Equal(250, app.Metrics.Sent);
         Assert.Equal(0, app.Metrics.Dropped);
+        await app.AssertBalancedAsync();
     }
 
     [Fact]
@@ -165,7 +200,7 @@ public class SenderTests
         Assert.True(DateTime.UtcNow - stopping < TimeSpan.FromSeconds(5), "shutdown waited past its deadline");
         Assert.Equal(25, app.Metrics.DroppedFor(DropReason.ShutdownDeadline));
         Assert.Single(app.Logs.Entries, e => e.Id.Id == 1020);
-        Assert.Equal(app.Metrics.Enqueued, app.Metrics.Sent + app.Metrics.Rejected + app.Metrics.Dropped + app.Metrics.Spooled);
+        await app.AssertBalancedAsync();
     }
 
     [Fact]
@@ -188,6 +223,7 @@ public class SenderTests
         await Eventually.HoldsAsync(() => app.Metrics.DroppedFor(DropReason.RetriesExhausted) == 1);
         Assert.Equal(3, matomo.BulkCalls.Count);
         Assert.Equal(2, app.Metrics.Retries);
+        await app.AssertBalancedAsync();
     }
 
     [Fact]
@@ -218,10 +254,18 @@ public class SenderTests
     {
         await using var app = await TestApp.StartAsync(o => o.FlushInterval = TimeSpan.FromMilliseconds(50));
         var recorder = app.App.Services.GetRequiredService<RequestRecorder>();
+        Assert.False(recorder.TryRecord(BrokenContext(), TrackedEventKind.Event, "c", "a", default, default));
+        Assert.Equal(1, app.Metrics.DroppedFor(DropReason.CaptureFailed));
+        Assert.Equal(1, app.Metrics.Enqueued); // recorded, then dropped: the identity holds for capture_failed too
+        await app.AssertBalancedAsync();
+    }
+
+    /// <summary>A request whose connection throws when read: capturing it fails.</summary>
+    internal static Microsoft.AspNetCore.Http.HttpContext BrokenContext()
+    {
         var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
         context.Features.Set<Microsoft.AspNetCore.Http.Features.IHttpConnectionFeature>(new ThrowingConnection());
-        Assert.False(recorder.TryRecord(context, TrackedEventKind.Event, "c", "a", default, default));
-        Assert.Equal(1, app.Metrics.DroppedFor(DropReason.CaptureFailed));
+        return context;
     }
 
     private sealed class ThrowingConnection : Microsoft.AspNetCore.Http.Features.IHttpConnectionFeature

@@ -28,12 +28,23 @@ internal sealed class TestApp : IAsyncDisposable
 
     public PiwikMetrics Metrics { get; }
 
+    /// <summary>The accounting identity: enqueued + restored = sent + rejected + dropped + spooled.</summary>
+    public bool Balanced => Metrics.Enqueued + Metrics.Restored == Metrics.Sent + Metrics.Rejected + Metrics.Dropped + Metrics.Spooled;
+
+    /// <summary>Asserts the accounting identity once nothing is pending in memory (every fault test ends with it).</summary>
+    public Task AssertBalancedAsync() => Eventually.HoldsAsync(() => Balanced, () =>
+        $"enqueued {Metrics.Enqueued} restored {Metrics.Restored} != sent {Metrics.Sent} rejected {Metrics.Rejected} dropped {Metrics.Dropped} spooled {Metrics.Spooled}");
+
     public IPiwikTracker Tracker => App.Services.GetRequiredService<IPiwikTracker>();
 
     /// <summary>
     /// Starts an app whose <c>GET /track</c> records an event from its query: <c>c</c>, <c>a</c>, <c>n</c>, <c>v</c>.
     /// </summary>
-    public static async Task<TestApp> StartAsync(Action<PiwikOptions> configure, Action<WebApplication>? map = null, Action<IServiceCollection>? services = null)
+    /// <param name="configure">The Piwik options.</param>
+    /// <param name="map">More endpoints.</param>
+    /// <param name="services">More services, registered after Piwik's.</param>
+    /// <param name="servicesFirst">More services, registered before Piwik's.</param>
+    public static async Task<TestApp> StartAsync(Action<PiwikOptions> configure, Action<WebApplication>? map = null, Action<IServiceCollection>? services = null, Action<IServiceCollection>? servicesFirst = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -42,6 +53,7 @@ internal sealed class TestApp : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Trace);
         builder.Logging.AddProvider(logs);
+        servicesFirst?.Invoke(builder.Services);
         builder.Services.AddPiwikTracking(configure);
         services?.Invoke(builder.Services);
         var app = builder.Build();

@@ -19,7 +19,7 @@ namespace Piwik.Testing;
 /// <c>ca=1</c> without both <c>e_c</c> and <c>e_a</c>, and can inject faults. What a real Matomo would refuse, it
 /// refuses too, so a behaviour that would fail against Matomo fails the tests.
 /// </summary>
-public sealed class StandInMatomo : IAsyncDisposable
+public sealed partial class StandInMatomo : IAsyncDisposable
 {
     private WebApplication? _app;
     private readonly object _gate = new();
@@ -65,6 +65,34 @@ public sealed class StandInMatomo : IAsyncDisposable
     /// stand-in's lock. Cheaper than <see cref="Stored"/> for a load run: no <see cref="TrackedEntry"/> is built.
     /// </summary>
     public Action<string>? StoredName { get; set; }
+
+    /// <summary>While set, called for every request (after the queued faults are used up): a fault that lasts (an outage, a proxy's page).</summary>
+    public Func<Fault?>? EveryRequest { get; set; }
+
+    /// <summary>A body larger than this is answered 413 without being processed, as a proxy in front of Matomo does.</summary>
+    public int? MaxBodyBytes { get; set; }
+
+    /// <summary>
+    /// When set, a request carrying a wrong token is answered with this status and nothing of it is stored, as Matomo
+    /// does with <c>bulk_requests_require_authentication</c> (400 or 500); it still counts as a failed login.
+    /// </summary>
+    public int? WrongTokenStatus { get; set; }
+
+    /// <summary>
+    /// Matomo blocks the sending IP once more than this many failed logins were recorded (20 within an hour in Matomo):
+    /// every request carrying a token, right or wrong, is then answered HTTP 500 <c>{"status":"error","tracked":0,"invalid":0}</c>
+    /// and nothing of it is stored; requests without a token are still tracked.
+    /// </summary>
+    public int BlockAfterFailedLogins { get; set; } = 20;
+
+    /// <summary>Answers written from a <see cref="Fault.Body"/> or <see cref="Fault.BodyLength"/>, once each is complete or cut off.</summary>
+    public int AnswersWritten { get; private set; }
+
+    /// <summary>Bytes of <see cref="Fault.BodyLength"/> answers the client took before it closed the connection (or all of them).</summary>
+    public long AnswerBytesWritten { get; private set; }
+
+    /// <summary>Requests refused because the IP is blocked (see <see cref="BlockAfterFailedLogins"/>).</summary>
+    public int BlockedRequests { get; private set; }
 
     /// <summary>Adds a fixed delay per entry to every bulk request (a Matomo that takes time to store).</summary>
     public TimeSpan DelayPerEntry { get; set; }
@@ -237,6 +265,19 @@ public sealed class StandInMatomo : IAsyncDisposable
             return;
         }
 
+        if (MaxBodyBytes is { } max && context.Request.ContentLength > max)
+        {
+            lock (_gate)
+            {
+                _calls.Add(new BulkCall(context.Request.Path + context.Request.QueryString, context.Request.ContentType, "") { TraceParent = context.Request.Headers.TraceParent });
+                Signal();
+            }
+
+            context.Response.StatusCode = 413;
+            await context.Response.WriteAsync("<html><body>413 Request Entity Too Large</body></html>").ConfigureAwait(false);
+            return;
+        }
+
         var (buffer, length) = await ReadBodyAsync(context.Request).ConfigureAwait(false);
         try
         {
@@ -255,12 +296,12 @@ public sealed class StandInMatomo : IAsyncDisposable
         Fault? fault;
         lock (_gate)
         {
-            _calls.Add(new BulkCall(context.Request.Path + context.Request.QueryString, context.Request.ContentType, body));
-            fault = _faults.Count > 0 ? _faults.Dequeue() : null;
+            _calls.Add(new BulkCall(context.Request.Path + context.Request.QueryString, context.Request.ContentType, body) { TraceParent = context.Request.Headers.TraceParent });
+            fault = _faults.Count > 0 ? _faults.Dequeue() : EveryRequest?.Invoke();
             Signal();
         }
 
-        if (fault is not null)
+        if (fault is not null && !fault.StoreThenDelay)
         {
             if (fault.Delay > TimeSpan.Zero)
             {
@@ -270,6 +311,12 @@ public sealed class StandInMatomo : IAsyncDisposable
             if (fault.ResetConnection)
             {
                 context.Abort();
+                return;
+            }
+
+            if (fault.Body is not null || fault.BodyLength > 0)
+            {
+                await WriteBodyAsync(context, fault).ConfigureAwait(false);
                 return;
             }
 
@@ -294,11 +341,36 @@ public sealed class StandInMatomo : IAsyncDisposable
             return;
         }
 
-        if (verdict.Token is not null && !verdict.TokenValid)
+        if (verdict.Token is not null)
         {
+            bool blocked;
             lock (_gate)
             {
-                FailedAuthentications++;
+                blocked = FailedAuthentications > BlockAfterFailedLogins;
+                if (blocked)
+                {
+                    BlockedRequests++;
+                }
+                else if (!verdict.TokenValid)
+                {
+                    FailedAuthentications++;
+                }
+            }
+
+            if (blocked)
+            {
+                context.Response.StatusCode = 500;
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync("{\"status\":\"error\",\"tracked\":0,\"invalid\":0}").ConfigureAwait(false);
+                return;
+            }
+
+            if (!verdict.TokenValid && WrongTokenStatus is { } refused)
+            {
+                context.Response.StatusCode = refused;
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync("{\"status\":\"error\",\"message\":\"token_auth is not valid\"}").ConfigureAwait(false);
+                return;
             }
         }
 
@@ -350,423 +422,63 @@ public sealed class StandInMatomo : IAsyncDisposable
             Signal();
         }
 
+        if (fault is { StoreThenDelay: true })
+        {
+            // Stored, then answered late: past the sender's timeout, its outcome is unknown to it.
+            await Task.Delay(fault.Delay).ConfigureAwait(false);
+        }
+
         await WriteCountsAsync(context, verdict.Tracked, verdict.Invalid.Count, verdict.TokenValid ? verdict.InvalidIndices : null).ConfigureAwait(false);
     }
 
-    /// <summary>What the stand-in makes of one bulk body: the answer's counts, and what it stores.</summary>
-    internal sealed class Verdict
+    /// <summary>Answers with the fault's body (or <see cref="Fault.BodyLength"/> bytes of filler, written in chunks).</summary>
+    private async Task WriteBodyAsync(HttpContext context, Fault fault)
     {
-        /// <summary>Not bulk JSON with a <c>requests</c> array: an empty success.</summary>
-        public bool Malformed { get; set; }
-
-        /// <summary>The body's <c>token_auth</c> (a JSON string), or null.</summary>
-        public string? Token { get; set; }
-
-        public bool TokenValid { get; set; }
-
-        public int EntryCount { get; set; }
-
-        /// <summary>An entry made <see cref="PoisonEntry"/> true: 500, nothing stored.</summary>
-        public bool Poisoned { get; set; }
-
-        /// <summary>An entry failed the whole batch (an unhandled <c>ca=1</c>): 500 with this message, nothing stored.</summary>
-        public string? RollbackReason { get; set; }
-
-        public int Tracked { get; set; }
-
-        public List<InvalidEntry> Invalid { get; } = new();
-
-        public List<int> InvalidIndices { get; } = new();
-
-        /// <summary>Stored entries (<c>rec=1</c>), when asked for.</summary>
-        public List<TrackedEntry>? StoredEntries { get; set; }
-
-        /// <summary>The decoded <c>e_n</c> of each stored entry ("" when absent).</summary>
-        public List<string> StoredNames { get; } = new();
-    }
-
-    /// <summary>
-    /// Validates a bulk body by Matomo's rules (shared/MATOMO.md). <paramref name="fast"/>: over the body's bytes when it
-    /// has the usual shape (an object of <c>requests</c>, an array of plain ASCII strings, and <c>token_auth</c>), each
-    /// entry's parameters found in place without building a <see cref="TrackedEntry"/>; anything else (escapes, non-ASCII,
-    /// other members, a percent-encoded key or value that validation reads) goes the plain way, which is
-    /// <paramref name="fast"/> false: every entry parsed into a <see cref="TrackedEntry"/> and checked by
-    /// <see cref="Validate"/>. Both give the same verdict (a property test holds them to it).
-    /// </summary>
-    internal static Verdict Judge(ReadOnlyMemory<byte> bulk, string? validToken, Func<TrackedEntry, bool>? poison, bool materialise, bool fast)
-    {
-        var verdict = new Verdict { StoredEntries = materialise ? new List<TrackedEntry>() : null };
-        var body = bulk.Span;
-        List<Range>? ranges = null;
-        List<string>? requests = null;
-        string? token;
-        if (fast && TryScanBulk(body, out var scanned, out token))
+        context.Response.StatusCode = fault.StatusCode ?? 200;
+        if (fault.ContentType is not null)
         {
-            ranges = scanned;
-        }
-        else
-        {
-            (requests, token) = ParseBulk(bulk);
-            if (requests is null)
-            {
-                verdict.Malformed = true;
-                return verdict;
-            }
+            context.Response.ContentType = fault.ContentType;
         }
 
-        var tokenValid = token is not null && validToken is not null && string.Equals(token, validToken, StringComparison.Ordinal);
-        verdict.Token = token;
-        verdict.TokenValid = tokenValid;
-        var count = ranges?.Count ?? requests!.Count;
-        verdict.EntryCount = count;
-        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        for (var i = 0; i < count; i++)
+        if (fault.Body is not null)
         {
-            TrackedEntry? entry = null;
-            string? reason;
-            bool rollback;
-            bool stored;
-            string? name = null;
-            var scan = default(EntryScan);
-            var raw = ranges is null ? default : body[ranges[i]];
-            var inPlace = ranges is not null && EntryScan.TryScan(raw, out scan);
-            if (!inPlace || poison is not null)
+            if (fault.Body.Length > 0)
             {
-                entry = TrackedEntry.Parse(ranges is null ? requests![i] : System.Text.Encoding.ASCII.GetString(raw));
+                await context.Response.WriteAsync(fault.Body).ConfigureAwait(false);
             }
 
-            if (poison is not null && poison(entry!))
+            lock (_gate)
             {
-                verdict.Poisoned = true;
-                return verdict;
+                AnswersWritten++;
             }
 
-            if (inPlace)
-            {
-                reason = scan.Validate(raw, tokenValid, now, out rollback);
-                stored = scan.Is(raw, EntryScan.Rec, "1"u8);
-                if (stored)
-                {
-                    name = scan.Has(EntryScan.EventName) ? System.Text.Encoding.ASCII.GetString(scan.Value(raw, EntryScan.EventName)) : "";
-                }
-            }
-            else
-            {
-                reason = Validate(entry!, tokenValid, now, out rollback);
-                stored = entry!.Get("rec") == "1";
-                name = stored ? entry.Get("e_n") ?? "" : null;
-            }
-
-            if (rollback)
-            {
-                verdict.RollbackReason = reason;
-                return verdict;
-            }
-
-            if (reason is not null)
-            {
-                entry ??= TrackedEntry.Parse(System.Text.Encoding.ASCII.GetString(raw));
-                verdict.Invalid.Add(new InvalidEntry(entry, reason));
-                verdict.InvalidIndices.Add(i);
-                continue;
-            }
-
-            verdict.Tracked++;
-            if (stored)
-            {
-                verdict.StoredNames.Add(name!);
-                if (materialise)
-                {
-                    verdict.StoredEntries!.Add(entry ?? TrackedEntry.Parse(System.Text.Encoding.ASCII.GetString(raw)));
-                }
-            }
+            return;
         }
 
-        return verdict;
-    }
-
-    /// <summary>
-    /// The usual bulk body, read in place: <c>{"requests":[...],"token_auth":"..."}</c> (members in any order, each at
-    /// most once, token optional), every entry a JSON string of ASCII without escapes, the token a string without
-    /// escapes. False for anything else, malformed JSON included: <see cref="ParseBulk"/> then decides.
-    /// </summary>
-    private static bool TryScanBulk(ReadOnlySpan<byte> body, out List<Range> entries, out string? token)
-    {
-        entries = new List<Range>(128);
-        token = null;
-        var reader = new Utf8JsonReader(body);
+        var chunk = new byte[64 * 1024];
+        chunk.AsSpan().Fill((byte)'x');
+        long written = 0;
         try
         {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            while (written < fault.BodyLength && !context.RequestAborted.IsCancellationRequested)
             {
-                return false;
-            }
-
-            var seenRequests = false;
-            var seenToken = false;
-            while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
-            {
-                if (reader.ValueIsEscaped)
-                {
-                    return false;
-                }
-
-                if (!seenRequests && reader.ValueTextEquals("requests"u8))
-                {
-                    seenRequests = true;
-                    if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray)
-                    {
-                        return false;
-                    }
-
-                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-                    {
-                        if (reader.TokenType != JsonTokenType.String || reader.ValueIsEscaped || !System.Text.Ascii.IsValid(reader.ValueSpan))
-                        {
-                            return false;
-                        }
-
-                        var start = (int)reader.TokenStartIndex + 1; // after the opening quote
-                        entries.Add(new Range(start, start + reader.ValueSpan.Length));
-                    }
-                }
-                else if (!seenToken && reader.ValueTextEquals("token_auth"u8))
-                {
-                    seenToken = true;
-                    if (!reader.Read() || reader.TokenType != JsonTokenType.String || reader.ValueIsEscaped || !System.Text.Ascii.IsValid(reader.ValueSpan))
-                    {
-                        return false;
-                    }
-
-                    token = System.Text.Encoding.ASCII.GetString(reader.ValueSpan);
-                }
-                else
-                {
-                    return false;
-                }
-            }
-
-            // Nothing but whitespace may follow the object (the reader throws otherwise).
-            return seenRequests && !reader.Read();
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>
-    /// The parameters of one entry that validation reads, found in its bytes (the last of a repeated key wins, as in
-    /// <see cref="TrackedEntry.Parse"/>). Declines (false) when a key or one of these values is percent- or
-    /// <c>+</c>-encoded: decoding could change what it says, so <see cref="TrackedEntry.Parse"/> decides.
-    /// </summary>
-    private struct EntryScan
-    {
-        public const int IdSite = 0, Cid = 1, Cip = 2, Cdt = 3, Category = 4, Action = 5, CustomAction = 6, ServerTime = 7, Rec = 8, EventName = 9, Count = 10;
-
-        private Bounds _bounds;
-
-        [System.Runtime.CompilerServices.InlineArray(Count)]
-        private struct Bounds
-        {
-            private (int Start, int Length) _first;
-        }
-
-        public static bool TryScan(ReadOnlySpan<byte> raw, out EntryScan scan)
-        {
-            scan = default;
-            for (var k = 0; k < Count; k++)
-            {
-                scan._bounds[k] = (-1, 0);
-            }
-
-            var q = raw.IndexOf((byte)'?');
-            var offset = q + 1; // 0 when there is no '?'
-            var query = raw[offset..];
-            while (!query.IsEmpty)
-            {
-                var amp = query.IndexOf((byte)'&');
-                var pair = amp < 0 ? query : query[..amp];
-                var pairOffset = offset;
-                offset += amp < 0 ? query.Length : amp + 1;
-                query = amp < 0 ? default : query[(amp + 1)..];
-                if (pair.IsEmpty)
-                {
-                    continue;
-                }
-
-                var eq = pair.IndexOf((byte)'=');
-                var key = eq < 0 ? pair : pair[..eq];
-                if (key.IndexOfAny((byte)'%', (byte)'+') >= 0)
-                {
-                    return false;
-                }
-
-                var slot = Slot(key);
-                if (slot >= 0)
-                {
-                    scan._bounds[slot] = eq < 0 ? (pairOffset + pair.Length, 0) : (pairOffset + eq + 1, pair.Length - eq - 1);
-                }
-            }
-
-            for (var k = 0; k < Count; k++)
-            {
-                if (k != Cip && scan.Has(k) && scan.Value(raw, k).IndexOfAny((byte)'%', (byte)'+') >= 0)
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
-
-        private static int Slot(ReadOnlySpan<byte> key) => key.Length switch
-        {
-            2 when key.SequenceEqual("ca"u8) => CustomAction,
-            3 when key.SequenceEqual("cid"u8) => Cid,
-            3 when key.SequenceEqual("cip"u8) => Cip,
-            3 when key.SequenceEqual("cdt"u8) => Cdt,
-            3 when key.SequenceEqual("e_c"u8) => Category,
-            3 when key.SequenceEqual("e_a"u8) => Action,
-            3 when key.SequenceEqual("e_n"u8) => EventName,
-            3 when key.SequenceEqual("rec"u8) => Rec,
-            6 when key.SequenceEqual("idsite"u8) => IdSite,
-            6 when key.SequenceEqual("pf_srv"u8) => ServerTime,
-            _ => -1,
-        };
-
-        public readonly bool Has(int slot) => _bounds[slot].Start >= 0;
-
-        public readonly ReadOnlySpan<byte> Value(ReadOnlySpan<byte> raw, int slot) => raw.Slice(_bounds[slot].Start, _bounds[slot].Length);
-
-        public readonly bool Is(ReadOnlySpan<byte> raw, int slot, ReadOnlySpan<byte> value) => Has(slot) && Value(raw, slot).SequenceEqual(value);
-
-        private readonly bool IsNullOrEmpty(int slot) => !Has(slot) || _bounds[slot].Length == 0;
-
-        private readonly bool IsBlank(ReadOnlySpan<byte> raw, int slot)
-        {
-            if (!Has(slot) || _bounds[slot].Length == 0)
-            {
-                return false;
-            }
-
-            foreach (var b in Value(raw, slot))
-            {
-                if (!char.IsWhiteSpace((char)b))
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
-
-        /// <summary><see cref="StandInMatomo.Validate"/>, check for check, in the same order, over the bytes.</summary>
-        public readonly string? Validate(ReadOnlySpan<byte> raw, bool tokenValid, long now, out bool rollback)
-        {
-            rollback = false;
-            if (!Has(IdSite) || !int.TryParse(Value(raw, IdSite), NumberStyles.None, CultureInfo.InvariantCulture, out var site) || site <= 0)
-            {
-                return "idsite missing or not a positive integer";
-            }
-
-            if (Has(Cid) && (_bounds[Cid].Length != 16 || Value(raw, Cid).ContainsAnyExcept(HexBytes)))
-            {
-                return "cid must be 16 hexadecimal characters";
-            }
-
-            if (Has(Cip) && !tokenValid)
-            {
-                return "cip requires a valid token_auth";
-            }
-
-            if (Has(Cdt))
-            {
-                if (!long.TryParse(Value(raw, Cdt), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
-                {
-                    return "cdt is not a UNIX timestamp";
-                }
-
-                if (now - seconds > 24 * 3600 && !tokenValid)
-                {
-                    return "cdt older than 24 hours requires a valid token_auth";
-                }
-            }
-
-            if (IsBlank(raw, Category) || IsBlank(raw, Action))
-            {
-                return "e_c/e_a must not be whitespace";
-            }
-
-            if (Is(raw, CustomAction, "1"u8) && (IsNullOrEmpty(Category) || IsNullOrEmpty(Action)))
-            {
-                rollback = true;
-                return "custom action that no plugin handles";
-            }
-
-            if (Has(ServerTime) && _bounds[ServerTime].Length > 0 && raw[_bounds[ServerTime].Start] == (byte)'-')
-            {
-                return "pf_srv must not be negative";
-            }
-
-            return null;
-        }
-    }
-
-    private static readonly System.Buffers.SearchValues<byte> HexBytes = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF"u8);
-
-    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
-
-    /// <summary>Matomo's validation of one entry; null when valid.</summary>
-    private static string? Validate(TrackedEntry entry, bool tokenValid, long now, out bool rollback)
-    {
-        rollback = false;
-        if (!int.TryParse(entry.Get("idsite"), NumberStyles.None, CultureInfo.InvariantCulture, out var site) || site <= 0)
-        {
-            return "idsite missing or not a positive integer";
-        }
-
-        if (entry.Get("cid") is { } cid && (cid.Length != 16 || cid.AsSpan().ContainsAnyExcept(HexDigits)))
-        {
-            return "cid must be 16 hexadecimal characters";
-        }
-
-        if (entry.Has("cip") && !tokenValid)
-        {
-            return "cip requires a valid token_auth";
-        }
-
-        if (entry.Get("cdt") is { } cdt)
-        {
-            if (!long.TryParse(cdt, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
-            {
-                return "cdt is not a UNIX timestamp";
-            }
-
-            if (now - seconds > 24 * 3600 && !tokenValid)
-            {
-                return "cdt older than 24 hours requires a valid token_auth";
+                var size = (int)Math.Min(chunk.Length, fault.BodyLength - written);
+                await context.Response.Body.WriteAsync(chunk.AsMemory(0, size), context.RequestAborted).ConfigureAwait(false);
+                written += size;
             }
         }
-
-        if ((entry.Get("e_c") is { } c && string.IsNullOrWhiteSpace(c) && c.Length > 0)
-            || (entry.Get("e_a") is { } a && string.IsNullOrWhiteSpace(a) && a.Length > 0))
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
         {
-            return "e_c/e_a must not be whitespace";
+            // The client stopped reading: what a bounded reader does.
         }
-
-        if (entry.Get("ca") == "1" && (string.IsNullOrEmpty(entry.Get("e_c")) || string.IsNullOrEmpty(entry.Get("e_a"))))
+        finally
         {
-            rollback = true;
-            return "custom action that no plugin handles";
+            lock (_gate)
+            {
+                AnswerBytesWritten += written;
+                AnswersWritten++;
+            }
         }
-
-        if (entry.Get("pf_srv") is { } pf && pf.StartsWith('-'))
-        {
-            return "pf_srv must not be negative";
-        }
-
-        return null;
     }
 
     /// <summary>The body's bytes, read as UTF-8 the way the string of a <see cref="BulkCall"/> shows them.</summary>
@@ -851,126 +563,4 @@ public sealed class StandInMatomo : IAsyncDisposable
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync() => await GoDownAsync().ConfigureAwait(false);
-}
-
-/// <summary>A fault applied to one request.</summary>
-/// <param name="StatusCode">Answer with this status (and an error JSON body).</param>
-/// <param name="RetryAfter">With <paramref name="StatusCode"/>: a <c>Retry-After</c> header, in whole seconds.</param>
-/// <param name="Delay">Wait this long before answering (or before resetting).</param>
-/// <param name="ResetConnection">Abort the connection after reading the body.</param>
-/// <param name="ResetMidBody">Abort the connection after reading only the first bytes of the body (nothing is processed).</param>
-public sealed record Fault(int? StatusCode = null, TimeSpan? RetryAfter = null, TimeSpan Delay = default, bool ResetConnection = false, bool ResetMidBody = false);
-
-/// <summary>One HTTP request received by the stand-in.</summary>
-/// <param name="PathAndQuery">The request target: the token must never be here.</param>
-/// <param name="ContentType">The request's content type.</param>
-/// <param name="Body">The raw body.</param>
-public sealed record BulkCall(string PathAndQuery, string? ContentType, string Body)
-{
-    /// <summary>Number of entries in the bulk body (0 when it is not bulk JSON).</summary>
-    public int EntryCount
-    {
-        get
-        {
-            try
-            {
-                using var document = JsonDocument.Parse(Body);
-                return document.RootElement.GetProperty("requests").GetArrayLength();
-            }
-            catch (Exception)
-            {
-                return 0;
-            }
-        }
-    }
-}
-
-/// <summary>An entry refused as invalid.</summary>
-/// <param name="Entry">The entry.</param>
-/// <param name="Reason">Matomo's reason.</param>
-public sealed record InvalidEntry(TrackedEntry Entry, string Reason);
-
-/// <summary>One bulk entry, with its parameters decoded the way PHP decodes them (<c>+</c> is a space).</summary>
-public sealed class TrackedEntry
-{
-    private readonly Dictionary<string, string> _parameters;
-
-    private TrackedEntry(string raw, Dictionary<string, string> parameters)
-    {
-        Raw = raw;
-        _parameters = parameters;
-    }
-
-    /// <summary>The entry as received.</summary>
-    public string Raw { get; }
-
-    /// <summary>Decoded parameters.</summary>
-    public IReadOnlyDictionary<string, string> Parameters => _parameters;
-
-    /// <summary>A decoded parameter; throws when absent, naming it.</summary>
-    public string this[string key] => _parameters.TryGetValue(key, out var value) ? value : throw new KeyNotFoundException($"Parameter '{key}' is not in entry {Raw}");
-
-    /// <summary>Whether a parameter is present.</summary>
-    public bool Has(string key) => _parameters.ContainsKey(key);
-
-    /// <summary>A decoded parameter or null.</summary>
-    public string? Get(string key) => _parameters.TryGetValue(key, out var value) ? value : null;
-
-    /// <summary>Parses a query string (<c>?a=1&amp;b=2</c>) or a full URL, as Matomo does.</summary>
-    public static TrackedEntry Parse(string raw)
-    {
-        // Pair by pair over the string (no split into substrings first): the load test parses every entry it stores.
-        var query = raw.AsSpan();
-        var q = query.IndexOf('?');
-        if (q >= 0)
-        {
-            query = query[(q + 1)..];
-        }
-
-        var parameters = new Dictionary<string, string>(16, StringComparer.Ordinal);
-        while (!query.IsEmpty)
-        {
-            var amp = query.IndexOf('&');
-            var pair = amp < 0 ? query : query[..amp];
-            query = amp < 0 ? default : query[(amp + 1)..];
-            if (pair.IsEmpty)
-            {
-                continue; // "a=1&&b=2": empty pairs are skipped
-            }
-
-            var eq = pair.IndexOf('=');
-            var key = DecodeKey(eq < 0 ? pair : pair[..eq]);
-            var value = eq < 0 ? "" : Decode(pair[(eq + 1)..]);
-            parameters[key] = value; // PHP: the last one wins
-        }
-
-        return new TrackedEntry(raw, parameters);
-    }
-
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Keys = new(StringComparer.Ordinal);
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> KeyLookup = Keys.GetAlternateLookup<ReadOnlySpan<char>>();
-
-    /// <summary>A key decoded, the few distinct keys shared rather than a new string per entry.</summary>
-    private static string DecodeKey(ReadOnlySpan<char> encoded)
-    {
-        if (KeyLookup.TryGetValue(encoded, out var key))
-        {
-            return key;
-        }
-
-        key = Decode(encoded);
-        if (Keys.Count < 1024 && key.Length <= 64)
-        {
-            KeyLookup.TryAdd(encoded, key);
-        }
-
-        return key;
-    }
-
-    /// <summary>Percent- and <c>+</c>-decoding as PHP does it (<see cref="WebUtility.UrlDecode(string)"/>), which leaves a value without either as it is.</summary>
-    private static string Decode(ReadOnlySpan<char> encoded) =>
-        encoded.ContainsAny('%', '+') ? WebUtility.UrlDecode(encoded.ToString()) : encoded.ToString();
-
-    /// <inheritdoc/>
-    public override string ToString() => Raw;
 }

@@ -11,37 +11,28 @@ namespace Piwik.Capture;
 /// is logged at most once a minute.
 /// </summary>
 /// <remarks>
-/// The sender does not park waiting for a write: a reader that a write must wake makes the request path queue a work
-/// item to the thread pool and often wake a thread (a system call), once per request whenever the sender keeps up.
-/// <see cref="Reader"/> instead polls an empty queue every 10 to 100 milliseconds (<see cref="PollInterval"/>), so a
-/// write never has a reader to wake. Events wait at most that long more before joining a batch, which waits up to
-/// <c>FlushInterval</c> anyway.
+/// The sender parks on a signal with a threshold (<see cref="WaitAsync"/>): a write wakes it only when it brings the
+/// queue to that many events. Idle, the threshold is one event (the first starts the flush timer); with a batch being
+/// filled, it is a batch's worth (the flush timer covers the rest). So a request wakes the sender at most once per
+/// batch, not once per request (a wake is a thread-pool work item and often a system call), and an idle app wakes
+/// nobody: no polling.
 /// </remarks>
 internal sealed partial class EventQueue
 {
-    private static readonly long DropLogIntervalTicks = TimeSpan.FromMinutes(1).Ticks;
-
-    /// <summary>How long the reader first sleeps when the queue is empty; doubled while it stays empty, up to <see cref="MaxPollInterval"/>.</summary>
-    internal static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(10);
-
-    /// <summary>The longest sleep of an idle reader: an idle app wakes ten times a second, not a hundred.</summary>
-    internal static readonly TimeSpan MaxPollInterval = TimeSpan.FromMilliseconds(100);
 
     private readonly EventRing _ring;
-    private readonly PollingReader _reader;
+    private readonly SignallingReader _reader;
     private readonly PiwikMetrics _metrics;
     private readonly ILogger _logger;
-    private readonly TimeProvider _time;
-    private long _nextDropLogTicks;
-    private long _droppedSinceLog;
+    private readonly LogLimiter _queueFullLog;
 
     public EventQueue(IOptions<PiwikOptions> options, PiwikMetrics metrics, ILogger<EventQueue> logger, TimeProvider time)
     {
         _ring = new EventRing(options.Value.QueueCapacity);
-        _reader = new PollingReader(_ring);
+        _reader = new SignallingReader(_ring);
         _metrics = metrics;
         _logger = logger;
-        _time = time;
+        _queueFullLog = new LogLimiter(time, TimeSpan.FromMinutes(1));
         metrics.ObserveQueue(() => _ring.Count, () => _ring.Accepted);
     }
 
@@ -49,8 +40,17 @@ internal sealed partial class EventQueue
 
     public int Count => _ring.Count;
 
-    /// <summary>The sender's side (one reader); its <c>WaitToReadAsync</c> polls (see the remarks).</summary>
+    /// <summary>Whether <see cref="Close"/> was called.</summary>
+    public bool IsClosed => _ring.IsClosed;
+
+    /// <summary>The sender's side (one reader); its <c>WaitToReadAsync</c> waits for one event (see the remarks).</summary>
     public ChannelReader<TrackedEvent> Reader => _reader;
+
+    /// <summary>
+    /// Completes when the queue holds at least <paramref name="threshold"/> events, or is closed. One reader only; a
+    /// new call replaces the previous wait.
+    /// </summary>
+    public Task WaitAsync(int threshold, CancellationToken cancellationToken) => _reader.WaitAsync(threshold, cancellationToken);
 
     /// <summary>Offers an event. Never blocks, never throws.</summary>
     public bool TryEnqueue(in TrackedEvent trackedEvent)
@@ -58,10 +58,10 @@ internal sealed partial class EventQueue
         var result = _ring.TryWrite(trackedEvent);
         if (result == EventRing.WriteResult.Accepted)
         {
+            _reader.Written();
             return true;
         }
 
-        _metrics.AddRefused();
         var closed = result == EventRing.WriteResult.Closed;
         _metrics.AddDropped(closed ? DropReason.ShuttingDown : DropReason.QueueFull);
         if (!closed)
@@ -73,30 +73,24 @@ internal sealed partial class EventQueue
     }
 
     /// <summary>Stops accepting events; what is queued (including writes already under way) can still be read.</summary>
-    public void Close() => _ring.Close();
+    public void Close()
+    {
+        _ring.Close();
+        _reader.Closed();
+    }
 
     private void NoteQueueFull()
     {
-        Interlocked.Increment(ref _droppedSinceLog);
-        var now = _time.GetTimestamp();
-        var next = Volatile.Read(ref _nextDropLogTicks);
-        if (now < next)
+        if (_queueFullLog.Note(out var dropped))
         {
-            return;
-        }
-
-        var interval = (long)(DropLogIntervalTicks * (_time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
-        if (Interlocked.CompareExchange(ref _nextDropLogTicks, now + interval, next) == next)
-        {
-            LogQueueFull(_logger, Interlocked.Exchange(ref _droppedSinceLog, 0), Capacity);
+            LogQueueFull(_logger, dropped, Capacity);
         }
     }
 
-    /// <summary>The ring as a <see cref="ChannelReader{T}"/> whose waiting polls instead of parking.</summary>
-    private sealed class PollingReader(EventRing ring) : ChannelReader<TrackedEvent>
+    /// <summary>The ring as a <see cref="ChannelReader{T}"/> whose waiting is a signal with a threshold (see the remarks).</summary>
+    private sealed class SignallingReader(EventRing ring) : ChannelReader<TrackedEvent>
     {
-        /// <summary>Events that make a wait end at once rather than at the next poll.</summary>
-        private const int ReadyCount = 64;
+        private Waiter? _waiter;
 
         public override bool CanCount => true;
 
@@ -104,43 +98,51 @@ internal sealed partial class EventQueue
 
         public override bool TryRead(out TrackedEvent item) => ring.TryRead(out item);
 
-        public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default)
+        public override async ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default)
         {
-            if (cancellationToken.IsCancellationRequested)
-            {
-                return ValueTask.FromCanceled<bool>(cancellationToken);
-            }
-
-            // Ready at once only with a good handful of events (or when closing): the sender's loop costs a timer and
-            // a linked token per turn, which a turn per event or two would pay for every request.
-            if (ring.HasReadable && (ring.Count >= ReadyCount || ring.IsClosed))
-            {
-                return new ValueTask<bool>(true);
-            }
-
-            return ring.IsClosed ? new ValueTask<bool>(ring.Count > 0) : PollAsync(cancellationToken);
+            await WaitAsync(1, cancellationToken).ConfigureAwait(false);
+            return ring.HasReadable || (ring.IsClosed ? ring.Count > 0 : true);
         }
 
-        private async ValueTask<bool> PollAsync(CancellationToken cancellationToken)
+        public Task WaitAsync(int threshold, CancellationToken cancellationToken)
         {
-            // The system timer, not the injected TimeProvider: this is a transport detail, and a fake clock that
-            // never advances must not stall the sender.
-            var interval = PollInterval;
-            while (true)
+            if (Ready(threshold))
             {
-                await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
-                if (ring.HasReadable)
-                {
-                    return true;
-                }
-
-                if (ring.IsClosed)
-                {
-                    return ring.Count > 0;
-                }
-
-                interval = interval < MaxPollInterval ? interval * 2 : MaxPollInterval;
+                return Task.CompletedTask;
             }
+
+            var waiter = new Waiter(threshold);
+            Volatile.Write(ref _waiter, waiter);
+
+            // A write between the check above and the store would have found no waiter to wake: look again.
+            if (Ready(threshold))
+            {
+                Interlocked.CompareExchange(ref _waiter, null, waiter);
+                return Task.CompletedTask;
+            }
+
+            return cancellationToken.CanBeCanceled ? waiter.Signal.Task.WaitAsync(cancellationToken) : waiter.Signal.Task;
+        }
+
+        /// <summary>On the request path after each accepted write: one volatile read, unless the sender waits.</summary>
+        public void Written()
+        {
+            var waiter = Volatile.Read(ref _waiter);
+            if (waiter is not null && ring.Count >= waiter.Threshold && Interlocked.CompareExchange(ref _waiter, null, waiter) == waiter)
+            {
+                waiter.Signal.TrySetResult(); // runs the sender's continuation on the thread pool, not here
+            }
+        }
+
+        public void Closed() => Interlocked.Exchange(ref _waiter, null)?.Signal.TrySetResult();
+
+        private bool Ready(int threshold) => ring.IsClosed || (ring.Count >= threshold && ring.HasReadable);
+
+        private sealed class Waiter(int threshold)
+        {
+            public int Threshold { get; } = threshold;
+
+            public TaskCompletionSource Signal { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         }
     }
 

@@ -1,10 +1,13 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http;
+using Piwik.Configuration;
 
 namespace Piwik;
 
 /// <summary>
 /// Options of Piwik tracking, bound from the <c>Piwik</c> configuration section
-/// (environment variables <c>Piwik__Url</c>, <c>Piwik__SiteId</c>, ...). Every option is validated at start-up.
+/// (environment variables <c>Piwik__Url</c>, <c>Piwik__SiteId</c>, ...). Every option is validated at start-up (the
+/// attributes below, by a generated validator, and the rules they cannot express); each error names its key.
 /// </summary>
 public sealed class PiwikOptions
 {
@@ -19,6 +22,7 @@ public sealed class PiwikOptions
     public string? Url { get; set; }
 
     /// <summary>The Matomo site id (<c>idsite</c>), a positive integer. Default: <c>1</c>.</summary>
+    [Within(1, int.MaxValue, ErrorMessage = "Piwik:SiteId must be a positive integer (the Matomo site id).")]
     public int SiteId { get; set; } = 1;
 
     /// <summary>
@@ -32,12 +36,21 @@ public sealed class PiwikOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>The event category used when <see cref="TrackAsAttribute.Category"/> is not set. Default: <c>api</c>.</summary>
+    [Required(ErrorMessage = "Piwik:DefaultCategory must not be empty: Matomo drops events without a category.")]
     public string DefaultCategory { get; set; } = "api";
 
-    /// <summary>The most events sent in one Matomo bulk request. Default: <c>100</c>.</summary>
+    /// <summary>
+    /// The most events sent in one Matomo bulk request, 1 to 1000 (a thousand events of about a kilobyte each already
+    /// come near the 1 MiB request body that common proxies allow). Default: <c>100</c>.
+    /// </summary>
+    [Within(1, MaxBatchSize, ErrorMessage = "Piwik:BatchSize must be between {1} and {2}.")]
     public int BatchSize { get; set; } = 100;
 
-    /// <summary>The longest an event waits in a partial batch before that batch is sent. Default: <c>00:00:05</c>.</summary>
+    /// <summary>The largest <see cref="BatchSize"/> accepted.</summary>
+    internal const int MaxBatchSize = 1000;
+
+    /// <summary>The longest an event waits in a partial batch before that batch is sent, at most an hour. Default: <c>00:00:05</c>.</summary>
+    [Within("00:00:00.001", "01:00:00", ErrorMessage = "Piwik:FlushInterval must be a duration between {1} and {2}, such as 00:00:05.")]
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
@@ -45,34 +58,51 @@ public sealed class PiwikOptions
     /// waited for. The queue's memory is reserved at start: about 170 bytes per event, rounded up to a power of two
     /// (2.7 MB for the default). Default: <c>10000</c>; at most <c>1048576</c>.
     /// </summary>
+    [Within(1, MaxQueueCapacity, ErrorMessage = "Piwik:QueueCapacity must be between {1} and {2} (its memory is reserved at start, about 170 bytes an event).")]
     public int QueueCapacity { get; set; } = 10_000;
 
     /// <summary>The largest <see cref="QueueCapacity"/> accepted (about 170 MB of queue).</summary>
     internal const int MaxQueueCapacity = 1 << 20;
 
     /// <summary>
-    /// The most bulk requests in flight at once. Events are partitioned by visitor, so each visitor's events stay in
-    /// order. Default: <c>2</c>.
+    /// The number of delivery lanes: the most bulk requests in flight at once. Each visitor's events take one lane, so
+    /// they stay in order. 1 to 64: with the spool each lane has a thread of its own, and a Matomo rarely has more PHP
+    /// workers than that. Default: <c>2</c>.
     /// </summary>
+    [Within(1, MaxLanes, ErrorMessage = "Piwik:MaxConcurrentBatches must be between {1} and {2}.")]
     public int MaxConcurrentBatches { get; set; } = 2;
 
-    /// <summary>Timeout of one bulk request to Matomo. Default: <c>00:00:10</c>.</summary>
+    /// <summary>The largest <see cref="MaxConcurrentBatches"/> accepted.</summary>
+    internal const int MaxLanes = 64;
+
+    /// <summary>Timeout of one bulk request to Matomo, at most 10 minutes. Default: <c>00:00:10</c>.</summary>
+    [Within("00:00:00.001", "00:10:00", ErrorMessage = "Piwik:RequestTimeout must be a duration between {1} and {2}, such as 00:00:10.")]
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// How long graceful shutdown may spend sending what is still queued; keep it well inside the host's shutdown
-    /// timeout. Default: <c>00:00:05</c>.
+    /// timeout; at most 10 minutes. Default: <c>00:00:05</c>.
     /// </summary>
+    [Within("00:00:00.001", "00:10:00", ErrorMessage = "Piwik:ShutdownTimeout must be a duration between {1} and {2}, such as 00:00:05.")]
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Whether the library's own requests to Matomo take part in distributed tracing: a <c>traceparent</c> header and
+    /// an HTTP client span per bulk request. Off by default, so tracing shows the app's traffic, not the tracker's.
+    /// Default: <c>false</c>.
+    /// </summary>
+    public bool TraceMatomoRequests { get; set; }
 
     /// <summary>
     /// How many times a batch is retried after a network error, 408, 429 or 5xx before it is dropped. With a
     /// <see cref="SpoolDirectory"/>, a batch is kept in the spool and retried for as long as Matomo is unreachable
-    /// instead (within <see cref="SpoolMaxBytes"/> and <see cref="SpoolMaxAge"/>). Default: <c>5</c>.
+    /// instead (within <see cref="SpoolMaxBytes"/> and <see cref="SpoolMaxAge"/>). 0 to 100. Default: <c>5</c>.
     /// </summary>
+    [Within(0, 100, ErrorMessage = "Piwik:MaxRetries must be between {1} and {2}.")]
     public int MaxRetries { get; set; } = 5;
 
-    /// <summary>The longest wait between two attempts, <c>Retry-After</c> included. Default: <c>00:00:30</c>.</summary>
+    /// <summary>The longest wait between two attempts, <c>Retry-After</c> included; at most an hour. Default: <c>00:00:30</c>.</summary>
+    [Within("00:00:00.001", "01:00:00", ErrorMessage = "Piwik:MaxRetryDelay must be a duration between {1} and {2}, such as 00:00:30.")]
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
@@ -86,21 +116,26 @@ public sealed class PiwikOptions
     /// A directory where batches are kept on disk until Matomo confirms them (the durable spool): with it, batches
     /// survive an outage of Matomo, a shutdown deadline and a crash of the process, and are replayed in order when the
     /// app starts again and as soon as Matomo answers again. Each instance of the app needs its own directory.
-    /// Default: <c>null</c>: no spool; batches Matomo cannot take within the retry budget are dropped (and counted).
+    /// Default: <c>null</c>: no spool; batches Matomo cannot take within the retry budget are dropped (and counted). An
+    /// empty value turns the spool off too (<c>Piwik__SpoolDirectory=</c>), so an environment variable can override a
+    /// directory set in <c>appsettings.json</c>. The directory is created owner-only (0700) and its files are 0600:
+    /// they hold visitor data.
     /// </summary>
     public string? SpoolDirectory { get; set; }
 
     /// <summary>
     /// The most bytes of unconfirmed batches the spool keeps; past it the oldest batches are dropped (counted with
-    /// the reason <c>spool_full</c>). At least 1 MiB. Default: <c>104857600</c> (100 MiB).
+    /// the reason <c>spool_full</c>). 1 MiB to 1 TiB. Default: <c>104857600</c> (100 MiB).
     /// </summary>
+    [Within(1048576L, 1099511627776L, ErrorMessage = "Piwik:SpoolMaxBytes must be between {1} (1 MiB) and {2} (1 TiB).")]
     public long SpoolMaxBytes { get; set; } = 100L * 1024 * 1024;
 
     /// <summary>
     /// The oldest an event may be and still be replayed from the spool; older batches are dropped (counted with the
     /// reason <c>spool_expired</c>). Events older than 24 hours are sent only with an accepted <see cref="TokenAuth"/>.
-    /// Default: <c>3.00:00:00</c> (3 days).
+    /// At most 30 days. Default: <c>3.00:00:00</c> (3 days).
     /// </summary>
+    [Within("00:00:00.001", "30.00:00:00", ErrorMessage = "Piwik:SpoolMaxAge must be a duration between {1} and {2}, such as 3.00:00:00.")]
     public TimeSpan SpoolMaxAge { get; set; } = TimeSpan.FromDays(3);
 
     /// <summary>
@@ -120,6 +155,7 @@ public sealed class PiwikOptions
     /// last N bytes are zeroed; for IPv6, 1 keeps /64, 2 keeps /48, 3 keeps /24 and 4 keeps nothing. 0 to 4.
     /// Default: <c>2</c>.
     /// </summary>
+    [Within(0, 4, ErrorMessage = "Piwik:IpAnonymizationBytes must be between {1} and {2}.")]
     public int IpAnonymizationBytes { get; set; } = 2;
 
     /// <summary>
@@ -169,6 +205,7 @@ public sealed class PiwikOptions
     /// on every instance of the app so a visitor keeps one id across instances and restarts. Default: <c>null</c>: a
     /// random key per process (visitor ids then change when the process restarts).
     /// </summary>
+    [StringLength(int.MaxValue, MinimumLength = 16, ErrorMessage = "Piwik:VisitorIdSecret must be at least {2} characters long.")]
     public string? VisitorIdSecret { get; set; }
 
     /// <summary>

@@ -39,12 +39,18 @@ internal enum DropReason
     /// <summary>The spool could not be written (disk full, permissions): the batch was kept nowhere.</summary>
     SpoolFailed,
 
+    /// <summary>A single entry the server in front of Matomo refuses as too large (HTTP 413) even alone.</summary>
+    TooLarge,
+
     /// <summary>A search, goal or order whose amount, count or quantity was negative or not a finite number: never sent.</summary>
     InvalidNumber,
 }
 
 internal static class DropReasonNames
 {
+    /// <summary>Whether the event was dropped before the queue accepted it (so the queue's total does not hold it).</summary>
+    public static bool IsBeforeQueue(this DropReason reason) => reason is DropReason.QueueFull or DropReason.ShuttingDown or DropReason.CaptureFailed;
+
     public static string ToTag(this DropReason reason) => reason switch
     {
         DropReason.QueueFull => "queue_full",
@@ -59,6 +65,7 @@ internal static class DropReasonNames
         DropReason.SpoolFull => "spool_full",
         DropReason.SpoolExpired => "spool_expired",
         DropReason.SpoolFailed => "spool_failed",
+        DropReason.TooLarge => "too_large",
         DropReason.InvalidNumber => "invalid_number",
         _ => "unknown",
     };

@@ -25,7 +25,7 @@ internal sealed class PiwikMetrics : IDisposable
     private readonly Histogram<double> _batchDuration;
     private readonly KeyValuePair<string, object?>[][] _reasonTags;
     private readonly long[] _droppedByReason = new long[ReasonCount];
-    private long _refusedTotal;
+    private long _notQueuedTotal;
     private Func<long>? _accepted;
     private long _sentTotal;
     private long _rejectedTotal;
@@ -52,8 +52,11 @@ internal sealed class PiwikMetrics : IDisposable
         }
     }
 
-    /// <summary>Events recorded and offered to the queue, including those it refused (then counted as dropped).</summary>
-    public long Enqueued => (Volatile.Read(ref _accepted)?.Invoke() ?? 0) + Volatile.Read(ref _refusedTotal);
+    /// <summary>
+    /// Events recorded: those the queue accepted, plus those dropped before they reached it (queue full or closed, or
+    /// the request could not be captured), so that every drop reason balances.
+    /// </summary>
+    public long Enqueued => (Volatile.Read(ref _accepted)?.Invoke() ?? 0) + Volatile.Read(ref _notQueuedTotal);
 
     public long Sent => Volatile.Read(ref _sentTotal);
 
@@ -97,23 +100,26 @@ internal sealed class PiwikMetrics : IDisposable
     /// <summary>
     /// Registers the queue once it exists: <paramref name="accepted"/> is its running total of accepted events, which
     /// it keeps anyway (its tail position), so the request path pays no counter of its own. <c>piwik.events.enqueued</c>
-    /// is therefore an observable counter: accepted plus refused.
+    /// is therefore an observable counter: accepted plus dropped before the queue.
     /// </summary>
     public void ObserveQueue(Func<long> queueLength, Func<long> accepted)
     {
         Volatile.Write(ref _accepted, accepted);
         _meter.CreateObservableGauge("piwik.queue.length", queueLength, "{event}", "Events waiting in memory to be batched.");
-        _meter.CreateObservableCounter("piwik.events.enqueued", () => Enqueued, "{event}", "Events recorded and offered to the queue, including those then dropped.");
+        _meter.CreateObservableCounter("piwik.events.enqueued", () => Enqueued, "{event}", "Events recorded, including those then dropped.");
     }
-
-    /// <summary>An event offered to the queue and refused (full or closed); the caller counts the drop and its reason.</summary>
-    public void AddRefused() => Interlocked.Increment(ref _refusedTotal);
 
     public void AddDropped(DropReason reason, long count = 1)
     {
         if (count <= 0)
         {
             return;
+        }
+
+        if (reason.IsBeforeQueue())
+        {
+            // Never in the queue's accepted total: counted as recorded here, so the identity holds for this reason too.
+            Interlocked.Add(ref _notQueuedTotal, count);
         }
 
         Interlocked.Add(ref _droppedByReason[(int)reason], count);

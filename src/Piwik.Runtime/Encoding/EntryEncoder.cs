@@ -50,7 +50,7 @@ internal sealed partial class EntryEncoder
         _visitorIds = new VisitorIdGenerator(options.VisitorIdSecret);
     }
 
-    /// <summary>Computes the visitor id of an event (16 hex characters), which also picks its partition.</summary>
+    /// <summary>Computes the visitor id of an event (16 hex characters), which also picks its lane.</summary>
     public string VisitorId(in TrackedEvent e)
     {
         if (e.UserId is { Length: > 0 } user)

@@ -3,12 +3,18 @@ using System.Buffers;
 namespace Piwik.Sending;
 
 /// <summary>
-/// Encoded entries of one bulk request, all of one partition (so of a set of visitors whose order it keeps). The
+/// Encoded entries of one bulk request, all of one lane (so of a set of visitors whose order it keeps). The
 /// entries live in one reusable buffer, each with its event time and whether it carries <c>cip</c>; the batch is reset
 /// and reused once delivered.
 /// </summary>
 internal sealed class Batch
 {
+    /// <summary>
+    /// Entry bytes at which a batch is closed whatever <see cref="PiwikOptions.BatchSize"/> says: a bulk body then stays
+    /// under this plus one entry, well within the 1 MiB that proxies in front of Matomo commonly allow.
+    /// </summary>
+    public const int MaxBytes = 512 * 1024;
+
     private readonly ArrayBufferWriter<byte> _entries = new(16 * 1024);
     private readonly List<int> _ends = new();
     private readonly List<long> _ticks = new();

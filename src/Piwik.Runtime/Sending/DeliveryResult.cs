@@ -16,6 +16,9 @@ internal enum DeliveryStatus
 
     /// <summary>Matomo refused the token (401, 403).</summary>
     Unauthorized,
+
+    /// <summary>The body was too large for a proxy in front of Matomo (413): nothing was stored; smaller requests may pass.</summary>
+    TooLarge,
 }
 
 /// <param name="Status">The outcome class.</param>
@@ -26,7 +29,9 @@ internal enum DeliveryStatus
 /// <param name="HttpStatus">The HTTP status, 0 when there was no answer.</param>
 /// <param name="Error">What went wrong, for logs: an error name or Matomo's message (never a URL or the token).</param>
 /// <param name="BatchFailed">Matomo ran the batch and failed it as a whole (HTTP 500, or an error status in a 2xx answer): the batch was rolled back; when this repeats, one entry is poison.</param>
-internal readonly record struct DeliveryResult(DeliveryStatus Status, int Tracked = 0, int Invalid = 0, int[]? InvalidIndices = null, TimeSpan? RetryAfter = null, int HttpStatus = 0, string? Error = null, bool BatchFailed = false)
+/// <param name="NotMatomo">A 2xx whose body is not Matomo's bulk answer (an HTML page, a wrong URL, a truncated answer): nothing is confirmed.</param>
+/// <param name="Blocked">Matomo's answer to a token sent from a blocked IP (HTTP 500 with zero counts and no message).</param>
+internal readonly record struct DeliveryResult(DeliveryStatus Status, int Tracked = 0, int Invalid = 0, int[]? InvalidIndices = null, TimeSpan? RetryAfter = null, int HttpStatus = 0, string? Error = null, bool BatchFailed = false, bool NotMatomo = false, bool Blocked = false)
 {
     public static DeliveryResult Delivered(int tracked, int invalid, int[]? indices = null) => new(DeliveryStatus.Delivered, tracked, invalid, indices, HttpStatus: 200);
 }
@@ -34,5 +39,9 @@ internal readonly record struct DeliveryResult(DeliveryStatus Status, int Tracke
 /// <summary>Where bulk bodies go: Matomo over HTTP, or the log when no Matomo is configured.</summary>
 internal interface IBulkTransport
 {
-    Task<DeliveryResult> SendAsync(ReadOnlyMemory<byte> body, int entryCount, CancellationToken cancellationToken);
+    /// <param name="body">The bulk body.</param>
+    /// <param name="entryCount">Entries in it.</param>
+    /// <param name="timeout">How long to wait for the answer; past it the outcome is ambiguous.</param>
+    /// <param name="cancellationToken">The shutdown deadline.</param>
+    Task<DeliveryResult> SendAsync(ReadOnlyMemory<byte> body, int entryCount, TimeSpan timeout, CancellationToken cancellationToken);
 }

@@ -8,7 +8,7 @@ namespace Piwik.Sending;
 /// </summary>
 internal sealed partial class LogBulkTransport(ILogger<LogBulkTransport> logger) : IBulkTransport
 {
-    public Task<DeliveryResult> SendAsync(ReadOnlyMemory<byte> body, int entryCount, CancellationToken cancellationToken)
+    public Task<DeliveryResult> SendAsync(ReadOnlyMemory<byte> body, int entryCount, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (logger.IsEnabled(LogLevel.Information))
         {

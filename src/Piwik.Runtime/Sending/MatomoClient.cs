@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -17,39 +19,67 @@ internal sealed class MatomoClient
 
     private readonly HttpClient _http;
     private readonly Uri _endpoint;
-    private readonly TimeSpan _timeout;
+
+    private readonly bool _traced;
 
     public MatomoClient(HttpClient http, IOptions<PiwikOptions> options)
     {
         _http = http;
         MatomoEndpoint.TryCreate(options.Value.Url, out _endpoint);
-        _timeout = options.Value.RequestTimeout;
+        _traced = options.Value.TraceMatomoRequests;
     }
 
-    public async Task<DeliveryResult> SendAsync(ReadOnlyMemory<byte> body, int entryCount, CancellationToken cancellationToken)
+    /// <summary>The primary handler: no <c>traceparent</c> on the tracker's own requests unless they are traced.</summary>
+    internal static HttpMessageHandler CreateHandler(PiwikOptions options) => new SocketsHttpHandler
+    {
+        ActivityHeadersPropagator = options.TraceMatomoRequests ? DistributedContextPropagator.Current : null,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+    };
+
+    /// <summary>
+    /// A parent that is not sampled, current while an untraced request is sent: a parent-based sampler (OpenTelemetry's
+    /// default) then records no HTTP client span for it, even when the app's tracing listens to HttpClient.
+    /// </summary>
+    private static Activity? Unsampled()
+    {
+        var parent = new Activity("Piwik.Untraced");
+        parent.SetParentId(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.None);
+        return parent.Start();
+    }
+
+    /// <summary>The most bytes of an answer read: Matomo's bulk answer is well under it, and a proxy's 200 MB error page must not be buffered.</summary>
+    internal const int MaxAnswerBytes = 16 * 1024;
+
+    public async Task<DeliveryResult> SendAsync(ReadOnlyMemory<byte> body, int entryCount, TimeSpan answerTimeout, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_timeout);
+        timeout.CancelAfter(answerTimeout);
         using var content = new ReadOnlyMemoryContent(body);
         content.Headers.ContentType = Json;
         using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = content };
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxAnswerBytes);
+        var untraced = _traced ? null : Unsampled();
         try
         {
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+            // Headers only: the body is read here, at most MaxAnswerBytes of it (disposing the response drops the rest).
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
             var status = (int)response.StatusCode;
+            var length = await ReadAtMostAsync(response, buffer, timeout.Token).ConfigureAwait(false);
+            var answer = buffer.AsSpan(0, length);
             if (response.IsSuccessStatusCode)
             {
-                return await ReadCountsAsync(response, entryCount, timeout.Token).ConfigureAwait(false);
+                return ReadCounts(response, answer, entryCount);
             }
 
             var retryAfter = RetryAfter(response);
             return status switch
             {
-                401 or 403 => new DeliveryResult(DeliveryStatus.Unauthorized, HttpStatus: status),
+                401 or 403 => new DeliveryResult(DeliveryStatus.Unauthorized, HttpStatus: status, Error: ErrorMessage(answer, status)),
+                413 => new DeliveryResult(DeliveryStatus.TooLarge, HttpStatus: status),
                 408 or 429 => new DeliveryResult(DeliveryStatus.Retryable, RetryAfter: retryAfter, HttpStatus: status),
-                500 => new DeliveryResult(DeliveryStatus.Retryable, RetryAfter: retryAfter, HttpStatus: status, Error: await ErrorMessageAsync(response, timeout.Token).ConfigureAwait(false), BatchFailed: true),
+                500 => new DeliveryResult(DeliveryStatus.Retryable, RetryAfter: retryAfter, HttpStatus: status, Error: ErrorMessage(answer, status), BatchFailed: true, Blocked: IsBlockedAnswer(answer)),
                 >= 500 => new DeliveryResult(DeliveryStatus.Retryable, RetryAfter: retryAfter, HttpStatus: status),
-                _ => new DeliveryResult(DeliveryStatus.Rejected, HttpStatus: status),
+                _ => new DeliveryResult(DeliveryStatus.Rejected, HttpStatus: status, Error: ErrorMessage(answer, status)),
             };
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -70,62 +100,128 @@ internal sealed class MatomoClient
         {
             return new DeliveryResult(DeliveryStatus.Ambiguous, Error: ex.GetType().Name);
         }
+        finally
+        {
+            untraced?.Stop();
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
-    private static async Task<DeliveryResult> ReadCountsAsync(HttpResponseMessage response, int entryCount, CancellationToken cancellationToken)
+    /// <summary>Reads the answer into <paramref name="buffer"/> until it ends or the buffer is full; returns the bytes read.</summary>
+    private static async Task<int> ReadAtMostAsync(HttpResponseMessage response, byte[] buffer, CancellationToken cancellationToken)
     {
-        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-        if (response.Content.Headers.ContentType?.MediaType is { } type && !type.Contains("json", StringComparison.OrdinalIgnoreCase) && !LooksLikeJson(bytes))
+        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
         {
-            // QueuedTracking answers a GIF or 204 at once and validates later: no per-entry feedback to read.
-            return DeliveryResult.Delivered(entryCount, 0);
-        }
-
-        if (bytes.Length == 0)
-        {
-            return DeliveryResult.Delivered(entryCount, 0);
-        }
-
-        try
-        {
-            var counts = JsonSerializer.Deserialize(bytes, PiwikJsonContext.Default.BulkResponse);
-            if (counts is null || !string.Equals(counts.Status, "success", StringComparison.OrdinalIgnoreCase))
+            var length = 0;
+            while (length < buffer.Length)
             {
-                // A 2xx with an error status is Matomo failing the batch as a whole.
-                return new DeliveryResult(DeliveryStatus.Retryable, HttpStatus: (int)response.StatusCode, Error: counts?.Message ?? "error status in a 2xx answer", BatchFailed: true);
+                var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
             }
 
-            return DeliveryResult.Delivered(counts.Tracked, counts.Invalid, counts.InvalidIndices);
+            return length;
+        }
+    }
+
+    /// <summary>
+    /// What a 2xx says. Only Matomo's parsed bulk answer (<c>{"status":"success","tracked":N,...}</c>) confirms a batch.
+    /// The QueuedTracking plugin's immediate answer (204 with no body, or a GIF) confirms it too: that plugin queues the
+    /// batch and validates later, so there is no per-entry feedback. Anything else (an HTML maintenance or login page,
+    /// a wrong URL, a truncated answer) is a failure, retried.
+    /// </summary>
+    private static DeliveryResult ReadCounts(HttpResponseMessage response, ReadOnlySpan<byte> answer, int entryCount)
+    {
+        var status = (int)response.StatusCode;
+        if (IsQueuedTrackingAnswer(response, answer))
+        {
+            return DeliveryResult.Delivered(entryCount, 0);
+        }
+
+        if (answer.Length == MaxAnswerBytes || answer.IsEmpty || answer[0] != (byte)'{')
+        {
+            return NotMatomo(response, status);
+        }
+
+        BulkResponse? counts;
+        try
+        {
+            counts = JsonSerializer.Deserialize(answer, PiwikJsonContext.Default.BulkResponse);
         }
         catch (JsonException)
         {
-            return DeliveryResult.Delivered(entryCount, 0);
+            return NotMatomo(response, status);
         }
+
+        if (counts?.Status is null)
+        {
+            return NotMatomo(response, status);
+        }
+
+        if (!string.Equals(counts.Status, "success", StringComparison.OrdinalIgnoreCase))
+        {
+            // A 2xx with an error status is Matomo failing the batch as a whole.
+            return new DeliveryResult(DeliveryStatus.Retryable, HttpStatus: status, Error: Cut(counts.Message) ?? "error status in a 2xx answer", BatchFailed: true);
+        }
+
+        return DeliveryResult.Delivered(counts.Tracked, counts.Invalid, counts.InvalidIndices);
     }
 
-    /// <summary>Matomo's <c>message</c> from an error body, cut short; never more than the first 4 KB are read.</summary>
-    private static async Task<string> ErrorMessageAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private static DeliveryResult NotMatomo(HttpResponseMessage response, int status) =>
+        new(DeliveryStatus.Retryable, HttpStatus: status, Error: "HTTP " + status.ToString(System.Globalization.CultureInfo.InvariantCulture) + " " + (response.Content.Headers.ContentType?.MediaType ?? "without a content type") + " that is not Matomo's bulk answer", NotMatomo: true);
+
+    private static bool IsQueuedTrackingAnswer(HttpResponseMessage response, ReadOnlySpan<byte> answer) =>
+        (response.StatusCode == HttpStatusCode.NoContent && answer.IsEmpty)
+        || (answer.StartsWith("GIF8"u8) && response.Content.Headers.ContentType?.MediaType is null or "image/gif");
+
+    /// <summary>Matomo's <c>message</c> from an error answer, cut short; "HTTP n" when there is none.</summary>
+    private static string ErrorMessage(ReadOnlySpan<byte> answer, int status)
     {
-        try
+        if (answer.Length is > 0 and < MaxAnswerBytes && answer[0] == (byte)'{')
         {
-            var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-            if (bytes.Length is > 0 and < 4096 && LooksLikeJson(bytes))
+            try
             {
-                var message = JsonSerializer.Deserialize(bytes, PiwikJsonContext.Default.BulkResponse)?.Message;
-                if (!string.IsNullOrEmpty(message))
+                if (Cut(JsonSerializer.Deserialize(answer, PiwikJsonContext.Default.BulkResponse)?.Message) is { } message)
                 {
-                    return message.Length > 200 ? message[..200] : message;
+                    return message;
                 }
             }
-        }
-        catch (Exception ex) when (ex is JsonException or HttpRequestException or IOException)
-        {
+            catch (JsonException)
+            {
+            }
         }
 
-        return "HTTP 500";
+        return "HTTP " + status.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private static bool LooksLikeJson(byte[] bytes) => bytes.Length > 0 && bytes[0] == (byte)'{';
+    /// <summary>
+    /// Matomo's answer to a bulk request carrying a token from a blocked IP (more than 20 failed logins in an hour):
+    /// HTTP 500 <c>{"status":"error","tracked":0,"invalid":0}</c>, with no <c>message</c>, unlike a failed batch.
+    /// </summary>
+    private static bool IsBlockedAnswer(ReadOnlySpan<byte> answer)
+    {
+        if (answer.IsEmpty || answer[0] != (byte)'{' || answer.Length >= MaxAnswerBytes)
+        {
+            return false;
+        }
+
+        try
+        {
+            var parsed = JsonSerializer.Deserialize(answer, PiwikJsonContext.Default.BulkResponse);
+            return parsed is { Status: "error", Message: null, Tracked: 0, Invalid: 0 } && answer.IndexOf("\"tracked\""u8) >= 0;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static string? Cut(string? message) => string.IsNullOrEmpty(message) ? null : message.Length > 200 ? message[..200] : message;
 
     private static TimeSpan? RetryAfter(HttpResponseMessage response)
     {
@@ -157,7 +253,7 @@ internal sealed class HttpBulkTransport(IServiceProvider services) : IBulkTransp
 
     private Resolved? _current;
 
-    public Task<DeliveryResult> SendAsync(ReadOnlyMemory<byte> body, int entryCount, CancellationToken cancellationToken)
+    public Task<DeliveryResult> SendAsync(ReadOnlyMemory<byte> body, int entryCount, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var now = Environment.TickCount64;
         var current = Volatile.Read(ref _current);
@@ -167,7 +263,7 @@ internal sealed class HttpBulkTransport(IServiceProvider services) : IBulkTransp
             Volatile.Write(ref _current, current); // two lanes racing here only resolve one client more
         }
 
-        return current.Client.SendAsync(body, entryCount, cancellationToken);
+        return current.Client.SendAsync(body, entryCount, timeout, cancellationToken);
     }
 
     private sealed record Resolved(MatomoClient Client, long Until);

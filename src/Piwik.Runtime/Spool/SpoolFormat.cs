@@ -78,7 +78,10 @@ internal static class SpoolFormat
         return payloadLength >= BatchHeaderSize && payloadLength <= maxPayload;
     }
 
-    /// <summary>Checks a payload against its checksum and reads its summary.</summary>
+    /// <summary>
+    /// Checks a payload against its checksum and reads its summary; false unless every length in it is within the
+    /// payload (a checksum proves no more than that the bytes are as written, not that they were written by us).
+    /// </summary>
     public static bool TryReadSummary(ReadOnlySpan<byte> payload, uint checksum, out int lane, out int count, out long oldestTicks)
     {
         lane = 0;
@@ -101,12 +104,15 @@ internal static class SpoolFormat
 
             var ticks = BinaryPrimitives.ReadInt64LittleEndian(payload[position..]);
             var length = BinaryPrimitives.ReadInt32LittleEndian(payload[(position + 9)..]);
-            position += EntryHeaderSize + length;
-            if (length < 0 || position > payload.Length)
+            position += EntryHeaderSize;
+
+            // Checked against what is left, never added first: a length near int.MaxValue would wrap the sum.
+            if (length < 0 || length > payload.Length - position)
             {
                 return false;
             }
 
+            position += length;
             oldestTicks = Math.Min(oldestTicks, ticks);
         }
 

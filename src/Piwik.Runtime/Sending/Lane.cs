@@ -1,0 +1,118 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Piwik.Diagnostics;
+
+namespace Piwik.Sending;
+
+/// <summary>
+/// One lane of delivery (there are <see cref="PiwikOptions.MaxConcurrentBatches"/>): a batch being filled, and a
+/// one-slot hand-off to the lane's delivery loop (or, with the spool, to its appender; see <c>LaneSpool.cs</c>). A
+/// visitor's events always take the same lane, and a lane delivers one batch at a time, so they reach Matomo in order.
+/// </summary>
+internal sealed partial class Lane
+{
+    private readonly int _index;
+    private readonly BatchDelivery _delivery;
+    private readonly PiwikMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly CancellationToken _deadline;
+    private readonly Channel<Batch> _ready = Channel.CreateBounded<Batch>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
+    private readonly Stack<Batch> _free = new();
+    private readonly BulkRequestWriter _writer = new();
+
+    public Lane(int index, BatchDelivery delivery, PiwikMetrics metrics, ILogger logger, CancellationToken deadline)
+    {
+        _index = index;
+        _delivery = delivery;
+        _metrics = metrics;
+        _logger = logger;
+        _deadline = deadline;
+        Current = new Batch();
+    }
+
+    public Batch Current { get; private set; }
+
+    /// <summary>The lane of a visitor: the same in every process, so batches an earlier process spooled keep their lane.</summary>
+    public static int For(string visitorId, int laneCount) => StableHash(visitorId) % laneCount;
+
+    /// <summary>A hash of the visitor id that is the same in every process (string hashes are randomised per process).</summary>
+    private static int StableHash(string visitorId)
+    {
+        var hash = 2166136261u;
+        foreach (var c in visitorId)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return (int)(hash & int.MaxValue);
+    }
+
+    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        if (Current.Count == 0)
+        {
+            return;
+        }
+
+        // With the spool: on disk before it is sent (the lane reads it back from there), and memory stays bounded
+        // during an outage, since appending never waits for Matomo.
+        await (_toDisk ? _toSpool : _ready).Writer.WriteAsync(Current, cancellationToken).ConfigureAwait(false);
+        lock (_free)
+        {
+            Current = _free.Count > 0 ? _free.Pop() : new Batch();
+        }
+    }
+
+    public void Complete()
+    {
+        _ready.Writer.TryComplete();
+        _toSpool.Writer.TryComplete();
+    }
+
+    /// <summary>Counts and forgets what was never delivered.</summary>
+    public long DiscardPending()
+    {
+        long count = Current.Count;
+        Current.Reset();
+        while (_ready.Reader.TryRead(out var batch))
+        {
+            count += batch.Count;
+            batch.Reset();
+        }
+
+        return count;
+    }
+
+    /// <summary>Delivers this lane's batches, handed over in memory (no spool), until <see cref="Complete"/> or the deadline.</summary>
+    public async Task RunAsync()
+    {
+        await foreach (var batch in _ready.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            try
+            {
+                var done = await _delivery.DeliverAsync(batch, 0, _writer, null).ConfigureAwait(false);
+                _metrics.AddDropped(DropReason.ShutdownDeadline, batch.Count - done);
+            }
+            catch (Exception ex)
+            {
+                _metrics.AddDropped(DropReason.RetriesExhausted, batch.Count);
+                SenderLog.SenderFailed(_logger, ex);
+            }
+
+            Recycle(batch);
+            if (_deadline.IsCancellationRequested)
+            {
+                break;
+            }
+        }
+    }
+
+    private void Recycle(Batch batch)
+    {
+        batch.Reset();
+        lock (_free)
+        {
+            _free.Push(batch);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using Piwik.Sending;
+
+namespace Piwik.Spool;
+
+/// <summary>Where a spooled batch is in its life.</summary>
+internal enum RecordState
+{
+    /// <summary>Durable, waiting for its lane.</summary>
+    Pending,
+
+    /// <summary>Taken by its lane, its fate not known yet.</summary>
+    InFlight,
+
+    /// <summary>Every entry has a final fate.</summary>
+    Finished,
+
+    /// <summary>Written, its fsync not over: not takeable yet.</summary>
+    Writing,
+}
+
+/// <summary>
+/// Where one spooled batch is, and how far its delivery got. A batch the spool could not keep on disk (a write or an
+/// fsync failed) is kept in memory instead, in its place in its lane: <see cref="InMemory"/>, no segment.
+/// </summary>
+internal sealed class SpoolRecord(SpoolSegment? segment, long offset, int length, int count, int lane, long oldestEventTicks)
+{
+    /// <summary>The segment file holding the record; null for a batch kept in memory.</summary>
+    public SpoolSegment? Segment { get; private set; } = segment;
+
+    public long Offset { get; } = offset;
+
+    public int Length { get; } = length;
+
+    public int Count { get; } = count;
+
+    public int Lane { get; } = lane;
+
+    public long OldestEventTicks { get; } = oldestEventTicks;
+
+    /// <summary>Entries, from the first, whose fate is final.</summary>
+    public int Done { get; set; }
+
+    /// <summary>Written by an earlier process.</summary>
+    public bool Restored { get; init; }
+
+    public RecordState State { get; set; }
+
+    /// <summary>A copy of the batch when it is not on disk: delivered from here, lost (and counted) at shutdown.</summary>
+    public Batch? InMemory { get; private set; }
+
+    /// <summary>Detaches the record from its segment: from now on the batch is delivered from <paramref name="copy"/>.</summary>
+    public void KeepInMemory(Batch copy)
+    {
+        InMemory = copy;
+        Segment = null;
+    }
+}

@@ -1,0 +1,115 @@
+using Piwik.Diagnostics;
+using Piwik.Testing;
+using static Piwik.Reliability.Tests.FaultInjectionTests;
+
+namespace Piwik.Reliability.Tests;
+
+/// <summary>Outages, slow answers and restarts: nothing lost, no copy beyond the documented bound.</summary>
+public class OutageTests
+{
+    [Fact]
+    public async Task A_burst_of_500s_on_every_request_drops_nothing_as_poison()
+    {
+        using var spool = new TempDirectory();
+        await using var matomo = await StandInMatomo.StartAsync();
+        matomo.EveryRequest = () => new Fault(StatusCode: 500); // a database down: Matomo fails every batch
+        await using var app = await ReliabilityApp.StartAsync(o =>
+        {
+            Fast(o, matomo);
+            o.SpoolDirectory = spool.Path;
+            o.BatchSize = 10;
+            o.MaxConcurrentBatches = 2;
+            o.MaxRetries = 2;
+            o.MaxRetryDelay = TimeSpan.FromMilliseconds(20);
+        });
+        Track(app, 40);
+        await Eventually.HoldsAsync(() => app.Metrics.Retries >= 60, () => app.Accounting);
+        matomo.EveryRequest = null; // the burst passes
+
+        await Eventually.HoldsAsync(() => app.Metrics.Sent == 40 && app.Metrics.Spooled == 0, () => app.Accounting);
+        Assert.Equal(0, app.Metrics.DroppedFor(DropReason.Poison));
+        Assert.Equal(0, app.Metrics.Dropped);
+        Assert.Equal(40, matomo.Tracked.Count);
+        Delivered.AssertNoDuplicates(matomo);
+        Delivered.AssertOrderedPerVisitor(matomo);
+        await app.AssertBalancedAsync();
+    }
+
+    [Fact]
+    public async Task A_Matomo_that_answers_just_after_the_timeout_stores_each_batch_at_most_twice()
+    {
+        // Matomo stores each batch, then answers 1.5 s later; the sender waits 1 s. The second send waits twice as
+        // long, hears the answer, and the batch is confirmed.
+        await using var matomo = await StandInMatomo.StartAsync();
+        matomo.EveryRequest = () => new Fault(Delay: TimeSpan.FromSeconds(1.5), StoreThenDelay: true);
+        await using var app = await ReliabilityApp.StartAsync(o =>
+        {
+            Fast(o, matomo);
+            o.BatchSize = 5;
+            o.MaxConcurrentBatches = 1;
+            o.FlushInterval = TimeSpan.FromHours(1);
+            o.RequestTimeout = TimeSpan.FromSeconds(1);
+        });
+        Track(app, 10);
+        await Eventually.HoldsAsync(() => app.Metrics.Accounted == 10, () => app.Accounting);
+        Assert.Equal(10, app.Metrics.Sent);
+        var copies = matomo.Tracked.GroupBy(e => e["e_a"]).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(10, copies.Count);
+        Assert.All(copies, c => Assert.InRange(c.Value, 1, 2));
+        await app.AssertBalancedAsync();
+    }
+
+    [Fact]
+    public async Task A_Matomo_that_always_answers_too_late_stores_a_batch_at_most_three_times_then_it_is_given_up_and_counted()
+    {
+        await using var matomo = await StandInMatomo.StartAsync();
+        matomo.EveryRequest = () => new Fault(Delay: TimeSpan.FromSeconds(6), StoreThenDelay: true);
+        await using var app = await ReliabilityApp.StartAsync(o =>
+        {
+            Fast(o, matomo);
+            o.BatchSize = 5;
+            o.MaxConcurrentBatches = 1;
+            o.FlushInterval = TimeSpan.FromHours(1);
+            o.RequestTimeout = TimeSpan.FromMilliseconds(500);
+        });
+        Track(app, 5);
+        await Eventually.HoldsAsync(() => app.Metrics.Accounted == 5, () => app.Accounting);
+        Assert.Equal(5, app.Metrics.DroppedFor(DropReason.Unconfirmed));
+        Assert.Equal(15, app.Metrics.Ambiguous);
+        Assert.Equal(3, matomo.BulkCalls.Count);
+        await app.AssertBalancedAsync();
+    }
+
+    [Fact]
+    public async Task A_graceful_restart_under_load_with_a_healthy_Matomo_stores_no_event_twice()
+    {
+        // A slow but healthy Matomo (every request answered, after 30 ms per entry), a backlog in the spool, and a
+        // graceful stop while batches are in flight: their outcome is known, so the next start sends none of them again.
+        using var spool = new TempDirectory();
+        await using var matomo = await StandInMatomo.StartAsync();
+        matomo.DelayPerEntry = TimeSpan.FromMilliseconds(30);
+        void Configure(PiwikOptions o)
+        {
+            Fast(o, matomo);
+            o.SpoolDirectory = spool.Path;
+            o.BatchSize = 10;
+            o.MaxConcurrentBatches = 2;
+            o.ShutdownTimeout = TimeSpan.FromSeconds(1);
+        }
+
+        var first = await ReliabilityApp.StartAsync(Configure);
+        Track(first, 400, visitors: 8);
+        await matomo.WaitForCallsAsync(3, TimeSpan.FromSeconds(20));
+        await first.StopAsync();
+        await first.AssertBalancedAsync();
+        Assert.True(first.Metrics.Spooled > 0, first.Accounting); // a backlog was left for the next start
+
+        await using var second = await ReliabilityApp.StartAsync(Configure);
+        await Eventually.HoldsAsync(() => second.Metrics.Spooled == 0 && second.Metrics.Accounted == second.Metrics.Restored, () => second.Accounting);
+        var copies = matomo.Tracked.GroupBy(e => e["e_a"]).Where(g => g.Count() > 1).Select(g => g.Key + " x" + g.Count()).ToList();
+        Assert.True(copies.Count == 0, "stored more than once: " + string.Join(", ", copies));
+        Assert.Equal(400, matomo.Tracked.Count);
+        Delivered.AssertOrderedPerVisitor(matomo);
+        await second.AssertBalancedAsync();
+    }
+}
