@@ -116,6 +116,53 @@ public sealed partial class PiwikGenerator
             return rootNamespace;
         }
 
+        /// <summary>
+        /// <see cref="PlanNamespace(string?)"/>, unless declaring it would bring a new namespace name that is also the name of
+        /// a type (a project <c>Todo.Api</c> with a model <c>Todo</c>, in source or a referenced assembly): the namespace
+        /// <c>Todo</c> would then hide the type in the user's own code (CS0101, CS0118). The plan then goes to
+        /// <see cref="FallbackPlanNamespace"/>.
+        /// </summary>
+        public static string PlanNamespace(string? rootNamespace, Compilation compilation)
+        {
+            var @namespace = PlanNamespace(rootNamespace);
+            if (@namespace == FallbackPlanNamespace)
+            {
+                return @namespace;
+            }
+
+            INamespaceSymbol? current = compilation.GlobalNamespace;
+            foreach (var segment in @namespace.Split('.'))
+            {
+                var existing = current?.GetNamespaceMembers().FirstOrDefault(n => n.Name == segment);
+                if (existing is null && IsTypeName(segment, compilation))
+                {
+                    return FallbackPlanNamespace;
+                }
+
+                current = existing;
+            }
+
+            return @namespace;
+        }
+
+        private static bool IsTypeName(string name, Compilation compilation)
+        {
+            if (compilation.ContainsSymbolsWithName(name, SymbolFilter.Type))
+            {
+                return true;
+            }
+
+            foreach (var assembly in compilation.SourceModule.ReferencedAssemblySymbols)
+            {
+                if (assembly.TypeNames.Contains(name))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
         private sealed class CompilationState
         {
             public CompilationState(Compilation compilation)

@@ -126,9 +126,13 @@ public sealed partial class PiwikGenerator : IIncrementalGenerator
             .Select(static (rows, _) => PlanEmitter.Order(rows).ToEquatableArray())
             .WithTrackingName(TrackingNames.AllTrackedEndpoints);
 
+        // The root namespace, unless declaring it would clash with a type (CS0101/CS0118 in the user's own code). The
+        // compilation is read for type names only (declaration tables, no binding); the string it gives stays equal
+        // across edits, so the plan stays cached.
         var planNamespace = context.AnalyzerConfigOptionsProvider
-            .Select(static (options, _) => PlanParser.PlanNamespace(
-                options.GlobalOptions.TryGetValue("build_property.RootNamespace", out var rootNamespace) ? rootNamespace : null))
+            .Select(static (options, _) => options.GlobalOptions.TryGetValue("build_property.RootNamespace", out var rootNamespace) ? rootNamespace : null)
+            .Combine(context.CompilationProvider)
+            .Select(static (pair, _) => PlanParser.PlanNamespace(pair.Left, pair.Right))
             .WithTrackingName(TrackingNames.PlanNamespace);
 
         context.RegisterSourceOutput(plan.Combine(planNamespace), static (context, input) =>

@@ -39,6 +39,16 @@ internal static class Verify
         await test.RunAsync();
     }
 
+    /// <summary>Analyzes with an analyzer config file (a <c>.globalconfig</c> or <c>.editorconfig</c>), as the build passes it.</summary>
+    public static async Task AnalyzerWithConfig(string source, string configPath, string config, params DiagnosticResult[] expected)
+    {
+        var test = new CSharpAnalyzerTest<TrackingAnalyzer, DefaultVerifier>();
+        Configure(test.TestState, source);
+        test.TestState.AnalyzerConfigFiles.Add((configPath, config));
+        test.ExpectedDiagnostics.AddRange(expected);
+        await test.RunAsync();
+    }
+
     /// <summary>Analyzes a class library (the other tests compile applications).</summary>
     public static async Task Library(string source, params DiagnosticResult[] expected)
     {

@@ -6,6 +6,7 @@ using System.Runtime.Loader;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
 using generator::Piwik.Generator;
 
 namespace Piwik.Generator.Tests;
@@ -45,19 +46,23 @@ internal static class GeneratorHarness
             References.Value,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
-    public static GeneratorDriver CreateDriver(bool withRequestDelegateGenerator = false, bool trackSteps = false)
+    /// <param name="withRequestDelegateGenerator">Whether ASP.NET Core's Request Delegate Generator runs too.</param>
+    /// <param name="trackSteps">Whether the driver records incremental steps.</param>
+    /// <param name="rootNamespace">The project's <c>RootNamespace</c>, as the SDK passes it (<c>build_property.RootNamespace</c>); null for none.</param>
+    public static GeneratorDriver CreateDriver(bool withRequestDelegateGenerator = false, bool trackSteps = false, string? rootNamespace = null)
     {
         ISourceGenerator[] generators = withRequestDelegateGenerator
             ? [new PiwikGenerator().AsSourceGenerator(), RequestDelegateGenerator.Value]
             : [new PiwikGenerator().AsSourceGenerator()];
         var options = new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps);
-        return CSharpGeneratorDriver.Create(generators, parseOptions: ParseOptions, driverOptions: options);
+        var driver = CSharpGeneratorDriver.Create(generators, parseOptions: ParseOptions, driverOptions: options);
+        return rootNamespace is null ? driver : driver.WithUpdatedAnalyzerConfigOptions(new GlobalOptionsProvider("build_property.RootNamespace", rootNamespace));
     }
 
     /// <summary>Runs the generators and returns the output compilation; fails on any generator or compiler error or warning.</summary>
-    public static (Compilation Output, GeneratorDriverRunResult Run) Generate(CSharpCompilation compilation, bool withRequestDelegateGenerator = false)
+    public static (Compilation Output, GeneratorDriverRunResult Run) Generate(CSharpCompilation compilation, bool withRequestDelegateGenerator = false, string? rootNamespace = null)
     {
-        var driver = CreateDriver(withRequestDelegateGenerator).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
+        var driver = CreateDriver(withRequestDelegateGenerator, rootNamespace: rootNamespace).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
         Assert.Empty(generatorDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning));
         var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToArray();
         Assert.True(problems.Length == 0, string.Join(Environment.NewLine, problems.Select(d => d.ToString())));
@@ -67,6 +72,14 @@ internal static class GeneratorHarness
     /// <summary>The text of the Piwik generator's one output file, or null when it produced none.</summary>
     public static string? PiwikOutput(GeneratorDriverRunResult run) =>
         run.Results.SelectMany(r => r.GeneratedSources).Where(s => s.HintName == PiwikGenerator.Emitter.HintName).Select(s => s.SourceText.ToString()).SingleOrDefault();
+
+    /// <summary>The Piwik analyzer's diagnostics on a compilation (generated code included, as in a build), in source order.</summary>
+    public static async Task<IReadOnlyList<Diagnostic>> AnalyzeAsync(Compilation compilation)
+    {
+        var analyzers = System.Collections.Immutable.ImmutableArray.Create<Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer>(new generator::Piwik.Generator.Analyzers.TrackingAnalyzer());
+        var diagnostics = await compilation.WithAnalyzers(analyzers).GetAnalyzerDiagnosticsAsync();
+        return [.. diagnostics.OrderBy(d => d.Location.SourceTree?.FilePath, StringComparer.Ordinal).ThenBy(d => d.Location.SourceSpan.Start)];
+    }
 
     /// <summary>Emits and loads the assembly into the default context, sharing Piwik.Runtime and ASP.NET Core with the tests.</summary>
     public static Assembly EmitAndLoad(Compilation output)
@@ -102,5 +115,20 @@ internal static class GeneratorHarness
         var assembly = AssemblyLoadContext.Default.LoadFromAssemblyPath(Path.GetFullPath(path));
         var type = assembly.GetTypes().Single(t => t.Name == "RequestDelegateGenerator");
         return ((IIncrementalGenerator)Activator.CreateInstance(type)!).AsSourceGenerator();
+    }
+
+    /// <summary>Global analyzer options, as the SDK passes MSBuild properties (<c>build_property.*</c>).</summary>
+    internal sealed class GlobalOptionsProvider(string key, string value) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptionsProvider
+    {
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GlobalOptions { get; } = new Options(ImmutableDictionary<string, string>.Empty.Add(key, value));
+
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(SyntaxTree tree) => new Options(ImmutableDictionary<string, string>.Empty);
+
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(AdditionalText textFile) => new Options(ImmutableDictionary<string, string>.Empty);
+
+        private sealed class Options(ImmutableDictionary<string, string> values) : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions
+        {
+            public override bool TryGetValue(string key, out string value) => values.TryGetValue(key, out value!);
+        }
     }
 }

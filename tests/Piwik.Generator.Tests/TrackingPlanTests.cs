@@ -83,7 +83,7 @@ public sealed class TrackingPlanTests
     public void Plan_lives_in_the_project_root_namespace()
     {
         var compilation = GeneratorHarness.CreateCompilation("RootNamespace", Shapes);
-        var driver = GeneratorHarness.CreateDriver().WithUpdatedAnalyzerConfigOptions(new TestOptionsProvider("build_property.RootNamespace", "Contoso.Shop"));
+        var driver = GeneratorHarness.CreateDriver().WithUpdatedAnalyzerConfigOptions(new GeneratorHarness.GlobalOptionsProvider("build_property.RootNamespace", "Contoso.Shop"));
         var run = driver.RunGenerators(compilation).GetRunResult();
         Assert.Contains("namespace Contoso.Shop\n{", PlanOutput(run), StringComparison.Ordinal);
     }
@@ -236,20 +236,5 @@ public sealed class TrackingPlanTests
     {
         var (_, run) = GeneratorHarness.Generate(GeneratorHarness.CreateCompilation("Plan_" + name, source));
         SnapshotTests.VerifyText(PlanOutput(run)!, name);
-    }
-
-    /// <summary>Global analyzer options, as the SDK passes MSBuild properties (<c>build_property.*</c>).</summary>
-    private sealed class TestOptionsProvider(string key, string value) : AnalyzerConfigOptionsProvider
-    {
-        public override AnalyzerConfigOptions GlobalOptions { get; } = new Options(ImmutableDictionary<string, string>.Empty.Add(key, value));
-
-        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => new Options(ImmutableDictionary<string, string>.Empty);
-
-        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => new Options(ImmutableDictionary<string, string>.Empty);
-
-        private sealed class Options(ImmutableDictionary<string, string> values) : AnalyzerConfigOptions
-        {
-            public override bool TryGetValue(string key, out string value) => values.TryGetValue(key, out value!);
-        }
     }
 }

@@ -40,6 +40,8 @@ public class PackageTests(ITestOutputHelper output)
                 Assert.Contains("analyzers/dotnet/cs/Piwik.Generator.dll", entries);
                 Assert.Contains("analyzers/dotnet/cs/Piwik.CodeFixes.dll", entries);
                 Assert.Contains("README.md", entries);
+                Assert.Contains("build/Piwik.targets", entries);
+                Assert.Contains("build/severity/PIWIK001.suggestion.globalconfig", entries);
                 using var nuspec = new StreamReader(archive.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open());
                 var manifest = await nuspec.ReadToEndAsync();
                 Assert.Contains("<license type=\"expression\">MIT</license>", manifest, StringComparison.Ordinal);
@@ -55,6 +57,15 @@ public class PackageTests(ITestOutputHelper output)
             Assert.True(build.ExitCode == 0, "the fresh app does not build:\n" + build.Output);
             Assert.Matches(@"Program\.cs\(\d+,\d+\): warning PIWIK001: Route 'GET /untracked' is not tracked", build.Output);
             Assert.DoesNotMatch(@"PIWIK001: Route '(POST /signup|GET /health)'", build.Output);
+
+            // Gradual adoption: under TreatWarningsAsErrors the untracked route fails the build, unless the project
+            // sets PiwikUntrackedRouteSeverity (shipped in build/Piwik.targets), which makes PIWIK001 a suggestion.
+            var strict = await RunAsync("dotnet", "build -c Release --no-incremental -p:TreatWarningsAsErrors=true -o strict-out", app);
+            Assert.True(strict.ExitCode != 0, "an untracked route should fail a TreatWarningsAsErrors build:\n" + strict.Output);
+            Assert.Matches(@"error PIWIK001: Route 'GET /untracked' is not tracked", strict.Output);
+            var adopting = await RunAsync("dotnet", "build -c Release --no-incremental -p:TreatWarningsAsErrors=true -p:PiwikUntrackedRouteSeverity=suggestion -o adopting-out", app);
+            Assert.True(adopting.ExitCode == 0, "PiwikUntrackedRouteSeverity=suggestion should let the build pass:\n" + adopting.Output);
+            Assert.DoesNotMatch(@"(warning|error) PIWIK001", adopting.Output);
 
             await using var matomo = await StandInMatomo.StartAsync();
             var port = FreePort();
@@ -158,7 +169,7 @@ public class PackageTests(ITestOutputHelper output)
             File.Copy(Path.Combine(repo, file), Path.Combine(destination, file));
         }
 
-        foreach (var project in new[] { "Piwik.Runtime", "Piwik.Generator", "Piwik.CodeFixes" })
+        foreach (var project in new[] { "Piwik.Runtime", "Piwik.Generator", "Piwik.CodeFixes", "Piwik.Shared" })
         {
             CopyTree(Path.Combine(repo, "src", project), Path.Combine(destination, "src", project));
         }

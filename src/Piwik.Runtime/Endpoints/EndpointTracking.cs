@@ -95,7 +95,7 @@ internal sealed partial class EndpointTracking
             missed++;
             if (_warned.TryAdd("missed:" + endpoint.DisplayName, true))
             {
-                LogMissedEndpoint(_logger, endpoint.DisplayName ?? "(unnamed endpoint)");
+                WarnMissed(endpoint);
             }
         }
 

@@ -45,7 +45,10 @@ internal sealed class EndpointTrackingStartupFilter : IStartupFilter
             if (services.GetService<EndpointDataSource>() is { } endpoints)
             {
                 _tracking.WarnAboutMissedEndpoints(endpoints.Endpoints);
+                _tracking.WarnAboutUnboundPlaceholders(endpoints.Endpoints);
             }
+
+            _tracking.WarnAboutRejectedTables();
         }
         catch (Exception)
         {

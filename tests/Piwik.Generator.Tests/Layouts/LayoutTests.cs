@@ -1,0 +1,174 @@
+using System.Net;
+using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.CodeAnalysis;
+using Microsoft.Extensions.Logging;
+using Piwik.Testing;
+
+namespace Piwik.Generator.Tests.Layouts;
+
+/// <summary>
+/// App layouts of real projects, each built with the Request Delegate Generator on: exactly the expected analyzer
+/// diagnostics, then served over Kestrel, exactly the expected events at the stand-in Matomo and start-up warnings.
+/// </summary>
+public sealed class LayoutTests
+{
+    private static readonly Lazy<(Assembly Assembly, IReadOnlyList<Diagnostic> Diagnostics)> Catalog = new(() => Build("Catalog.Api", CatalogLayout.Source));
+
+    private static (Assembly, IReadOnlyList<Diagnostic>) Build(string project, string source)
+    {
+        var (output, run) = GeneratorHarness.Generate(GeneratorHarness.CreateCompilation(project, source), withRequestDelegateGenerator: true, rootNamespace: project);
+        Assert.Contains(run.Results.SelectMany(r => r.GeneratedSources), s => s.HintName.Contains("GeneratedRouteBuilderExtensions", StringComparison.Ordinal));
+        var diagnostics = GeneratorHarness.AnalyzeAsync(output).GetAwaiter().GetResult();
+        return (GeneratorHarness.EmitAndLoad(output), diagnostics);
+    }
+
+    [Fact]
+    public void Catalog_reports_exactly_the_placeholders_only_an_unseen_prefix_could_hold()
+    {
+        // {tenant} comes from the group Program.Build makes: a warning here, bound at run time. {fileid2} is a typo.
+        // /health, /alive and /metrics/cpu are mapped in an extension method and excluded by DoNotTrackRoutes.
+        Assert.Equal(
+            [
+                "PIWIK013: Placeholder '{tenant}' in the Name template is neither a parameter of the handler nor a route parameter of '\u2026/files/{fileId}'; only an outer group prefix the analyzer cannot see could hold it",
+                "PIWIK013: Placeholder '{fileid2}' in the Name template is neither a parameter of the handler nor a route parameter of '\u2026/files/{fileId}/meta'; only an outer group prefix the analyzer cannot see could hold it",
+            ],
+            Catalog.Value.Diagnostics.Select(d => d.Id + ": " + d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Fact]
+    public async Task Catalog_records_exactly_the_expected_events_and_warns_once_about_the_typo()
+    {
+        await using var matomo = await StandInMatomo.StartAsync();
+        var logs = new LogCapture();
+        var build = Catalog.Value.Assembly.GetType("Catalog.Api.Program")!.GetMethod("Build")!;
+        var app = (WebApplication)build.Invoke(null, [matomo.BaseUrl, logs])!;
+        await using (app)
+        {
+            await app.StartAsync();
+            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/health", null, HttpStatusCode.OK);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/metrics/cpu", null, HttpStatusCode.OK);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/api/catalog/items?PageSize=10&PageIndex=2", null, HttpStatusCode.OK);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/api/catalog/items/7", null, HttpStatusCode.OK);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/api/catalog/items/99", null, HttpStatusCode.NotFound);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/api/catalog/items/by/mug", null, HttpStatusCode.OK);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/api/catalog/items/by/mug/acme", null, HttpStatusCode.OK);
+            await CompileAndRunTests.Expect(client, HttpMethod.Post, "/api/catalog/v2/items", """{"id":5,"name":"Cup","price":3.5,"brand":"x"}""", HttpStatusCode.Created);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/api/catalog/items/4/price?currency=EUR", null, HttpStatusCode.OK);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/tenants/acme/files/f1", null, HttpStatusCode.OK);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/tenants/acme/files/f1/meta", null, HttpStatusCode.OK);
+            await app.StopAsync();
+        }
+
+        Assert.Equal(
+            [
+                "catalog/items-list/page 2/",
+                "catalog/item-view/7/",
+                "catalog/item-missing/99/",
+                "catalog/items-by-name/mug-/",
+                "catalog/items-by-name/mug-acme/",
+                "catalog/item-create/Cup/3.5",
+                "catalog/item-price/EUR/4",
+                "files/file-download/acme/f1/",
+                "files/file-meta//",
+            ],
+            matomo.Tracked.Select(CompileAndRunTests.Describe));
+        Assert.Empty(matomo.Invalid);
+
+        // The typo is named once, with its endpoint; {tenant} is bound by the full pattern and not reported.
+        var warning = Assert.Single(logs.Entries, e => e.Id.Id == 1304);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains("/tenants/{tenant}/files/{fileId}/meta", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("'{fileid2}'", warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(logs.Entries, e => e.Id.Id is 1300 or 1301 or 1302 or 1303);
+    }
+
+    [Fact]
+    public async Task A_controller_action_with_TrackAs_is_named_at_start_up_as_not_tracked()
+    {
+        var (output, _) = GeneratorHarness.Generate(GeneratorHarness.CreateCompilation("Mvc.Api", """
+            using Microsoft.AspNetCore.Hosting;
+            using Microsoft.AspNetCore.Mvc;
+            using Microsoft.Extensions.Logging;
+
+            namespace Mvc.Api;
+
+            [ApiController]
+            [Route("todos")]
+            public sealed class TodosController : ControllerBase
+            {
+                [HttpGet]
+                [TrackAs("todos-list")]
+                public IActionResult List() => Ok();
+            }
+
+            public static class Program
+            {
+                public static WebApplication Build(string matomoUrl, ILoggerProvider logs)
+                {
+                    var builder = WebApplication.CreateBuilder();
+                    builder.WebHost.UseUrls("http://127.0.0.1:0");
+                    builder.Logging.AddProvider(logs);
+                    builder.Services.AddControllers().AddApplicationPart(typeof(TodosController).Assembly);
+                    builder.Services.AddPiwikTracking(o => { o.Url = matomoUrl; o.AllowInsecureHttp = true; });
+                    var app = builder.Build();
+                    app.MapControllers();
+                    app.UsePiwikTracking();
+                    return app;
+                }
+            }
+            """), rootNamespace: "Mvc.Api");
+        var diagnostics = await GeneratorHarness.AnalyzeAsync(output);
+        Assert.Equal(["PIWIK007"], diagnostics.Select(d => d.Id));
+        Assert.Contains("controller actions are not tracked", diagnostics[0].GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+
+        await using var matomo = await StandInMatomo.StartAsync();
+        var logs = new LogCapture();
+        var app = (WebApplication)GeneratorHarness.EmitAndLoad(output).GetType("Mvc.Api.Program")!.GetMethod("Build")!.Invoke(null, [matomo.BaseUrl, logs])!;
+        await using (app)
+        {
+            await app.StartAsync();
+            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/todos", null, HttpStatusCode.OK);
+            await app.StopAsync();
+        }
+
+        var warning = Assert.Single(logs.Entries, e => e.Id.Id is 1302 or 1305);
+        Assert.Equal(1305, warning.Id.Id);
+        Assert.Contains("controller actions are not tracked", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("IPiwikTracker", warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("UsePiwikTracking", warning.Message, StringComparison.Ordinal);
+        Assert.Empty(matomo.Tracked);
+    }
+
+    [Theory]
+    [InlineData("model in the global namespace")]
+    [InlineData("model imported with using")]
+    public async Task A_project_named_like_its_model_builds_and_records(string layout)
+    {
+        var source = layout == "model in the global namespace" ? CollidingNamesLayout.GlobalModel : CollidingNamesLayout.ImportedModel;
+        var (output, run) = GeneratorHarness.Generate(
+            GeneratorHarness.CreateCompilation("Todo.Api." + layout.Split(' ')[2], source), withRequestDelegateGenerator: true, rootNamespace: "Todo.Api");
+
+        // Nothing generated declares a namespace named like a user type; every reference is global::-qualified.
+        foreach (var generated in run.Results.SelectMany(r => r.GeneratedSources).Where(s => s.HintName.StartsWith("Piwik", StringComparison.Ordinal)))
+        {
+            Assert.DoesNotContain("namespace Todo", generated.SourceText.ToString(), StringComparison.Ordinal);
+        }
+
+        var assembly = GeneratorHarness.EmitAndLoad(output);
+        Assert.NotNull(assembly.GetType("Piwik.Generated.PiwikTrackingPlan"));
+        await using var matomo = await StandInMatomo.StartAsync();
+        var app = (WebApplication)assembly.GetType("Program")!.GetMethod("Build")!.Invoke(null, [matomo.BaseUrl])!;
+        await using (app)
+        {
+            await app.StartAsync();
+            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+            await CompileAndRunTests.Expect(client, HttpMethod.Post, "/todos", """{"id":1,"title":"milk","isComplete":false}""", HttpStatusCode.Created);
+            await app.StopAsync();
+        }
+
+        Assert.Equal(["todos/todo-create/milk/"], matomo.Tracked.Select(CompileAndRunTests.Describe));
+    }
+}
