@@ -23,7 +23,7 @@ internal sealed partial class UnknownKeysWarning(IConfiguration section, ILogger
         nameof(PiwikOptions.SendVisitorIp), nameof(PiwikOptions.QueryString), nameof(PiwikOptions.RedactedQueryParameters),
         nameof(PiwikOptions.UserIdClaim), nameof(PiwikOptions.HashUserId), nameof(PiwikOptions.VisitorIdSecret),
         nameof(PiwikOptions.CustomDimensions), nameof(PiwikOptions.TrackUntrackedEndpointsAsPageViews),
-        nameof(PiwikOptions.ApplicationUrl),
+        nameof(PiwikOptions.ApplicationUrl), nameof(PiwikOptions.CampaignParameterPrefixes), nameof(PiwikOptions.TraceMatomoRequests),
     ];
 
     public Task StartAsync(CancellationToken cancellationToken)
