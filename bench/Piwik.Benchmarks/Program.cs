@@ -5,7 +5,7 @@
 //   ... -- standin --url-file F --ids-file F                                                     tests' StandInMatomo as a process
 //   ... -- standin-cost [--seconds 3]                                                            the stand-in's validation per entry, in place and plain
 //   ... -- app --variant none|piwik|django --port P [--matomo URL]                               the side-by-side app
-//   ... -- request-loop [--seconds 10] [--variant tracked|plain|filter|noname|failure|all] [--headers Kestrel]                             the request path in a loop, for a profiler
+//   ... -- request-loop [--seconds 10] [--variant tracked|plain|filter|noname|failure|plainarg|argument|all] [--headers Kestrel]                             the request path in a loop, for a profiler
 using System.Globalization;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;

@@ -23,6 +23,10 @@ public class RequestPathBenchmarks
     private RequestDelegate _filtered = null!;
     private RequestDelegate _noName = null!;
     private RequestDelegate _withFailure = null!;
+    private RequestDelegate _argument = null!;
+    private RequestDelegate _plainArgument = null!;
+    private DefaultHttpContext _plainArgumentContext = null!;
+    private DefaultHttpContext _argumentContext = null!;
     private DefaultHttpContext _noNameContext = null!;
     private DefaultHttpContext _withFailureContext = null!;
     private DefaultHttpContext _filteredContext = null!;
@@ -74,6 +78,9 @@ public class RequestPathBenchmarks
         app.MapPost("/noname/{id}/favorite", [TrackAs("bookmark", Category = "items")] (int id) => id > 0 ? TypedResults.NoContent() : (IResult)TypedResults.NotFound());
         // A failure action needs to know the handler ran (a 4xx from a failed binding records nothing): the filter path.
         app.MapPost("/failure/{id}/favorite", [TrackAs("favorite", Category = "items", Name = "{id}", FailureAction = "favorite-failed")] (int id) => id > 0 ? TypedResults.NoContent() : (IResult)TypedResults.NotFound());
+        // A template that reads an argument the route does not hold (a query value): the filter path, without a failure action.
+        app.MapPost("/plainarg/{id}/favorite", (int id, [Microsoft.AspNetCore.Mvc.FromQuery] string? list) => id > 0 ? TypedResults.NoContent() : (IResult)TypedResults.NotFound());
+        app.MapPost("/argument/{id}/favorite", [TrackAs("add-to-list", Category = "items", Name = "{list}")] (int id, [Microsoft.AspNetCore.Mvc.FromQuery] string? list) => id > 0 ? TypedResults.NoContent() : (IResult)TypedResults.NotFound());
         app.UsePiwikTracking();
 
         var endpoints = ((IEndpointRouteBuilder)app).DataSources.SelectMany(source => source.Endpoints).OfType<RouteEndpoint>().ToList();
@@ -81,6 +88,8 @@ public class RequestPathBenchmarks
         _filtered = endpoints.Single(e => e.RoutePattern.RawText == "/filtered/{id}/favorite").RequestDelegate!;
         _noName = endpoints.Single(e => e.RoutePattern.RawText == "/noname/{id}/favorite").RequestDelegate!;
         _withFailure = endpoints.Single(e => e.RoutePattern.RawText == "/failure/{id}/favorite").RequestDelegate!;
+        _argument = endpoints.Single(e => e.RoutePattern.RawText == "/argument/{id}/favorite").RequestDelegate!;
+        _plainArgument = endpoints.Single(e => e.RoutePattern.RawText == "/plainarg/{id}/favorite").RequestDelegate!;
         var tracked = endpoints.Single(e => e.RoutePattern.RawText == "/items/{id}/favorite");
         _tracked = tracked.RequestDelegate!;
         if (ReferenceEquals(_plain, _tracked) || tracked.Metadata.GetMetadata<TrackAsAttribute>() is null)
@@ -93,6 +102,10 @@ public class RequestPathBenchmarks
         _filteredContext = NewContext(app.Services, "/filtered/42/favorite", kestrel);
         _noNameContext = NewContext(app.Services, "/noname/42/favorite", kestrel);
         _withFailureContext = NewContext(app.Services, "/failure/42/favorite", kestrel);
+        _argumentContext = NewContext(app.Services, "/argument/42/favorite", kestrel);
+        _argumentContext.Request.QueryString = new QueryString("?list=wishlist");
+        _plainArgumentContext = NewContext(app.Services, "/plainarg/42/favorite", kestrel);
+        _plainArgumentContext.Request.QueryString = new QueryString("?list=wishlist");
         _trackedContext = NewContext(app.Services, "/items/42/favorite", kestrel);
         _queue = app.Services.GetRequiredService<EventQueue>();
         _stop = new CancellationTokenSource();
@@ -106,14 +119,15 @@ public class RequestPathBenchmarks
         Tracked().GetAwaiter().GetResult();
         TrackedNoName().GetAwaiter().GetResult();
         TrackedWithFailureAction().GetAwaiter().GetResult();
+        TrackedArgument().GetAwaiter().GetResult();
         Plain().GetAwaiter().GetResult();
-        if (metrics.Enqueued - before != 3)
+        if (metrics.Enqueued - before != 4)
         {
-            throw new InvalidOperationException($"Expected one event from each of three tracked requests, got {metrics.Enqueued - before}.");
+            throw new InvalidOperationException($"Expected one event from each of four tracked requests, got {metrics.Enqueued - before}.");
         }
 
         if (_tracked.Target is not Endpoints.TrackedRequestDelegate || _noName.Target is not Endpoints.TrackedRequestDelegate
-            || _withFailure.Target is Endpoints.TrackedRequestDelegate)
+            || _withFailure.Target is not Endpoints.FilteredRequestDelegate || _argument.Target is not Endpoints.FilteredRequestDelegate)
         {
             throw new InvalidOperationException("The tracked endpoints did not take the expected paths.");
         }
@@ -160,6 +174,22 @@ public class RequestPathBenchmarks
         return task;
     }
 
+    [Benchmark(Description = "endpoint without [TrackAs] that binds a query value too (baseline of the next)")]
+    public Task PlainArgument()
+    {
+        _plainArgumentContext.Response.StatusCode = 200;
+        return _plainArgument(_plainArgumentContext);
+    }
+
+    [Benchmark(Description = "[TrackAs] with a query template (endpoint filter)")]
+    public Task TrackedArgument()
+    {
+        _argumentContext.Response.StatusCode = 200;
+        var task = _argument(_argumentContext);
+        DrainInline();
+        return task;
+    }
+
     [Benchmark(Description = "[TrackAs] without a Name template")]
     public Task TrackedNoName()
     {
@@ -187,6 +217,8 @@ public class RequestPathBenchmarks
             ("tracked", benchmarks.Tracked),
             ("noname", benchmarks.TrackedNoName),
             ("failure", benchmarks.TrackedWithFailureAction),
+            ("plainarg", benchmarks.PlainArgument),
+            ("argument", benchmarks.TrackedArgument),
         };
         var chosen = args.Get("variant", "tracked");
         if (chosen != "all")
@@ -210,6 +242,7 @@ public class RequestPathBenchmarks
         var rounds = (int)args.Number("rounds", 12);
         var bestCpu = new double[variants.Length];
         var bestWall = new double[variants.Length];
+        var allocated = new double[variants.Length];
         Array.Fill(bestCpu, double.MaxValue);
         Array.Fill(bestWall, double.MaxValue);
         var process = System.Diagnostics.Process.GetCurrentProcess();
@@ -225,8 +258,10 @@ public class RequestPathBenchmarks
                 process.Refresh();
                 var cpu = process.TotalProcessorTime;
                 var wall = System.Diagnostics.Stopwatch.GetTimestamp();
+                var bytes = GC.GetAllocatedBytesForCurrentThread();
                 Run(variants[v].Request, PerRound);
                 var wallNs = System.Diagnostics.Stopwatch.GetElapsedTime(wall).TotalNanoseconds / PerRound;
+                allocated[v] = (double)(GC.GetAllocatedBytesForCurrentThread() - bytes) / PerRound;
                 process.Refresh();
                 var cpuNs = (process.TotalProcessorTime - cpu).TotalNanoseconds / PerRound;
                 bestCpu[v] = Math.Min(bestCpu[v], cpuNs);
@@ -237,7 +272,7 @@ public class RequestPathBenchmarks
         Console.WriteLine($"headers {benchmarks.Headers}, {rounds} rounds of {PerRound:N0} requests per variant, best round:");
         for (var v = 0; v < variants.Length; v++)
         {
-            Console.WriteLine($"  {variants[v].Name,-8} CPU {bestCpu[v],7:F1} ns (+{bestCpu[v] - bestCpu[0],6:F1})   wall {bestWall[v],7:F1} ns (+{bestWall[v] - bestWall[0],6:F1})");
+            Console.WriteLine($"  {variants[v].Name,-8} CPU {bestCpu[v],7:F1} ns (+{bestCpu[v] - bestCpu[0],6:F1})   wall {bestWall[v],7:F1} ns (+{bestWall[v] - bestWall[0],6:F1})   allocated {allocated[v],5:F1} B");
         }
 
         benchmarks.Cleanup();

@@ -15,7 +15,7 @@ builder.Services.AddSingleton<Store>();
 
 var app = builder.Build();
 
-app.MapPost("/signup", [TrackAs("signup", Category = "account", Name = "{request.Plan}")]
+app.MapPost("/signup", [TrackAs("signup", Category = "account", Name = "{request.Plan}", Goal = "Sign-ups")]
     (SignupRequest request, Store store) =>
     {
         store.Accounts[request.Email] = request.Password;

@@ -117,6 +117,52 @@ internal static class DiagnosticDescriptors
         "Placeholder '{{{0}}}' in the {1} template is neither a parameter of the handler nor a route parameter of '{2}'; only an outer group prefix the analyzer cannot see could hold it{3}",
         DiagnosticSeverity.Warning,
         "The route is mapped on a builder from outside the method (an extension method's IEndpointRouteBuilder or RouteGroupBuilder), so its outer prefix is unknown here. If no prefix holds the name, the event has no name: start-up logs a warning naming the endpoint and the placeholder. Make the severity an error in .editorconfig to be strict.");
+    // PIWIK030-PIWIK034: the tracking plan file and goals (Analyzers/Plan).
+
+    /// <summary>PIWIK030: an entry of the code's tracking plan that the plan file does not have.</summary>
+    public static readonly DiagnosticDescriptor PlanEntryNotInFile = Create(
+        DiagnosticIds.PlanEntryNotInFile,
+        "Tracking plan entry is not in PiwikTrackingPlan.txt",
+        "The code tracks '{0}', which PiwikTrackingPlan.txt does not list: add the line '{1}'",
+        DiagnosticSeverity.Warning,
+        "When a project has a PiwikTrackingPlan.txt, every tracked event and goal must be listed in it, so that a reviewer sees the tracking a change adds in the file's diff. The code fix adds the line.",
+        WellKnownDiagnosticTags.CompilationEnd);
+
+    /// <summary>PIWIK031: a plan file entry that the code no longer has.</summary>
+    public static readonly DiagnosticDescriptor PlanEntryNotInCode = Create(
+        DiagnosticIds.PlanEntryNotInCode,
+        "PiwikTrackingPlan.txt lists an entry the code no longer tracks",
+        "PiwikTrackingPlan.txt lists '{0}', which the code no longer tracks: remove the line, or restore the tracking",
+        DiagnosticSeverity.Warning,
+        "An entry removed from the code (an action renamed, an endpoint deleted) leaves Matomo goals and dashboards that wait for events which no longer come. The code fix removes the line, which shows the removal in review.",
+        WellKnownDiagnosticTags.CompilationEnd);
+
+    /// <summary>PIWIK032: an entry whose line differs between the code and the plan file.</summary>
+    public static readonly DiagnosticDescriptor PlanEntryChanged = Create(
+        DiagnosticIds.PlanEntryChanged,
+        "Tracking plan entry differs from PiwikTrackingPlan.txt",
+        "'{0}' differs from PiwikTrackingPlan.txt: the code gives '{1}', the file says '{2}'",
+        DiagnosticSeverity.Warning,
+        "A tracked event's routes, templates, failure action or goal changed in the code but not in the plan file. The code fix rewrites the line.",
+        WellKnownDiagnosticTags.CompilationEnd);
+
+    /// <summary>PIWIK033: a goal whose event action is also used in another category.</summary>
+    public static readonly DiagnosticDescriptor GoalActionNotUnique = Create(
+        DiagnosticIds.GoalActionNotUnique,
+        "Goal event action is used in another category",
+        "Goal '{0}' matches event action '{1}', which category '{2}' also records: Matomo would convert the goal on both; give this event an action no other category uses",
+        DiagnosticSeverity.Warning,
+        "A Matomo goal made from an event matches the event action alone, in every category (verified on Matomo 5.1.2). A goal's action must therefore be unique across categories, failure actions included.",
+        WellKnownDiagnosticTags.CompilationEnd);
+
+    /// <summary>PIWIK034: one goal name on events with different actions.</summary>
+    public static readonly DiagnosticDescriptor GoalNameOnTwoActions = Create(
+        DiagnosticIds.GoalNameOnTwoActions,
+        "Goal name is used with two actions",
+        "Goal '{0}' is set on action '{1}' and on action '{2}': a Matomo goal matches one action; use one goal name per action",
+        DiagnosticSeverity.Warning,
+        "A goal made from an event matches exactly one event action, so one goal name cannot stand for two actions.",
+        WellKnownDiagnosticTags.CompilationEnd);
 
     /// <summary>PIWIK014: <c>[TrackOrder]</c> without <c>Id</c> or <c>Revenue</c>.</summary>
     public static readonly DiagnosticDescriptor OrderIncomplete = Create(

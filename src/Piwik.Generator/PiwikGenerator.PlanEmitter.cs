@@ -34,7 +34,8 @@ public sealed partial class PiwikGenerator
             source.Append("""
                 //
                 // The rows are a text table (a table compiles much faster than a statement per row), read by
-                // TrackedEndpointTable.Read when the plan is first used. One line per endpoint, fields separated by |:
+                // TrackedEndpointTable.Read when the plan is first used. The first line is the table's format version;
+                // then one line per endpoint, fields separated by |:
                 //   route|isRouteComplete|category|action|nameTemplate|valueTemplate|failureAction|handler
                 // then |method for each HTTP method (none: any method). isRouteComplete is 1 or 0; ~ alone is null;
                 // \ escapes the next character, \uXXXX is a UTF-16 code unit.
@@ -57,6 +58,7 @@ public sealed partial class PiwikGenerator
                 """.Replace("\r\n", "\n"));
 
             var table = new TableText.Builder();
+            table.Field(Piwik.Shared.TableFormat.Header).EndRow();
             foreach (var endpoint in endpoints)
             {
                 table.Field(endpoint.Route)

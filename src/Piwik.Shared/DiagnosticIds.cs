@@ -26,10 +26,18 @@ internal static class DiagnosticIds
     public const string SearchWithoutKeyword = "PIWIK017";
     public const string HitAndDoNotTrack = "PIWIK018";
     public const string HitTemplateUnbound = "PIWIK019";
+    public const string PlanEntryNotInFile = "PIWIK030";
+    public const string PlanEntryNotInCode = "PIWIK031";
+    public const string PlanEntryChanged = "PIWIK032";
+    public const string GoalActionNotUnique = "PIWIK033";
+    public const string GoalNameOnTwoActions = "PIWIK034";
 
     /// <summary>PIWIK001: the action suggested from the route.</summary>
     public const string SuggestedActionKey = "SuggestedAction";
 
     /// <summary>PIWIK002 and PIWIK012: the placeholder to write instead (braces included), and where the old one is in the template.</summary>
     public const string ReplacementKey = "Replacement", StartKey = "Start", LengthKey = "Length";
+
+    /// <summary>PIWIK030-PIWIK032: the entry's kind and escaped key, and the line the code gives (absent when removed).</summary>
+    public const string PlanKindKey = "PlanKind", PlanKeyKey = "PlanKey", PlanLineKey = "PlanLine";
 }

@@ -27,6 +27,16 @@ internal static class Verify
 
     private static readonly Lazy<ImmutableArray<MetadataReference>> References = new(LoadReferences);
 
+    /// <summary>The implicit usings, for tests that build a workspace of their own.</summary>
+    public static string GlobalUsingsText => GlobalUsings;
+
+    /// <summary>The targeting packs and Piwik.Runtime, for tests that build a workspace of their own.</summary>
+    public static ImmutableArray<MetadataReference> ReferencesForWorkspace() => References.Value;
+
+    /// <summary>The source without the test framework's <c>{|#n:...|}</c> location markup.</summary>
+    public static string WithoutMarkup(string source) =>
+        System.Text.RegularExpressions.Regex.Replace(source, @"\{\|#\d+:(.*?)\|\}", "$1");
+
     /// <summary>An expected diagnostic; additional locations (the handler, for code fixes) are checked by the code fix tests.</summary>
     public static DiagnosticResult Diagnostic(DiagnosticDescriptor descriptor) =>
         new DiagnosticResult(descriptor).WithOptions(DiagnosticOptions.IgnoreAdditionalLocations);
@@ -88,7 +98,7 @@ internal static class Verify
         await test.RunAsync();
     }
 
-    private static void Configure(SolutionState state, string source)
+    internal static void Configure(SolutionState state, string source)
     {
         state.Sources.Add(source);
         state.Sources.Add(("GlobalUsings.cs", GlobalUsings));

@@ -31,7 +31,7 @@ internal sealed class TrackingApp : IAsyncDisposable
 
     public PiwikMetrics Metrics { get; }
 
-    public static async Task<TrackingApp> StartAsync(RealMatomo matomo, int siteId, Action<PiwikOptions>? configure = null, Action<WebApplication>? map = null)
+    public static async Task<TrackingApp> StartAsync(RealMatomo matomo, int siteId, Action<PiwikOptions>? configure = null, Action<WebApplication>? map = null, Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -39,6 +39,7 @@ internal sealed class TrackingApp : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Debug);
         builder.Logging.AddProvider(logs);
+        services?.Invoke(builder.Services);
         builder.Services.AddPiwikTracking(o =>
         {
             o.Url = matomo.Url;
@@ -56,6 +57,26 @@ internal sealed class TrackingApp : IAsyncDisposable
         app.UsePiwikTracking();
         await app.StartAsync();
         return new TrackingApp(app, logs);
+    }
+
+    /// <summary>Sends a request with these headers (added without validation, as a browser or a hostile client sends them); checks it succeeded.</summary>
+    public async Task SendAsync(HttpMethod method, string pathAndQuery, params (string Name, string Value)[] headers)
+    {
+        using var request = new HttpRequestMessage(method, pathAndQuery);
+        foreach (var (name, value) in headers)
+        {
+            if (name.Equals("Host", StringComparison.OrdinalIgnoreCase))
+            {
+                request.Headers.Host = value;
+            }
+            else
+            {
+                request.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+
+        using var response = await Client.SendAsync(request);
+        response.EnsureSuccessStatusCode();
     }
 
     /// <summary>Waits until the sender has settled every event it took (sent, rejected or dropped).</summary>

@@ -57,9 +57,13 @@ public class PackageTests(ITestOutputHelper output)
             Assert.True(build.ExitCode == 0, "the fresh app does not build:\n" + build.Output);
             Assert.Matches(@"Program\.cs\(\d+,\d+\): warning PIWIK001: Route 'GET /untracked' is not tracked", build.Output);
             Assert.DoesNotMatch(@"PIWIK001: Route '(POST /signup|GET /health)'", build.Output);
+            // The package hands PiwikTrackingPlan.txt to the analyzer (build/Piwik.targets), which finds it incomplete.
+            Assert.Matches(@"warning PIWIK030: The code tracks 'event account/signup', which PiwikTrackingPlan.txt does not list", build.Output);
+            Assert.Matches(@"PiwikTrackingPlan.txt\(1,1\): warning PIWIK031: PiwikTrackingPlan.txt lists 'event account/logout'", build.Output);
 
-            // Gradual adoption: under TreatWarningsAsErrors the untracked route fails the build, unless the project
+            // Gradual adoption (without the plan file, whose findings above would fail a strict build on their own): under TreatWarningsAsErrors the untracked route fails the build, unless the project
             // sets PiwikUntrackedRouteSeverity (shipped in build/Piwik.targets), which makes PIWIK001 a suggestion.
+            File.Delete(Path.Combine(app, "PiwikTrackingPlan.txt"));
             var strict = await RunAsync("dotnet", "build -c Release --no-incremental -p:TreatWarningsAsErrors=true -o strict-out", app);
             Assert.True(strict.ExitCode != 0, "an untracked route should fail a TreatWarningsAsErrors build:\n" + strict.Output);
             Assert.Matches(@"error PIWIK001: Route 'GET /untracked' is not tracked", strict.Output);
@@ -111,6 +115,56 @@ public class PackageTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task The_piwik_tool_installs_from_a_folder_feed_and_runs()
+    {
+        var repo = RepoRoot();
+        var work = Directory.CreateTempSubdirectory("piwik-tool-package-");
+        try
+        {
+            var source = Path.Combine(work.FullName, "src-copy");
+            CopySources(repo, source);
+            var feed = Path.Combine(work.FullName, "feed");
+            var version = "1.0.0-test." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
+            var pack = await RunAsync("dotnet", $"pack src/Piwik.Tool/Piwik.Tool.csproj -c Release -o \"{feed}\" -p:Version={version}", source);
+            Assert.True(pack.ExitCode == 0, "dotnet pack of the tool failed:\n" + pack.Output);
+
+            // As a user installs it: from a folder feed, into a tool path.
+            var tools = Path.Combine(work.FullName, "tools");
+            var install = await RunAsync("dotnet", $"tool install --tool-path \"{tools}\" --add-source \"{feed}\" Piwik.Tool --version {version}", work.FullName);
+            Assert.True(install.ExitCode == 0, "dotnet tool install failed:\n" + install.Output);
+            var piwik = Path.Combine(tools, "piwik");
+
+            var help = await RunAsync(piwik, "--help", work.FullName);
+            Assert.True(help.ExitCode == 0, help.Output);
+            Assert.Contains("piwik goals sync --plan FILE [--dry-run]", help.Output, StringComparison.Ordinal);
+
+            var matomo = await RealMatomo.SharedAsync();
+            var site = await matomo.CreateSiteAsync(nameof(The_piwik_tool_installs_from_a_folder_feed_and_runs));
+            var plan = Path.Combine(work.FullName, "PiwikTrackingPlan.txt");
+            await File.WriteAllTextAsync(plan, "goal Sign-ups | category: account | action: signup\n");
+            var dryRun = await RunAsync(piwik, $"goals sync --plan \"{plan}\" --dry-run", work.FullName, new()
+            {
+                ["PIWIK_URL"] = matomo.Url,
+                ["PIWIK_SITE_ID"] = site.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["PIWIK_TOKEN_AUTH"] = matomo.TokenAuth,
+            });
+            Assert.True(dryRun.ExitCode == 0, dryRun.Output);
+            Assert.Contains("+ Sign-ups: new goal", dryRun.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain(matomo.TokenAuth, dryRun.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            try
+            {
+                work.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
     private static void WriteFreshApp(string dir, string feed, string version)
     {
         Directory.CreateDirectory(dir);
@@ -137,6 +191,7 @@ public class PackageTests(ITestOutputHelper output)
               </ItemGroup>
             </Project>
             """);
+        File.WriteAllText(Path.Combine(dir, "PiwikTrackingPlan.txt"), "event account/logout | routes: POST /logout\n");
         File.WriteAllText(Path.Combine(dir, "Program.cs"), """
             using System.Text.Json.Serialization;
             using Piwik;
@@ -169,7 +224,7 @@ public class PackageTests(ITestOutputHelper output)
             File.Copy(Path.Combine(repo, file), Path.Combine(destination, file));
         }
 
-        foreach (var project in new[] { "Piwik.Runtime", "Piwik.Generator", "Piwik.CodeFixes", "Piwik.Shared" })
+        foreach (var project in new[] { "Piwik.Runtime", "Piwik.Generator", "Piwik.CodeFixes", "Piwik.Tool", "Piwik.Shared" })
         {
             CopyTree(Path.Combine(repo, "src", project), Path.Combine(destination, "src", project));
         }
@@ -246,9 +301,14 @@ public class PackageTests(ITestOutputHelper output)
         return process;
     }
 
-    private async Task<(int ExitCode, string Output)> RunAsync(string file, string arguments, string directory)
+    private async Task<(int ExitCode, string Output)> RunAsync(string file, string arguments, string directory, Dictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(file, arguments) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (key, value) in environment ?? [])
+        {
+            info.Environment[key] = value;
+        }
+
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         info.Environment["MSBUILDDISABLENODEREUSE"] = "1";
         using var process = Process.Start(info)!;

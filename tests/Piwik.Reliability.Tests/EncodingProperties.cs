@@ -21,8 +21,11 @@ public class EncodingProperties
             .Array[0, 3000].Select(c => new string(c)),
         Gen.Int[50_000, 100_000].Select(n => new string('é', n / 2) + "\uD83D\uDE00" + new string('x', n / 2)));
 
-    /// <summary>The reference model: control characters become a space, lone surrogates U+FFFD, then cut to whole characters within the byte budget.</summary>
-    private static string CleanAndCut(string value, int maxBytes)
+    /// <summary>
+    /// The reference model: control characters become a space, lone surrogates U+FFFD, then cut to whole characters
+    /// within the budget, measured as Matomo measures it (bytes, or the HTML-escaped form's bytes or characters).
+    /// </summary>
+    private static string CleanAndCut(string value, int maxBytes, TextMeasure measure = TextMeasure.Utf8Bytes)
     {
         var result = new StringBuilder();
         var bytes = 0;
@@ -46,7 +49,7 @@ public class EncodingProperties
                 piece = value[i].ToString();
             }
 
-            var length = System.Text.Encoding.UTF8.GetByteCount(piece);
+            var length = Measure(piece, measure);
             if (bytes + length > maxBytes)
             {
                 break;
@@ -57,6 +60,18 @@ public class EncodingProperties
         }
 
         return result.ToString();
+    }
+
+    /// <summary>The size of one character as Matomo measures it: its UTF-8 bytes, or those of its HTML-escaped form, or its escaped characters.</summary>
+    private static int Measure(string piece, TextMeasure measure)
+    {
+        var escaped = measure == TextMeasure.Utf8Bytes ? piece : System.Net.WebUtility.HtmlEncode(piece).Replace("&#39;", "&#039;", StringComparison.Ordinal);
+        if (piece.Length == 1 && piece[0] > 0x7F && measure != TextMeasure.Utf8Bytes)
+        {
+            escaped = piece; // HtmlEncode also escapes some non-ASCII as numeric entities; Matomo's htmlspecialchars does not
+        }
+
+        return measure == TextMeasure.EscapedCharacters ? escaped.EnumerateRunes().Count() : System.Text.Encoding.UTF8.GetByteCount(escaped);
     }
 
     private static bool IsValidQueryValue(ReadOnlySpan<byte> encoded)
@@ -122,12 +137,12 @@ public class EncodingProperties
             }
 
             var entry = TrackedEntry.Parse(raw);
-            bool Is(string key, string? original, int limit) =>
-                string.IsNullOrEmpty(original) ? !entry.Has(key) : entry[key] == CleanAndCut(original, limit) && System.Text.Encoding.UTF8.GetByteCount(entry[key]) <= limit;
+            bool Is(string key, string? original, int limit, TextMeasure measure = TextMeasure.Utf8Bytes) =>
+                string.IsNullOrEmpty(original) ? !entry.Has(key) : entry[key] == CleanAndCut(original, limit, measure);
 
-            return Is("e_c", category, MatomoLimits.EventField)
-                && Is("e_a", action, MatomoLimits.EventField)
-                && Is("e_n", name, MatomoLimits.EventField)
+            return Is("e_c", category, MatomoLimits.EventField, TextMeasure.EscapedCharacters)
+                && Is("e_a", action, MatomoLimits.EventField, TextMeasure.EscapedCharacters)
+                && Is("e_n", name, MatomoLimits.EventField, TextMeasure.EscapedCharacters)
                 && Is("ua", agent, MatomoLimits.UserAgent)
                 && Is("lang", language, MatomoLimits.Language)
                 && Is("uid", user, MatomoLimits.UserId)
@@ -135,6 +150,30 @@ public class EncodingProperties
                 && entry["ca"] == "1" && entry["rec"] == "1";
         }, iter: 150);
     }
+    [Fact]
+    public void Any_request_gives_a_url_and_referrer_a_browser_could_send_within_the_limit()
+    {
+        var hostChars = Gen.OneOf<char>('a', 'Z', '0', '-', '.', ':', '[', ']', 'ü', ' ', '/', '@', '_', '%').Array[0, 40].Select(c => new string(c));
+        var schemes = Gen.OneOf<string>("https://", "http://", "HTTP://", "javascript:", "data:", "ftp://", "", "//");
+        Gen.Select(hostChars, HostileString, HostileString, schemes, HostileString, Gen.Bool).Sample((host, path, query, scheme, rest, redact) =>
+        {
+            var options = new PiwikOptions { QueryString = redact ? QueryStringMode.Redact : QueryStringMode.Omit };
+            var encoder = new EntryEncoder(options);
+            var request = new RequestSnapshot(false, host, null, "/" + path, "?utm_source=" + query, null, null, scheme + rest, IPAddress.Loopback);
+            var e = new TrackedEvent(TrackedEventKind.Event, DateTime.UtcNow.Ticks, "c", "a", TrackedValue.None, TrackedValue.None, request, null);
+            var output = new ArrayBufferWriter<byte>();
+            encoder.Encode(e, encoder.VisitorId(e), includeIp: false, output);
+            var entry = TrackedEntry.Parse(System.Text.Encoding.ASCII.GetString(output.WrittenSpan));
+            static bool IsUrl(string url) =>
+                url.Length <= MatomoLimits.Url
+                && (url.StartsWith("http://", StringComparison.Ordinal) || url.StartsWith("https://", StringComparison.Ordinal))
+                && url.All(c => c is > ' ' and < (char)0x7F && c != '#')
+                && System.Text.RegularExpressions.Regex.IsMatch(url, "^https?://([a-z0-9_-]+(\\.[a-z0-9_-]+)*|\\[[0-9a-f:.]+\\])(:[0-9]{1,5})?(/|$)")
+                && System.Text.RegularExpressions.Regex.IsMatch(url, "^[^%]*(%[0-9A-F]{2}[^%]*)*$", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+            return (!entry.Has("url") || IsUrl(entry["url"])) && (!entry.Has("urlref") || IsUrl(entry["urlref"]));
+        }, iter: 300);
+    }
+
     /// <summary>
     /// The stand-in Matomo's entry parser (made cheaper for the load test) decodes exactly as the plain one it replaced:
     /// split on <c>&amp;</c> (empty pairs skipped), key and value each through <see cref="WebUtility.UrlDecode(string)"/>,

@@ -270,20 +270,28 @@ public class EncodingTests
     [Fact]
     public void Campaign_parameters_can_be_left_out()
     {
-        var options = new PiwikOptions();
-        options.CampaignParameterPrefixes.Clear();
-        Assert.Equal("https://app.example.com/signup", Encode(Event(query: "?utm_source=news"), options)["url"]);
-        Assert.False(Piwik.Encoding.TrackedUrls.NeedsQuery(options));
+        var off = new PiwikOptions { KeepCampaignParameters = false };
+        Assert.Equal("https://app.example.com/signup", Encode(Event(query: "?utm_source=news"), off)["url"]);
+        Assert.False(Piwik.Encoding.TrackedUrls.NeedsQuery(off));
+        var cleared = new PiwikOptions();
+        cleared.CampaignParameterPrefixes.Clear();
+        Assert.Equal("https://app.example.com/signup", Encode(Event(query: "?utm_source=news"), cleared)["url"]);
+        Assert.False(Piwik.Encoding.TrackedUrls.NeedsQuery(cleared));
+        var own = new PiwikOptions();
+        own.CampaignParameterPrefixes.Add("ref_");
+        Assert.Equal("https://app.example.com/signup?ref_id=7", Encode(Event(query: "?ref_id=7&x=1"), own)["url"]);
     }
 
     [Fact]
-    public void A_long_url_is_never_cut_inside_a_percent_escape()
+    public void A_long_url_is_never_cut_inside_a_percent_escape_or_a_character()
     {
         for (var pad = 0; pad < 3; pad++)
         {
-            var url = Encode(Event(path: "/" + new string('p', 1000 + pad) + new string('é', 100)))["url"];
+            var url = Encode(Event(path: "/" + new string('p', 900 + pad) + new string('é', 100)))["url"];
             Assert.True(url.Length <= MatomoLimits.Url);
             Assert.Matches("^[^%]*(%[0-9A-F]{2}[^%]*)*$", url);
+            Assert.EndsWith("%C3%A9", url, StringComparison.Ordinal); // never half a character either
+            Assert.True(url.Length > MatomoLimits.Url - 6);
         }
     }
 
@@ -367,5 +375,17 @@ public class EncodingTests
         var detached = new TrackedEvent(TrackedEventKind.Event, Now, "jobs", "nightly-cleanup", default, default, default, null);
         Assert.False(Encode(detached).Has("url"));
         Assert.Equal("https://app.example.com/", Encode(detached, new PiwikOptions { ApplicationUrl = "https://app.example.com/" })["url"]);
+    }
+
+    [Theory]
+    [InlineData("\"A\\\"B\";v=\"1\", Token;v=2, \"NoVersion\"", null, """{"brands":[{"brand":"A\"B","version":"1"},{"brand":"Token","version":"2"},{"brand":"NoVersion","version":""}]}""")]
+    [InlineData("\"C\";v=\"9\"", "?2", """{"brands":[{"brand":"C","version":"9"}]}""")] // not a boolean: left out
+    [InlineData("", "?1", """{"mobile":true}""")]
+    public void Client_hints_are_read_as_structured_fields_and_written_as_json(string brands, string? mobile, string json)
+    {
+        var hints = new ClientHints(brands, mobile, null, null, null, null, null);
+        var e = new TrackedEvent(TrackedEventKind.Event, Now, "c", "a", default, default,
+            new RequestSnapshot(true, "h", null, "/", null, null, null, null, null, hints), null);
+        Assert.Equal(json, Encode(e)["uadata"]);
     }
 }

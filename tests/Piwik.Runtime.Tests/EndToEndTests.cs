@@ -1,4 +1,9 @@
 using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Piwik.Endpoints;
 using Piwik.Testing;
 
 namespace Piwik.Runtime.Tests;
@@ -47,6 +52,37 @@ public class EndToEndTests
 
         // Nothing logged per bulk request: not by the sender, not by the HTTP client factory's own loggers.
         Assert.DoesNotContain(app.Logs.Entries, e => e.Category.StartsWith("System.Net.Http.HttpClient", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Use_piwik_tracking_on_a_group_and_on_the_app_records_each_request_once()
+    {
+        await using var matomo = await StandInMatomo.StartAsync();
+        await using var app = await TestApp.StartAsync(
+            o => { o.Url = matomo.BaseUrl; o.FlushInterval = TimeSpan.FromMilliseconds(50); },
+            map: app =>
+            {
+                var group = app.MapGroup("/g");
+                group.MapGet("/check/{ok}", [TrackAs("check", Category = "g", FailureAction = "check-failed")] (bool ok) =>
+                    ok ? Results.Ok() : Results.Conflict());
+                group.MapGet("/plain", [TrackAs("plain", Category = "g")] () => Results.Ok());
+                group.UsePiwikTracking();
+                app.UsePiwikTracking();
+                app.UsePiwikTracking();
+            });
+
+        // Attached once: one marker (and so one filter, one wrapper) per endpoint, however many calls reached it.
+        var tracked = app.App.Services.GetRequiredService<EndpointDataSource>().Endpoints.Where(e => e.Metadata.GetMetadata<TrackAsAttribute>() is not null).ToList();
+        Assert.Equal(2, tracked.Count);
+        Assert.All(tracked, e => Assert.Single(e.Metadata.GetOrderedMetadata<TrackingEndpointMetadata>()));
+
+        (await app.Client.GetAsync("/g/check/true")).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.Conflict, (await app.Client.GetAsync("/g/check/false")).StatusCode);
+        (await app.Client.GetAsync("/g/plain")).EnsureSuccessStatusCode();
+        await app.App.StopAsync(); // flushes: everything recorded has been delivered
+
+        Assert.Equal(["g/check", "g/check-failed", "g/plain"], matomo.Tracked.Select(e => e["e_c"] + "/" + e["e_a"]));
+        Assert.Equal(3, app.Metrics.Enqueued);
     }
 
     [Fact]

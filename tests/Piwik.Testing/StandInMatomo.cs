@@ -463,7 +463,12 @@ public sealed partial class StandInMatomo : IAsyncDisposable
             while (written < fault.BodyLength && !context.RequestAborted.IsCancellationRequested)
             {
                 var size = (int)Math.Min(chunk.Length, fault.BodyLength - written);
-                await context.Response.Body.WriteAsync(chunk.AsMemory(0, size), context.RequestAborted).ConfigureAwait(false);
+                var flushed = await context.Response.BodyWriter.WriteAsync(chunk.AsMemory(0, size), context.RequestAborted).ConfigureAwait(false);
+                if (flushed.IsCompleted || flushed.IsCanceled)
+                {
+                    break; // the client closed the connection: Kestrel discards what is written from here on
+                }
+
                 written += size;
             }
         }
@@ -482,7 +487,7 @@ public sealed partial class StandInMatomo : IAsyncDisposable
     }
 
     /// <summary>The body's bytes, read as UTF-8 the way the string of a <see cref="BulkCall"/> shows them.</summary>
-    private static string DecodeUtf8(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(bytes);
+    private static string DecodeUtf8(ReadOnlySpan<byte> bytes) => System.Text.Encoding.UTF8.GetString(bytes); // qualified: Piwik.Encoding (the runtime) is nearer
 
     /// <summary>The whole body in a pooled buffer (return it to <see cref="System.Buffers.ArrayPool{T}.Shared"/>), and its length.</summary>
     private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(HttpRequest request)

@@ -24,6 +24,7 @@ internal sealed class TrackAsInfo
                 case "Name": Name = text; break;
                 case "Value": Value = text; break;
                 case "FailureAction": FailureAction = text; HasFailureAction = true; break;
+                case "Goal": Goal = text; break;
             }
         }
 
@@ -50,6 +51,9 @@ internal sealed class TrackAsInfo
     public string? FailureAction { get; }
 
     public bool HasFailureAction { get; }
+
+    /// <summary>The Matomo goal this event converts (<c>Goal = "Sign-ups"</c>); null when it is not a goal.</summary>
+    public string? Goal { get; }
 
     public ParsedTemplate? NameTemplate { get; }
 

@@ -42,7 +42,12 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.HitNumberNotNumeric,
         DiagnosticDescriptors.SearchWithoutKeyword,
         DiagnosticDescriptors.HitAndDoNotTrack,
-        DiagnosticDescriptors.HitTemplateUnbound);
+        DiagnosticDescriptors.HitTemplateUnbound,
+        DiagnosticDescriptors.PlanEntryNotInFile,
+        DiagnosticDescriptors.PlanEntryNotInCode,
+        DiagnosticDescriptors.PlanEntryChanged,
+        DiagnosticDescriptors.GoalActionNotUnique,
+        DiagnosticDescriptors.GoalNameOnTwoActions);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -282,7 +287,9 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
 
             // Excluding a group does not untrack a handler that carries [TrackAs]: the runtime reads the handler, the
             // more specific decision. So it still counts for PIWIK009.
-            _trackedEndpoints.Add(new TrackedEndpoint(trackAs, endpoint.RouteDisplay, endpoint.Verb, endpoint.Location, HandlerNames.Of(handler)));
+            // The plan's route is printed as the generated PiwikTrackingPlan prints it (TrackedEndpointInfo.ToString).
+            var planRoute = endpoint.Route is { } full ? endpoint.Verb + " " + full : endpoint.RouteDisplay + " (relative)";
+            _trackedEndpoints.Add(new TrackedEndpoint(trackAs, endpoint.RouteDisplay, endpoint.Verb, endpoint.Location, HandlerNames.Of(handler), planRoute));
         }
 
         /// <summary>
@@ -296,6 +303,10 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
         {
             ReportUnusedTrackAs(context);
             ReportAmbiguousEvents(context);
+            if (_known.EndpointRouteBuilderExtensions is not null)
+            {
+                Plan.TrackingPlanChecks.Report(context, _trackedEndpoints.Select(static e => new Plan.PlanEndpoint(e.TrackAs, e.PlanRoute, e.Location)));
+            }
         }
 
         /// <summary>
@@ -402,6 +413,6 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    /// <summary>A <c>Map*</c> call whose handler has <c>[TrackAs]</c>, for PIWIK009.</summary>
-    private sealed record TrackedEndpoint(TrackAsInfo TrackAs, string Route, string Verb, Location Location, string Handler);
+    /// <summary>A <c>Map*</c> call whose handler has <c>[TrackAs]</c>, for PIWIK009 and the plan checks (PIWIK030-PIWIK034).</summary>
+    private sealed record TrackedEndpoint(TrackAsInfo TrackAs, string Route, string Verb, Location Location, string Handler, string PlanRoute);
 }

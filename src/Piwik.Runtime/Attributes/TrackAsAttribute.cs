@@ -47,4 +47,15 @@ public sealed class TrackAsAttribute : Attribute
     /// Default: <c>null</c>, meaning failed requests are not recorded.
     /// </summary>
     public string? FailureAction { get; set; }
+
+    /// <summary>
+    /// The name of a Matomo goal that this event converts, for example <c>Sign-ups</c>. Default: <c>null</c> (not a goal).
+    /// </summary>
+    /// <remarks>
+    /// Nothing changes when a request is recorded: Matomo converts the goal itself when the event arrives, once the goal
+    /// exists. <c>piwik goals sync</c> creates it from the tracking plan file as a goal that matches this event's action
+    /// exactly, with the event value as revenue when <see cref="Value"/> is set. Matomo matches the action in every
+    /// category, so the analyzer reports a goal whose action another category also uses (PIWIK033).
+    /// </remarks>
+    public string? Goal { get; set; }
 }

@@ -41,6 +41,9 @@ internal sealed class RequestRecorder
         DefaultCategory = o.DefaultCategory;
     }
 
+    /// <summary>The metrics, for callers on the request path that count their own capture failures.</summary>
+    public PiwikMetrics Metrics => _metrics;
+
     public bool Enabled => _enabled;
 
     public string DefaultCategory { get; }

@@ -55,13 +55,13 @@ public sealed class PiwikOptions
 
     /// <summary>
     /// The most events held in memory waiting to be sent. When full, new events are dropped (and counted), never
-    /// waited for. The queue's memory is reserved at start: about 170 bytes per event, rounded up to a power of two
-    /// (2.7 MB for the default). Default: <c>10000</c>; at most <c>1048576</c>.
+    /// waited for. The queue's memory is reserved at start: about 225 bytes per event, rounded up to a power of two
+    /// (3.7 MB for the default). Default: <c>10000</c>; at most <c>1048576</c>.
     /// </summary>
-    [Within(1, MaxQueueCapacity, ErrorMessage = "Piwik:QueueCapacity must be between {1} and {2} (its memory is reserved at start, about 170 bytes an event).")]
+    [Within(1, MaxQueueCapacity, ErrorMessage = "Piwik:QueueCapacity must be between {1} and {2} (its memory is reserved at start, about 225 bytes an event).")]
     public int QueueCapacity { get; set; } = 10_000;
 
-    /// <summary>The largest <see cref="QueueCapacity"/> accepted (about 170 MB of queue).</summary>
+    /// <summary>The largest <see cref="QueueCapacity"/> accepted (about 235 MB of queue).</summary>
     internal const int MaxQueueCapacity = 1 << 20;
 
     /// <summary>
@@ -182,10 +182,16 @@ public sealed class PiwikOptions
     };
 
     /// <summary>
-    /// Query parameters kept in the tracked <c>url</c> and <c>urlref</c> whatever <see cref="QueryString"/> says, by
-    /// name prefix (case-insensitive), so Matomo can attribute campaigns from the landing URL. Clear the list to send no
-    /// campaign parameter. Default: <c>mtm_, utm_, pk_, matomo_, piwik_</c> (every name in Matomo's default
-    /// <c>campaign_var_name</c> and <c>campaign_keyword_var_name</c>).
+    /// Keeps the campaign parameters (<see cref="CampaignParameterPrefixes"/>) in the tracked <c>url</c> and
+    /// <c>urlref</c> whatever <see cref="QueryString"/> says, so Matomo can attribute visits to campaigns from the
+    /// landing URL. Default: <c>true</c>.
+    /// </summary>
+    public bool KeepCampaignParameters { get; set; } = true;
+
+    /// <summary>
+    /// The name prefixes (case-insensitive) of the campaign parameters kept by <see cref="KeepCampaignParameters"/>.
+    /// Default: <c>mtm_, utm_, pk_, matomo_, piwik_</c> (every name in Matomo's default <c>campaign_var_name</c> and
+    /// <c>campaign_keyword_var_name</c>); configuration entries are added to the defaults.
     /// </summary>
     public IList<string> CampaignParameterPrefixes { get; } = new List<string> { "mtm_", "utm_", "pk_", "matomo_", "piwik_" };
 

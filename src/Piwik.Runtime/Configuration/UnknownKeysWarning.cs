@@ -17,13 +17,14 @@ internal sealed partial class UnknownKeysWarning(IConfiguration section, ILogger
         nameof(PiwikOptions.DefaultCategory), nameof(PiwikOptions.BatchSize), nameof(PiwikOptions.FlushInterval),
         nameof(PiwikOptions.QueueCapacity), nameof(PiwikOptions.MaxConcurrentBatches), nameof(PiwikOptions.RequestTimeout),
         nameof(PiwikOptions.ShutdownTimeout), nameof(PiwikOptions.MaxRetries), nameof(PiwikOptions.MaxRetryDelay),
-        nameof(PiwikOptions.DeliveryGuarantee), nameof(PiwikOptions.SpoolDirectory), nameof(PiwikOptions.SpoolMaxBytes),
-        nameof(PiwikOptions.SpoolMaxAge), nameof(PiwikOptions.AllowInsecureHttp), nameof(PiwikOptions.HonorDoNotTrack),
+        nameof(PiwikOptions.DeliveryGuarantee), nameof(PiwikOptions.TraceMatomoRequests), nameof(PiwikOptions.SpoolDirectory),
+        nameof(PiwikOptions.SpoolMaxBytes), nameof(PiwikOptions.SpoolMaxAge), nameof(PiwikOptions.AllowInsecureHttp),
+        nameof(PiwikOptions.HonorDoNotTrack),
         nameof(PiwikOptions.HonorGlobalPrivacyControl), nameof(PiwikOptions.IpAnonymizationBytes),
-        nameof(PiwikOptions.SendVisitorIp), nameof(PiwikOptions.QueryString), nameof(PiwikOptions.RedactedQueryParameters),
+        nameof(PiwikOptions.SendVisitorIp), nameof(PiwikOptions.QueryString), nameof(PiwikOptions.KeepCampaignParameters), nameof(PiwikOptions.RedactedQueryParameters),
         nameof(PiwikOptions.UserIdClaim), nameof(PiwikOptions.HashUserId), nameof(PiwikOptions.VisitorIdSecret),
         nameof(PiwikOptions.CustomDimensions), nameof(PiwikOptions.TrackUntrackedEndpointsAsPageViews),
-        nameof(PiwikOptions.ApplicationUrl), nameof(PiwikOptions.CampaignParameterPrefixes), nameof(PiwikOptions.TraceMatomoRequests),
+        nameof(PiwikOptions.ApplicationUrl), nameof(PiwikOptions.CampaignParameterPrefixes),
     ];
 
     public Task StartAsync(CancellationToken cancellationToken)

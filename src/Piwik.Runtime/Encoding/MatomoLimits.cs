@@ -57,7 +57,7 @@ internal static class MatomoLimits
 
 /// <summary>
 /// What the request path keeps of each captured string, in UTF-16 characters: at least what the encoder can send of it
-/// (each character is at least one byte or one character of the limits above), so cutting here never changes what is
+/// (a UTF-16 character is at least one byte of a byte limit above; a code point at most two of them), so cutting here never changes what is
 /// sent, and a queued event holds a few KB at most whatever the request carried (issue 14, item 12).
 /// </summary>
 internal static class CaptureLimits
@@ -65,8 +65,8 @@ internal static class CaptureLimits
     /// <summary>Host header, path base, path, query string, referrer: the URL limit.</summary>
     public const int Url = MatomoLimits.Url;
 
-    /// <summary>Event category, action and name; page title.</summary>
-    public const int EventField = MatomoLimits.EventField;
+    /// <summary>Event category, action and name; page title: Matomo counts code points, each up to two UTF-16 characters.</summary>
+    public const int EventField = 2 * MatomoLimits.EventField;
 
     public const int UserAgent = MatomoLimits.UserAgent;
 

@@ -21,6 +21,8 @@ internal sealed class TrackedUrls
     private readonly bool _redact;
     private readonly HashSet<string> _redacted;
     private readonly string[] _campaignPrefixes;
+    private string? _lastHeader;
+    private string? _lastHost;
     private int _length;
     private bool _full;
 
@@ -29,12 +31,12 @@ internal sealed class TrackedUrls
         _pinnedOrigin = options.ApplicationUrl is { } app && Uri.TryCreate(app, UriKind.Absolute, out var url) ? HostName.Origin(url) : null;
         _redact = options.QueryString == QueryStringMode.Redact;
         _redacted = new HashSet<string>(options.RedactedQueryParameters, StringComparer.OrdinalIgnoreCase);
-        _campaignPrefixes = options.CampaignParameterPrefixes.Where(p => !string.IsNullOrEmpty(p)).ToArray();
+        _campaignPrefixes = options.KeepCampaignParameters ? options.CampaignParameterPrefixes.Where(p => !string.IsNullOrEmpty(p)).ToArray() : [];
     }
 
     /// <summary>Whether the query string of a request is needed at all (to capture only what is sent).</summary>
     public static bool NeedsQuery(PiwikOptions options) =>
-        options.QueryString == QueryStringMode.Redact || options.CampaignParameterPrefixes.Any(p => !string.IsNullOrEmpty(p));
+        options.QueryString == QueryStringMode.Redact || (options.KeepCampaignParameters && options.CampaignParameterPrefixes.Any(p => !string.IsNullOrEmpty(p)));
 
     /// <summary>
     /// The page's URL; empty when there is none (no Host header and no <see cref="PiwikOptions.ApplicationUrl"/>).
@@ -50,7 +52,14 @@ internal sealed class TrackedUrls
         }
         else if (request.Host is { Length: > 0 } header)
         {
-            host = HostName.Normalize(header) ?? InvalidHost;
+            if (!string.Equals(header, _lastHeader, StringComparison.Ordinal))
+            {
+                // Hosts rarely vary: the last one's check is kept.
+                _lastHost = HostName.Normalize(header) ?? InvalidHost;
+                _lastHeader = header;
+            }
+
+            host = _lastHost!;
             Put(request.IsHttps ? "https://" : "http://");
             Put(host);
         }
@@ -59,14 +68,16 @@ internal sealed class TrackedUrls
             return default;
         }
 
-        var path = PathUri(request.PathBase) + PathUri(request.Path);
-        Put(path.Length == 0 ? "/" : path);
+        var pathBase = PathUri(request.PathBase);
+        var path = PathUri(request.Path);
+        Put(pathBase);
+        Put(pathBase.Length == 0 && path.Length == 0 ? "/" : path);
         if (request.Query is { Length: > 1 } query)
         {
             PutQuery(query.AsSpan(1));
         }
 
-        return _buffer.AsSpan(0, _length);
+        return Result();
     }
 
     /// <summary>The referrer as sent, without credentials or fragment, its query as the policy allows; empty when it is not an http(s) URL.</summary>
@@ -89,8 +100,37 @@ internal sealed class TrackedUrls
             PutQuery(query.AsSpan(1));
         }
 
+        return Result();
+    }
+
+    /// <summary>The URL; when it was cut, without a last character whose UTF-8 escapes were cut in part.</summary>
+    private ReadOnlySpan<char> Result()
+    {
+        if (_full)
+        {
+            var start = _length;
+            while (start >= 3 && _buffer[start - 3] == '%' && EscapedByte(start - 3) is >= 0x80 and < 0xC0)
+            {
+                start -= 3; // continuation bytes
+            }
+
+            if (start >= 3 && _buffer[start - 3] == '%' && EscapedByte(start - 3) is var lead and >= 0xC0)
+            {
+                var needed = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+                if ((_length - (start - 3)) / 3 < needed)
+                {
+                    _length = start - 3;
+                }
+            }
+        }
+
         return _buffer.AsSpan(0, _length);
     }
+
+    private int EscapedByte(int percent) =>
+        percent + 2 < _length && char.IsAsciiHexDigit(_buffer[percent + 1]) && char.IsAsciiHexDigit(_buffer[percent + 2])
+            ? Convert.FromHexString(_buffer.AsSpan(percent + 1, 2))[0]
+            : -1;
 
     private static string PathUri(string? path) =>
         string.IsNullOrEmpty(path) ? "" : new PathString(path[0] == '/' ? path : "/" + path).ToUriComponent();

@@ -7,30 +7,29 @@ using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Piwik.Capture;
-using Piwik.Diagnostics;
 using Piwik.Infrastructure;
 
 namespace Piwik.Endpoints;
 
 /// <summary>
 /// Attaches Piwik to minimal-API endpoints: wraps the route builders' data sources, and provides the conventions that
-/// add the endpoint filter to <see cref="TrackAsAttribute"/> handlers (and only to them: under the Request Delegate
-/// Generator any filter factory moves an endpoint to a slower path) and, when enabled, page views to the others.
+/// wrap the request delegate of <see cref="TrackAsAttribute"/> endpoints (which record once it has completed, from the
+/// final status), add the endpoint filter to those that need their handler's arguments (and only to them: under the
+/// Request Delegate Generator any filter factory moves an endpoint to a slower path) and, when enabled, page views to
+/// the others. Attaching is idempotent: an endpoint reached by several calls of <c>UsePiwikTracking()</c> is tracked once.
 /// </summary>
 internal sealed partial class EndpointTracking
 {
     private readonly RequestRecorder _recorder;
-    private readonly PiwikMetrics _metrics;
     private readonly ILogger<EndpointTracking> _logger;
     private readonly bool _pageViews;
     private readonly List<IEndpointRouteBuilder> _builders = [];
     private readonly ConcurrentDictionary<MethodInfo, TrackedHandler> _handlers = new();
     private readonly ConcurrentDictionary<string, bool> _warned = new(StringComparer.Ordinal);
 
-    public EndpointTracking(RequestRecorder recorder, PiwikMetrics metrics, IOptions<PiwikOptions> options, ILogger<EndpointTracking> logger)
+    public EndpointTracking(RequestRecorder recorder, IOptions<PiwikOptions> options, ILogger<EndpointTracking> logger)
     {
         _recorder = recorder;
-        _metrics = metrics;
         _logger = logger;
         _pageViews = options.Value.TrackUntrackedEndpointsAsPageViews;
         Convention = ApplyConvention;
@@ -44,8 +43,6 @@ internal sealed partial class EndpointTracking
     public Action<EndpointBuilder> FinallyConvention { get; }
 
     internal RequestRecorder Recorder => _recorder;
-
-    internal PiwikMetrics Metrics => _metrics;
 
     /// <summary>Remembers the route builder and wraps its minimal-API data sources. Safe to call again: wrapped sources are skipped.</summary>
     public void Attach(IEndpointRouteBuilder endpoints)
@@ -148,8 +145,10 @@ internal sealed partial class EndpointTracking
     private void ApplyConvention(EndpointBuilder builder)
     {
         var method = HandlerMethod(builder);
-        if (method is null)
+        if (method is null || Marker(builder) is not null)
         {
+            // Not tracked, or attached already: UsePiwikTracking() on a group and on the app (or twice) runs this
+            // convention once per call on the same endpoint, and it must attach once.
             return;
         }
 
@@ -178,8 +177,8 @@ internal sealed partial class EndpointTracking
 
         builder.FilterFactories.Add((factoryContext, next) =>
         {
-            marker.MarkAttached();
-            return new TrackedEndpointFilter(handler, _recorder, _metrics, next).InvokeAsync;
+            marker.MarkFilterBuilt();
+            return new TrackedEndpointFilter(next).InvokeAsync;
         });
     }
 
@@ -203,20 +202,24 @@ internal sealed partial class EndpointTracking
         builder.Metadata.Add(marker);
         builder.FilterFactories.Add((factoryContext, next) =>
         {
-            marker.MarkAttached();
-            return new HitEndpointFilter(handler, generated, hits, _recorder, _metrics, next).InvokeAsync;
+            marker.MarkWrapped(); // records itself: the finally convention must not wrap the delegate as well
+            return new HitEndpointFilter(handler, generated, hits, _recorder, _recorder.Metrics, next).InvokeAsync;
         });
     }
 
     private void ApplyFinallyConvention(EndpointBuilder builder)
     {
-        if (builder.Metadata.OfType<TrackingEndpointMetadata>().FirstOrDefault() is { Unfiltered: { } plan, FilterAttached: false } marker)
+        if (Marker(builder) is { Handler: { } handler } marker)
         {
-            // Runs once per endpoint even when nested groups run this convention twice: the marker says it is done.
-            if (builder.RequestDelegate is { } next)
+            // Once per endpoint, however often this convention runs on it (nested groups, UsePiwikTracking() on a group
+            // and on the app). Both paths record from the wrapper, once the endpoint's delegate has completed and the
+            // status is final; a filtered endpoint only when its filter was really built into that delegate.
+            if (!marker.FilterAttached && builder.RequestDelegate is { } next && (marker.Unfiltered is not null || marker.FilterBuilt))
             {
-                builder.RequestDelegate = TrackedRequestDelegate.Wrap(next, plan, _recorder);
-                marker.MarkAttached();
+                builder.RequestDelegate = marker.Unfiltered is { } plan
+                    ? TrackedRequestDelegate.Wrap(next, plan, _recorder)
+                    : FilteredRequestDelegate.Wrap(next, handler, _recorder);
+                marker.MarkWrapped();
             }
 
             return;
@@ -257,6 +260,19 @@ internal sealed partial class EndpointTracking
         var title = method is null ? route : method + " " + route;
         builder.Metadata.Add(TrackingEndpointMetadata.ForPageView(title));
         builder.RequestDelegate = new PageViewRequestDelegate(inner, method is null ? null : title, route, _recorder).InvokeAsync;
+    }
+
+    private static TrackingEndpointMetadata? Marker(EndpointBuilder builder)
+    {
+        foreach (var item in builder.Metadata)
+        {
+            if (item is TrackingEndpointMetadata marker)
+            {
+                return marker;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The handler's <see cref="MethodInfo"/>: ASP.NET Core puts it first in the metadata, before group conventions run.</summary>

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Piwik.Capture;
 using Piwik.Diagnostics;
 using Piwik.Infrastructure;
@@ -71,7 +72,7 @@ internal sealed class HitEndpointFilter
 
             // Read now, while the handler's objects are certainly as the handler left them.
             var hits = Read(context);
-            if (TrackedEndpointFilter.StatusOf(result) is { } status)
+            if (StatusOf(result) is { } status)
             {
                 Record(httpContext, status, hits);
                 return;
@@ -155,6 +156,17 @@ internal sealed class HitEndpointFilter
         {
             _recorder.TryRecordAllowed(context, TrackedEventKind.Search, hits.SearchCategory, keyword, default, hits.Count, dimensions);
         }
+    }
+
+    /// <summary>The status a result will write, or null when it does not say (the response then decides).</summary>
+    private static int? StatusOf(object? result)
+    {
+        while (result is INestedHttpResult nested)
+        {
+            result = nested.Result;
+        }
+
+        return result is IStatusCodeHttpResult statusResult ? statusResult.StatusCode ?? StatusCodes.Status200OK : null;
     }
 
     private TrackedValue Slot(int slot, EndpointFilterInvocationContext context) =>

@@ -22,11 +22,15 @@ internal sealed class TrackingEndpointMetadata
     public string? PageTitle { get; }
 
     /// <summary>
-    /// Whether tracking is part of the endpoint's request delegate: ASP.NET Core called the filter factory, or (for a
-    /// handler that needs no filter, see <see cref="TrackedRequestDelegate"/>) the finally convention wrapped the
-    /// delegate. A data source that ignores filter factories or conventions would leave it false.
+    /// Whether tracking is part of the endpoint's request delegate: the finally convention wrapped the delegate (see
+    /// <see cref="TrackedRequestDelegate"/> and <see cref="FilteredRequestDelegate"/>) and, when the handler needs the
+    /// filter, ASP.NET Core called its factory. A data source that ignores filter factories or conventions would leave
+    /// it false.
     /// </summary>
     public bool FilterAttached { get; private set; }
+
+    /// <summary>Whether ASP.NET Core built <see cref="TrackedEndpointFilter"/> into the endpoint's delegate.</summary>
+    public bool FilterBuilt { get; private set; }
 
     /// <summary>How the endpoint is tracked without a filter, when it is (see <see cref="TrackedRequestDelegate"/>).</summary>
     public TrackedRequestDelegate.Plan? Unfiltered { get; set; }
@@ -38,5 +42,7 @@ internal sealed class TrackingEndpointMetadata
 
     public static TrackingEndpointMetadata ForPageView(string title) => new(null, title) { FilterAttached = true };
 
-    public void MarkAttached() => FilterAttached = true;
+    public void MarkFilterBuilt() => FilterBuilt = true;
+
+    public void MarkWrapped() => FilterAttached = true;
 }

@@ -9,7 +9,7 @@ public static class TrackedEndpointTable
 {
     /// <summary>Reads the plan's rows, in the table's order. Called by generated code, once, when the plan is first used.</summary>
     /// <param name="table">
-    /// One line per endpoint, fields separated by <c>|</c> (<c>~</c> for <c>null</c>, <c>\</c> escapes the next
+    /// <c>#piwik-table N</c> (the format version), then one line per endpoint, fields separated by <c>|</c> (<c>~</c> for <c>null</c>, <c>\</c> escapes the next
     /// character): <c>route|isRouteComplete|category|action|nameTemplate|valueTemplate|failureAction|handler</c>, then
     /// <c>|method</c> for each HTTP method. <c>isRouteComplete</c> is <c>1</c> or <c>0</c>.
     /// </param>
@@ -19,8 +19,16 @@ public static class TrackedEndpointTable
     {
         ArgumentNullException.ThrowIfNull(table);
         var rows = GeneratedTable.Rows(table);
-        var endpoints = new TrackedEndpointInfo[rows.Count];
-        for (var r = 0; r < rows.Count; r++)
+        var header = rows.Count == 0 ? null : rows[0].Next();
+        if (header != Piwik.Shared.TableFormat.Header)
+        {
+            // Read on first use of the plan, not in a module initializer: a clear error is the useful answer here.
+            throw new FormatException(
+                $"The generated Piwik tracking plan has '{header}' where '{Piwik.Shared.TableFormat.Header}' is expected: the generator and the runtime come from different Piwik releases. Restore one Piwik package and rebuild.");
+        }
+
+        var endpoints = new TrackedEndpointInfo[rows.Count - 1];
+        for (var r = 1; r < rows.Count; r++)
         {
             var row = rows[r];
             var route = row.NextText();
@@ -42,7 +50,7 @@ public static class TrackedEndpointTable
                 methods.Add(row.NextText());
             }
 
-            endpoints[r] = new TrackedEndpointInfo([.. methods], route, isRouteComplete, category, action, nameTemplate, valueTemplate, failureAction, handler);
+            endpoints[r - 1] = new TrackedEndpointInfo([.. methods], route, isRouteComplete, category, action, nameTemplate, valueTemplate, failureAction, handler);
         }
 
         return Array.AsReadOnly(endpoints);

@@ -34,6 +34,7 @@ internal sealed class MatomoClient
     {
         ActivityHeadersPropagator = options.TraceMatomoRequests ? DistributedContextPropagator.Current : null,
         PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+        MaxResponseDrainSize = MaxAnswerBytes, // an answer not read to its end closes the connection, not drained
     };
 
     /// <summary>

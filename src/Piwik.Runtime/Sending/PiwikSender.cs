@@ -45,7 +45,7 @@ internal sealed class PiwikSender : BackgroundService
         _time = time;
         _options = options.Value;
         _logOnly = _options.Url is null;
-        _encoder = new EntryEncoder(_options, _logger);
+        _encoder = new EntryEncoder(_options, logger);
         _token = new TokenPolicy(_options, logger, time);
         _delivery = new BatchDelivery(transport, metrics, logger, time, _options, _token, _deadline.Token);
         _lanes = new Lane[_options.MaxConcurrentBatches];
@@ -218,12 +218,15 @@ internal sealed class PiwikSender : BackgroundService
             // Flush partial batches that are FlushInterval old; find when the next one will be.
             var now = _time.GetTimestamp();
             var nextDue = long.MaxValue;
+            var fullest = 0;
             foreach (var lane in _lanes)
             {
                 if (lane.Current.Count == 0)
                 {
                     continue;
                 }
+
+                fullest = Math.Max(fullest, lane.Current.Count);
 
                 var due = lane.Current.StartedTimestamp + flushTicks;
                 if (due <= now)
@@ -244,7 +247,9 @@ internal sealed class PiwikSender : BackgroundService
             {
                 var delay = TimeSpan.FromSeconds((nextDue - now) / (double)_time.TimestampFrequency);
                 using var timer = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                var data = _queue.WaitAsync(_options.BatchSize, timer.Token);
+                // Enough events to fill the fullest lane's batch if they all went there; if they do not, the next
+                // turn waits for the rest. Always at least one: a batch's worth of events means a wake-up.
+                var data = _queue.WaitAsync(Math.Max(1, _options.BatchSize - fullest), timer.Token);
                 var flush = Task.Delay(delay, _time, timer.Token);
                 await Task.WhenAny(data, flush).ConfigureAwait(false);
                 await timer.CancelAsync().ConfigureAwait(false);

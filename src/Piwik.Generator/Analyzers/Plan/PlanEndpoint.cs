@@ -1,0 +1,9 @@
+using Microsoft.CodeAnalysis;
+
+namespace Piwik.Generator.Analyzers.Plan;
+
+/// <summary>
+/// A <c>Map*</c> call whose handler has <c>[TrackAs]</c>, as the plan checks need it: the attribute, the route as the
+/// generated <c>PiwikTrackingPlan</c> prints it (<c>POST /signup</c>, <c>ANY /x</c>, <c>... (relative)</c>), and the call.
+/// </summary>
+internal sealed record PlanEndpoint(TrackAsInfo TrackAs, string Route, Location Location);

@@ -1,0 +1,196 @@
+using System.Net;
+using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Piwik.Diagnostics;
+using Piwik.Testing;
+
+namespace Piwik.Generator.Tests;
+
+/// <summary>
+/// An event is committed only once the response status is final: a result that states 200 but then fails to execute
+/// (a JSON object cycle, JSON metadata missing as under Native AOT), a handler exception or a 5xx records nothing, on
+/// the filtered path (a <c>FailureAction</c>, a template that reads arguments) as on the unfiltered one. And tracking
+/// attaches once however often <c>UsePiwikTracking()</c> is called (on a group and on the app). A real app compiled
+/// with the generator (RDG on and off), served over Kestrel.
+/// </summary>
+public sealed class CommitOutcomeTests
+{
+    private const string App = """
+        using System.Text.Json;
+        using System.Text.Json.Serialization.Metadata;
+        using Microsoft.AspNetCore.Hosting;
+        using Microsoft.AspNetCore.Mvc;
+
+        namespace CommitApp;
+
+        public sealed record Note(string Text);
+
+        /// <summary>Serialises to a cycle: System.Text.Json throws when it executes the result.</summary>
+        public sealed class Node
+        {
+            public Node? Next { get; set; }
+
+            public static Node Cycle()
+            {
+                var node = new Node();
+                node.Next = node;
+                return node;
+            }
+        }
+
+        /// <summary>A type the app's JSON resolver has no metadata for, as a type left out of a JsonSerializerContext under AOT.</summary>
+        public sealed record Unlisted(string Text);
+
+        public sealed class WithoutUnlisted : IJsonTypeInfoResolver
+        {
+            private readonly DefaultJsonTypeInfoResolver _inner = new();
+
+            public JsonTypeInfo? GetTypeInfo(Type type, JsonSerializerOptions options) =>
+                type == typeof(Unlisted) ? null : _inner.GetTypeInfo(type, options);
+        }
+
+        public static class Program
+        {
+            public static WebApplication Build(string matomoUrl)
+            {
+                var builder = WebApplication.CreateSlimBuilder();
+                builder.WebHost.UseUrls("http://127.0.0.1:0");
+                builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolver = new WithoutUnlisted());
+                builder.Services.AddPiwikTracking(o =>
+                {
+                    o.Url = matomoUrl;
+                    o.AllowInsecureHttp = true;
+                    o.FlushInterval = TimeSpan.FromMilliseconds(50);
+                    o.DefaultCategory = "app";
+                });
+                var app = builder.Build();
+
+                // A failure action: the filtered path.
+                app.MapGet("/outcome/{kind}", [TrackAs("outcome", FailureAction = "outcome-failed")] IResult (string kind) => kind switch
+                {
+                    "ok" => TypedResults.Ok(new Note("fine")),
+                    "refused" => TypedResults.Conflict(),
+                    "cycle" => TypedResults.Ok(Node.Cycle()),
+                    "unlisted" => TypedResults.Ok(new Unlisted("no metadata")),
+                    "unavailable" => TypedResults.StatusCode(503),
+                    "problem" => TypedResults.Problem("server side"),
+                    "throws" => throw new InvalidOperationException("user code failed"),
+                    _ => TypedResults.NotFound(),
+                });
+                app.MapGet("/async/{kind}", [TrackAs("async", FailureAction = "async-failed")] async Task<IResult> (string kind) =>
+                {
+                    await Task.Yield();
+                    return kind == "cycle" ? TypedResults.Ok(Node.Cycle()) : TypedResults.Ok(new Note("fine"));
+                });
+
+                // A template that reads an argument the route does not hold: the filtered path, without a failure action.
+                app.MapPost("/note", [TrackAs("note", Name = "{note.Text}")] IResult (Note note) =>
+                    note.Text == "cycle" ? TypedResults.Ok(Node.Cycle()) : TypedResults.Ok(note));
+                app.MapGet("/search", [TrackAs("search", Name = "{q}")] IResult ([FromQuery] string q) =>
+                    q == "cycle" ? TypedResults.Ok(Node.Cycle()) : TypedResults.Ok(q));
+
+                // The unfiltered path, for comparison: the same failures record nothing there.
+                app.MapGet("/plain/{kind}", [TrackAs("plain")] IResult (string kind) =>
+                    kind == "cycle" ? TypedResults.Ok(Node.Cycle()) : TypedResults.Ok(new Note("fine")));
+
+                // UsePiwikTracking() on a group and on the app: each endpoint tracked once.
+                var group = app.MapGroup("/group");
+                group.MapPost("/join", [TrackAs("join", Name = "{note.Text}", FailureAction = "join-failed")] IResult (Note note) =>
+                    note.Text.Length > 0 ? TypedResults.NoContent() : TypedResults.BadRequest());
+                group.MapGet("/view", [TrackAs("view")] () => TypedResults.Ok());
+                group.UsePiwikTracking();
+                app.UsePiwikTracking();
+                app.UsePiwikTracking();
+                return app;
+            }
+        }
+        """;
+
+    private static readonly Lazy<Assembly> RdgOff = new(() => Build("CommitAppRdgOff", withRdg: false));
+    private static readonly Lazy<Assembly> RdgOn = new(() => Build("CommitAppRdgOn", withRdg: true));
+
+    private static Assembly Build(string name, bool withRdg)
+    {
+        var (output, run) = GeneratorHarness.Generate(GeneratorHarness.CreateCompilation(name, App), withRdg);
+        Assert.NotNull(GeneratorHarness.PiwikOutput(run));
+        var intercepted = run.Results.SelectMany(r => r.GeneratedSources).Any(s => s.HintName.Contains("GeneratedRouteBuilderExtensions", StringComparison.Ordinal));
+        Assert.Equal(withRdg, intercepted);
+        return GeneratorHarness.EmitAndLoad(output);
+    }
+
+    private static WebApplication Start(bool withRdg, string matomoUrl) =>
+        (WebApplication)(withRdg ? RdgOn : RdgOff).Value.GetType("CommitApp.Program")!.GetMethod("Build")!.Invoke(null, [matomoUrl])!;
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Only_a_response_that_really_succeeded_records_and_only_once(bool withRdg)
+    {
+        await using var matomo = await StandInMatomo.StartAsync();
+        var app = Start(withRdg, matomo.BaseUrl);
+        PiwikMetrics metrics;
+        await using (app)
+        {
+            await app.StartAsync();
+            metrics = app.Services.GetRequiredService<PiwikMetrics>();
+            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+            var error = HttpStatusCode.InternalServerError;
+
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/outcome/ok", null, HttpStatusCode.OK);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/outcome/refused", null, HttpStatusCode.Conflict);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/outcome/cycle", null, error); // Ok(...) that fails to execute
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/outcome/unlisted", null, error); // no JSON metadata
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/outcome/unavailable", null, HttpStatusCode.ServiceUnavailable);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/outcome/problem", null, error);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/outcome/throws", null, error);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/async/cycle", null, error);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/async/ok", null, HttpStatusCode.OK);
+            await CompileAndRunTests.Expect(client, HttpMethod.Post, "/note", """{"text":"cycle"}""", error);
+            await CompileAndRunTests.Expect(client, HttpMethod.Post, "/note", """{"text":"hello"}""", HttpStatusCode.OK);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/search?q=cycle", null, error);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/search?q=shoes", null, HttpStatusCode.OK);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/plain/cycle", null, error);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/plain/ok", null, HttpStatusCode.OK);
+            await CompileAndRunTests.Expect(client, HttpMethod.Post, "/group/join", """{"text":"m"}""", HttpStatusCode.NoContent);
+            await CompileAndRunTests.Expect(client, HttpMethod.Post, "/group/join", """{"text":""}""", HttpStatusCode.BadRequest);
+            await CompileAndRunTests.Expect(client, HttpMethod.Post, "/group/join", """{"text": not json""", HttpStatusCode.BadRequest); // binding failed: the handler never ran
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/group/view", null, HttpStatusCode.OK);
+
+            // The body sent only once the app asks for it (Expect: 100-continue): the filter runs after the endpoint's
+            // delegate has gone asynchronous, on another thread, and hands its invocation over through the request.
+            await ExpectAfterContinue(client, "/note", """{"text":"late"}""", HttpStatusCode.OK);
+            await ExpectAfterContinue(client, "/note", """{"text":"cycle"}""", error);
+            await ExpectAfterContinue(client, "/group/join", """{"text":""}""", HttpStatusCode.BadRequest);
+            await ExpectAfterContinue(client, "/group/join", """{"text": not json""", HttpStatusCode.BadRequest);
+            await app.StopAsync();
+        }
+
+        string[] expected =
+        [
+            "app/outcome//",
+            "app/outcome-failed//",
+            "app/async//",
+            "app/note/hello/",
+            "app/search/shoes/",
+            "app/plain//",
+            "app/join/m/",
+            "app/join-failed//",
+            "app/view//",
+            "app/note/late/",
+            "app/join-failed//",
+        ];
+        Assert.Equal(expected, matomo.Tracked.Select(CompileAndRunTests.Describe));
+        Assert.Empty(matomo.Invalid);
+        Assert.Equal(expected.Length, metrics.Enqueued);
+        Assert.Equal(metrics.Enqueued, metrics.Sent + metrics.Rejected + metrics.Dropped + metrics.Spooled);
+    }
+
+    private static async Task ExpectAfterContinue(HttpClient client, string path, string json, HttpStatusCode status)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.ExpectContinue = true;
+        using var response = await client.SendAsync(request);
+        Assert.True(status == response.StatusCode, $"POST {path} (100-continue): expected {status}, got {response.StatusCode}");
+    }
+}
