@@ -29,10 +29,35 @@ groups.MapPost("/", [TrackAs("create", Category = "groups")] (CreateGroupRequest
 {
     var id = Guid.NewGuid().ToString("N")[..8];
     store.Groups[id] = new ConcurrentDictionary<string, byte>();
+    store.GroupNames[id] = request.Name;
     return TypedResults.Created($"/groups/{id}", new GroupCreated(id));
 });
+
+// A site search over group names: Matomo's site-search reports show what people look for.
+groups.MapGet("/search", [TrackSearch(Keyword = "{q}", Category = "groups")] (string q, Store store) =>
+    TypedResults.Ok(store.GroupNames.Where(g => g.Value.Contains(q, StringComparison.OrdinalIgnoreCase)).Select(g => g.Key).Order().ToArray()));
 groups.MapPost("/{groupId}/members", JoinGroup);
 groups.MapGet("/", [TrackAs("list", Category = "groups")] (Store store) => TypedResults.Ok(store.Groups.Keys.Order().ToArray()));
+
+// A paid plan upgrade: the event says what happened, the ecommerce order carries the revenue (Matomo's ecommerce
+// reports: revenue per plan). The order is recorded only in the branch that succeeds.
+app.MapPost("/billing/upgrade", [TrackAs("upgrade", Category = "billing", Name = "{request.Plan}")]
+    Results<Ok<UpgradeResult>, BadRequest> (UpgradeRequest request, IPiwikTracker tracker, HttpContext context) =>
+    {
+        if (Prices.Monthly(request.Plan) is not { } price)
+        {
+            return TypedResults.BadRequest();
+        }
+
+        var orderId = Guid.NewGuid().ToString("N")[..12];
+        tracker.TrackOrder(context, new PiwikOrder
+        {
+            Id = orderId,
+            Revenue = price * request.Months,
+            Items = [new PiwikOrderItem { Sku = "plan-" + request.Plan, Name = request.Plan + " plan", Category = "plans", Price = price, Quantity = request.Months }],
+        });
+        return TypedResults.Ok(new UpgradeResult(orderId));
+    });
 
 app.MapGet("/health", () => "ok"); // Not tracked: listed in [assembly: DoNotTrackRoutes] at the top.
 
@@ -69,6 +94,19 @@ namespace MinimalApi
         public ConcurrentDictionary<string, string> Accounts { get; } = new(StringComparer.OrdinalIgnoreCase);
 
         public ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> Groups { get; } = new();
+
+        public ConcurrentDictionary<string, string> GroupNames { get; } = new();
+    }
+
+    /// <summary>Monthly plan prices.</summary>
+    internal static class Prices
+    {
+        public static decimal? Monthly(string plan) => plan switch
+        {
+            "pro" => 3.99m,
+            "family" => 5.99m,
+            _ => null,
+        };
     }
 
     internal sealed record SignupRequest(string Email, string Password, string Plan);
@@ -83,12 +121,18 @@ namespace MinimalApi
 
     internal sealed record JoinGroupRequest(string Email);
 
+    internal sealed record UpgradeRequest(string Plan, int Months);
+
+    internal sealed record UpgradeResult(string OrderId);
+
     [JsonSerializable(typeof(SignupRequest))]
     [JsonSerializable(typeof(LoginRequest))]
     [JsonSerializable(typeof(LoginResult))]
     [JsonSerializable(typeof(CreateGroupRequest))]
     [JsonSerializable(typeof(GroupCreated))]
     [JsonSerializable(typeof(JoinGroupRequest))]
+    [JsonSerializable(typeof(UpgradeRequest))]
+    [JsonSerializable(typeof(UpgradeResult))]
     [JsonSerializable(typeof(string[]))]
     internal sealed partial class AppJsonContext : JsonSerializerContext;
 }

@@ -164,6 +164,54 @@ internal static class DiagnosticDescriptors
         "A goal made from an event matches exactly one event action, so one goal name cannot stand for two actions.",
         WellKnownDiagnosticTags.CompilationEnd);
 
+    /// <summary>PIWIK014: <c>[TrackOrder]</c> without <c>Id</c> or <c>Revenue</c>.</summary>
+    public static readonly DiagnosticDescriptor OrderIncomplete = Create(
+        DiagnosticIds.OrderIncomplete,
+        "[TrackOrder] without Id or Revenue",
+        "[TrackOrder] needs {0}",
+        DiagnosticSeverity.Error,
+        "Matomo stores an order by its id (ec_id) with its revenue: without an id it would be a cart update, without a revenue a wrong figure.");
+
+    /// <summary>PIWIK015: <c>[TrackDimension]</c> with an id that is not greater than 0.</summary>
+    public static readonly DiagnosticDescriptor DimensionIdNotPositive = Create(
+        DiagnosticIds.DimensionIdNotPositive,
+        "[TrackDimension] id is not greater than 0",
+        "[TrackDimension] id {0} is not a Matomo custom dimension id: it must be greater than 0",
+        DiagnosticSeverity.Error,
+        "Matomo numbers custom dimensions from 1 (dimension1, dimension2, ...).");
+
+    /// <summary>PIWIK016: an amount or count template that is not a number.</summary>
+    public static readonly DiagnosticDescriptor HitNumberNotNumeric = Create(
+        DiagnosticIds.HitNumberNotNumeric,
+        "Amount or count template is not numeric",
+        "[{0}] {1} '{2}' is not a number",
+        DiagnosticSeverity.Error,
+        "Revenue, Subtotal, Tax, Shipping, Discount and Count must be a numeric constant, exactly one placeholder of a built-in numeric type (nullable allowed), or a route value.");
+
+    /// <summary>PIWIK017: <c>[TrackSearch]</c> without a keyword.</summary>
+    public static readonly DiagnosticDescriptor SearchWithoutKeyword = Create(
+        DiagnosticIds.SearchWithoutKeyword,
+        "[TrackSearch] without Keyword",
+        "[TrackSearch] needs a Keyword: what was searched for",
+        DiagnosticSeverity.Error,
+        "Matomo stores a site search by its keyword; without one there is nothing to record.");
+
+    /// <summary>PIWIK018: an order, search or dimension attribute together with <c>[DoNotTrack]</c>.</summary>
+    public static readonly DiagnosticDescriptor HitAndDoNotTrack = Create(
+        DiagnosticIds.HitAndDoNotTrack,
+        "Handler has [DoNotTrack] and an order, search or dimension attribute",
+        "'{0}' has both [{1}] and [DoNotTrack]: keep one",
+        DiagnosticSeverity.Error,
+        "A handler is tracked or deliberately not.");
+
+    /// <summary>PIWIK019: a placeholder of an order, search or dimension template that cannot be read.</summary>
+    public static readonly DiagnosticDescriptor HitTemplateUnbound = Create(
+        DiagnosticIds.HitTemplateUnbound,
+        "Order, search or dimension placeholder cannot be read",
+        "[{0}] {1}: placeholder '{{{2}}}' {3}",
+        DiagnosticSeverity.Error,
+        "A placeholder names a handler parameter or a route value, then members that exist, and ends on a scalar (a string, a number, a Guid, ...), as in [TrackAs] templates.");
+
     private static DiagnosticDescriptor Create(
         string id, string title, string messageFormat, DiagnosticSeverity severity, string description, params string[] customTags) =>
         new(id, title, messageFormat, TrackingCategory, severity, isEnabledByDefault: true, description, HelpLinkBase + id + ".md", customTags);

@@ -165,7 +165,7 @@ public sealed partial class PiwikGenerator
             return index;
         }
 
-        private static string? Accessor(AccessorSpec? accessor)
+        internal static string? Accessor(AccessorSpec? accessor)
         {
             if (accessor is null)
             {
@@ -243,7 +243,7 @@ public sealed partial class PiwikGenerator
             return $"{TrackedValue}.FromText(string.Create(global::System.Globalization.CultureInfo.InvariantCulture, {text}))";
         }
 
-        private static string Literal(string? value) =>
+        internal static string Literal(string? value) =>
             value is null ? "null" : SymbolDisplay.FormatLiteral(value, quote: true);
     }
 }

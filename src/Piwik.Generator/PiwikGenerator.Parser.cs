@@ -110,7 +110,7 @@ public sealed partial class PiwikGenerator
         /// Binds a template with the shared <see cref="TemplateBinder"/>; null when any placeholder does not bind to a
         /// handler parameter's scalar or a route value (the analyzer reports why, with the same binder).
         /// </summary>
-        private static AccessorSpec? Bind(string template, IMethodSymbol method, Compilation compilation, bool isValue)
+        internal static AccessorSpec? Bind(string template, IMethodSymbol method, Compilation compilation, bool isValue)
         {
             var parsed = TemplateParser.Parse(template);
             if (!parsed.IsValid)
@@ -169,7 +169,7 @@ public sealed partial class PiwikGenerator
         }
 
         /// <summary>Whether generated code in this compilation can name the type (in <c>typeof</c> and as a type argument).</summary>
-        private static bool IsNameable(ITypeSymbol type, Compilation compilation) => type switch
+        internal static bool IsNameable(ITypeSymbol type, Compilation compilation) => type switch
         {
             IArrayTypeSymbol array => IsNameable(array.ElementType, compilation),
             IErrorTypeSymbol or ITypeParameterSymbol or IPointerTypeSymbol or IFunctionPointerTypeSymbol or IDynamicTypeSymbol => false,
@@ -193,10 +193,10 @@ public sealed partial class PiwikGenerator
             return false;
         }
 
-        private static string TypeName(ITypeSymbol type) => TemplateBinder.TypeName(type);
+        internal static string TypeName(ITypeSymbol type) => TemplateBinder.TypeName(type);
 
         /// <summary>A short, stable description of where the handler is (no line numbers, so unrelated edits keep models equal).</summary>
-        private static string Describe(SyntaxNode node, IMethodSymbol method)
+        internal static string Describe(SyntaxNode node, IMethodSymbol method)
         {
             switch (node)
             {

@@ -22,6 +22,16 @@ public sealed partial class PiwikGenerator : IIncrementalGenerator
 {
     internal const string TrackAsAttributeName = "Piwik.TrackAsAttribute";
 
+    private static IncrementalValuesProvider<HitHandlerSpec> MethodHits(IncrementalGeneratorInitializationContext context, string attributeName) =>
+        context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                attributeName,
+                static (node, _) => node is MethodDeclarationSyntax,
+                static (context, cancellationToken) => HitParser.Parse(context, cancellationToken))
+            .WithTrackingName(TrackingNames.HitHandlers)
+            .Where(static handler => handler is not null)
+            .Select(static (handler, _) => handler!);
+
     /// <inheritdoc/>
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
@@ -74,6 +84,31 @@ public sealed partial class PiwikGenerator : IIncrementalGenerator
             }
 
             context.AddSource(Emitter.HintName, Emitter.Emit(handlers, excluded));
+        });
+
+        // [TrackOrder], [TrackSearch] and [TrackDimension] handlers: methods by each attribute's metadata name, lambdas
+        // and local functions on the shared model, as for [TrackAs]; a method with several of them is found once per
+        // attribute, so the specs are made distinct.
+        var hitHandlers = MethodHits(context, TrackOrderAttributeName).Collect()
+            .Combine(MethodHits(context, TrackSearchAttributeName).Collect())
+            .Combine(MethodHits(context, TrackDimensionAttributeName).Collect())
+            .Combine(context.SyntaxProvider
+                .CreateSyntaxProvider(
+                    static (node, _) => Parser.IsInlineCandidate(node),
+                    static (context, cancellationToken) => HitParser.ParseInline(context, cancellationToken))
+                .WithTrackingName(TrackingNames.InlineHitHandlers)
+                .Where(static handler => handler is not null)
+                .Select(static (handler, _) => handler!)
+                .Collect())
+            .Select(static (all, _) => all.Left.Left.Left.Concat(all.Left.Left.Right).Concat(all.Left.Right).Concat(all.Right).Distinct().ToEquatableArray())
+            .WithTrackingName(TrackingNames.AllHitHandlers);
+
+        context.RegisterSourceOutput(hitHandlers, static (context, handlers) =>
+        {
+            if (handlers.Count > 0)
+            {
+                context.AddSource(HitEmitter.HintName, HitEmitter.Emit(handlers));
+            }
         });
 
         // The tracking plan: Map* call sites joined with their [TrackAs] handlers. Syntax-only predicate; all symbol

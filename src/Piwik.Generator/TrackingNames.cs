@@ -35,4 +35,13 @@ internal static class TrackingNames
 
     /// <summary>All <c>DoNotTrackRoutes</c> patterns of the compilation, for the registration file.</summary>
     public const string AllExcludedRoutes = "DoNotTrackRoutesAll";
+
+    /// <summary>Each method with <c>[TrackOrder]</c>, <c>[TrackSearch]</c> or <c>[TrackDimension]</c>, per attribute.</summary>
+    public const string HitHandlers = "HitHandlers";
+
+    /// <summary>Each lambda or local function with one of those attributes.</summary>
+    public const string InlineHitHandlers = "InlineHitHandlers";
+
+    /// <summary>All of them, distinct, for the hit registrations file.</summary>
+    public const string AllHitHandlers = "AllHitHandlers";
 }

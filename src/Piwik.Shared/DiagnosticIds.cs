@@ -20,6 +20,12 @@ internal static class DiagnosticIds
     public const string TrackAsOnRequestDelegate = "PIWIK011";
     public const string PlaceholderNotScalar = "PIWIK012";
     public const string PlaceholderMaybeUnbound = "PIWIK013";
+    public const string OrderIncomplete = "PIWIK014";
+    public const string DimensionIdNotPositive = "PIWIK015";
+    public const string HitNumberNotNumeric = "PIWIK016";
+    public const string SearchWithoutKeyword = "PIWIK017";
+    public const string HitAndDoNotTrack = "PIWIK018";
+    public const string HitTemplateUnbound = "PIWIK019";
     public const string PlanEntryNotInFile = "PIWIK030";
     public const string PlanEntryNotInCode = "PIWIK031";
     public const string PlanEntryChanged = "PIWIK032";

@@ -38,6 +38,9 @@ public sealed class NativeAotSampleTests
                 await Expect(client, $"/groups/{groupId}/members", """{"email":"bob@example.com"}""", HttpStatusCode.NoContent);
                 using var list = await client.GetAsync("/groups");
                 Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+                using var search = await client.GetAsync("/groups/search?q=FAM");
+                Assert.Equal(HttpStatusCode.OK, search.StatusCode);
+                await Expect(client, "/billing/upgrade", """{"plan":"pro","months":12}""", HttpStatusCode.OK);
                 using var health = await client.GetAsync("/health");
                 Assert.Equal(HttpStatusCode.OK, health.StatusCode);
                 return groupId;
@@ -46,8 +49,13 @@ public sealed class NativeAotSampleTests
             Assert.True(status == 0, log);
             Assert.DoesNotContain("warn:", log, StringComparison.Ordinal);
             Assert.Equal(
-                ["account/signup/family", "account/login/", "account/login-failed/", "groups/create/", $"groups/join/{groupId}", "groups/list/"],
-                matomo.Tracked.Select(e => $"{e.Get("e_c")}/{e.Get("e_a")}/{e.Get("e_n")}"));
+                ["account/signup/family", "account/login/", "account/login-failed/", "groups/create/", $"groups/join/{groupId}", "groups/list/", "billing/upgrade/pro"],
+                matomo.Tracked.Where(e => e.Has("e_a")).Select(e => $"{e.Get("e_c")}/{e.Get("e_a")}/{e.Get("e_n")}"));
+            var searched = Assert.Single(matomo.Tracked, e => e.Has("search"));
+            Assert.Equal("FAM|groups", $"{searched["search"]}|{searched["search_cat"]}");
+            var order = Assert.Single(matomo.Tracked, e => e.Has("ec_id"));
+            Assert.Equal("0|47.88|[[\"plan-pro\",\"pro plan\",\"plans\",3.99,12]]", $"{order["idgoal"]}|{order["revenue"]}|{order["ec_items"]}");
+            Assert.False(order.Has("ca"));
             Assert.Empty(matomo.Invalid);
         }
         finally
@@ -70,6 +78,7 @@ public sealed class NativeAotSampleTests
         start.Environment["Piwik__Url"] = matomoUrl;
         start.Environment["Piwik__SiteId"] = "1";
         start.Environment["Piwik__AllowInsecureHttp"] = "true";
+        start.Environment["Piwik__ApplicationUrl"] = "https://app.example.com/";
         start.Environment["Piwik__FlushInterval"] = "00:00:00.100";
         using var process = Process.Start(start)!;
         var log = new StringBuilder();

@@ -79,5 +79,9 @@ internal sealed class KnownSymbols
 
     public bool IsTrackAs(AttributeData attribute) => SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, TrackAs);
 
+    /// <summary><c>[TrackOrder]</c> or <c>[TrackSearch]</c>: a handler with either records a hit of its own, so it is tracked.</summary>
+    public static bool IsOrderOrSearch(AttributeData attribute) =>
+        attribute.AttributeClass is { Name: "TrackOrderAttribute" or "TrackSearchAttribute", Arity: 0, ContainingType: null, ContainingNamespace: { Name: "Piwik", ContainingNamespace.IsGlobalNamespace: true } };
+
     public bool IsDoNotTrack(AttributeData attribute) => SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, DoNotTrack);
 }

@@ -37,6 +37,12 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.TrackAsOnRequestDelegate,
         DiagnosticDescriptors.PlaceholderNotScalar,
         DiagnosticDescriptors.PlaceholderMaybeUnbound,
+        DiagnosticDescriptors.OrderIncomplete,
+        DiagnosticDescriptors.DimensionIdNotPositive,
+        DiagnosticDescriptors.HitNumberNotNumeric,
+        DiagnosticDescriptors.SearchWithoutKeyword,
+        DiagnosticDescriptors.HitAndDoNotTrack,
+        DiagnosticDescriptors.HitTemplateUnbound,
         DiagnosticDescriptors.PlanEntryNotInFile,
         DiagnosticDescriptors.PlanEntryNotInCode,
         DiagnosticDescriptors.PlanEntryChanged,
@@ -82,6 +88,7 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
         public void Register(CompilationStartAnalysisContext start)
         {
             start.RegisterSyntaxNodeAction(AnalyzeMethodAttribute, SyntaxKind.Attribute);
+            start.RegisterSymbolAction(AnalyzeMethodHits, SymbolKind.Method);
             start.RegisterOperationAction(AnalyzeLambda, OperationKind.AnonymousFunction);
             start.RegisterOperationAction(AnalyzeLocalFunction, OperationKind.LocalFunction);
             start.RegisterOperationAction(AnalyzeMethodReference, OperationKind.MethodReference);
@@ -158,12 +165,22 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
             CheckTrackAs(handler, data, syntax, isLambda: false, context.Compilation, context.ReportDiagnostic);
         }
 
+        /// <summary>Order, search and dimension attributes on a method declaration (lambdas and local functions: from their operations).</summary>
+        private void AnalyzeMethodHits(SymbolAnalysisContext context)
+        {
+            if (context.Symbol is IMethodSymbol { MethodKind: MethodKind.Ordinary } method && !method.GetAttributes().IsEmpty)
+            {
+                HitChecks.Check(method, _known, context.Compilation, context.ReportDiagnostic, context.CancellationToken);
+            }
+        }
+
         private void AnalyzeLambda(OperationAnalysisContext context)
         {
             var lambda = (IAnonymousFunctionOperation)context.Operation;
             if (lambda.Syntax is ParenthesizedLambdaExpressionSyntax { AttributeLists.Count: > 0 })
             {
                 CheckTrackAsOn(lambda.Symbol, isLambda: true, context);
+                HitChecks.Check(lambda.Symbol, _known, context.Compilation, context.ReportDiagnostic, context.CancellationToken);
             }
         }
 
@@ -173,6 +190,7 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
             if (function.Syntax is LocalFunctionStatementSyntax { AttributeLists.Count: > 0 })
             {
                 CheckTrackAsOn(function.Symbol, isLambda: false, context);
+                HitChecks.Check(function.Symbol, _known, context.Compilation, context.ReportDiagnostic, context.CancellationToken);
             }
         }
 
@@ -242,6 +260,7 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
                 var untracked = !_flow.IsEndpointExcluded(invocation)
                     && !endpoint.GroupExcluded
                     && !handler.GetAttributes().Any(_known.IsDoNotTrack)
+                    && !handler.GetAttributes().Any(KnownSymbols.IsOrderOrSearch)
                     && !IsExcludedRoute(endpoint);
                 if (untracked)
                 {

@@ -41,6 +41,9 @@ internal sealed class RequestRecorder
         DefaultCategory = o.DefaultCategory;
     }
 
+    /// <summary>The metrics, for callers on the request path that count their own capture failures.</summary>
+    public PiwikMetrics Metrics => _metrics;
+
     public bool Enabled => _enabled;
 
     public string DefaultCategory { get; }
@@ -101,13 +104,13 @@ internal sealed class RequestRecorder
     /// Records an event for a request that <see cref="IsAllowed"/> already admitted: for callers that decide admission
     /// first, so an opted-out request costs them nothing more.
     /// </summary>
-    public bool TryRecordAllowed(HttpContext context, TrackedEventKind kind, string? category, string action, TrackedValue name, TrackedValue value)
+    public bool TryRecordAllowed(HttpContext context, TrackedEventKind kind, string? category, string action, TrackedValue name, TrackedValue value, HitExtras? extras = null)
     {
         try
         {
             var request = context.Request;
             var headers = VisitHeaders.Read(request.Headers);
-            return Enqueue(context, request, in headers, kind, category, action, name, value);
+            return Enqueue(context, request, in headers, kind, category, action, name, value, extras);
         }
         catch (Exception)
         {
@@ -153,7 +156,7 @@ internal sealed class RequestRecorder
         }
     }
 
-    private bool Enqueue(HttpContext context, HttpRequest request, in VisitHeaders headers, TrackedEventKind kind, string? category, string action, TrackedValue name, TrackedValue value)
+    private bool Enqueue(HttpContext context, HttpRequest request, in VisitHeaders headers, TrackedEventKind kind, string? category, string action, TrackedValue name, TrackedValue value, HitExtras? extras = null)
     {
         var snapshot = new RequestSnapshot(
             request.IsHttps,
@@ -167,11 +170,14 @@ internal sealed class RequestRecorder
             context.Connection.RemoteIpAddress,
             headers.ClientHints);
         var userId = _userIdClaim is null ? null : context.User?.FindFirst(_userIdClaim)?.Value;
-        return _queue.TryEnqueue(Bounded(kind, category ?? DefaultCategory, action, name, value, snapshot, userId));
+        return _queue.TryEnqueue(Bounded(kind, category, action, name, value, snapshot, userId, extras));
     }
 
-    /// <summary>The event, its own fields cut to what is sent (the request's parts are cut as they are read).</summary>
-    private TrackedEvent Bounded(TrackedEventKind kind, string? category, string action, TrackedValue name, TrackedValue value, in RequestSnapshot request, string? userId)
+    /// <summary>
+    /// The event, its own fields cut to what is sent (the request's parts are cut as they are read). Only events fall
+    /// back to the default category; a search without one has none.
+    /// </summary>
+    private TrackedEvent Bounded(TrackedEventKind kind, string? category, string action, TrackedValue name, TrackedValue value, in RequestSnapshot request, string? userId, HitExtras? extras = null)
     {
         if (name.Text is { Length: > CaptureLimits.EventField } text)
         {
@@ -181,16 +187,20 @@ internal sealed class RequestRecorder
         return new TrackedEvent(
             kind,
             NowTicks(),
-            CaptureLimits.Cut(category, CaptureLimits.EventField),
+            CaptureLimits.Cut(kind == TrackedEventKind.Event ? category ?? DefaultCategory : category, CaptureLimits.EventField),
             CaptureLimits.Cut(action, CaptureLimits.EventField)!,
             name,
             value,
             request,
-            CaptureLimits.Cut(userId, CaptureLimits.UserId));
+            CaptureLimits.Cut(userId, CaptureLimits.UserId),
+            extras);
     }
 
-    /// <summary>Records an event that has no HTTP request (a background job, a webhook).</summary>
-    public bool TryRecordDetached(string category, string action, TrackedValue name, TrackedValue value, string? userId)
+    /// <summary>
+    /// Records a hit of any kind (a search, goal, order or page view, with its extras) for this request, after admission.
+    /// Returns whether it was queued.
+    /// </summary>
+    public bool TryRecordHit(HttpContext context, TrackedEventKind kind, string? category, string action, TrackedValue name, TrackedValue value, HitExtras? extras)
     {
         if (!_enabled)
         {
@@ -199,7 +209,28 @@ internal sealed class RequestRecorder
 
         try
         {
-            return _queue.TryEnqueue(Bounded(TrackedEventKind.Event, category, action, name, value, default, userId));
+            var request = context.Request;
+            return Admit(context, request.Headers, out var headers) && Enqueue(context, request, in headers, kind, category, action, name, value, extras);
+        }
+        catch (Exception)
+        {
+            // Tracking never breaks the request.
+            _metrics.AddDropped(DropReason.CaptureFailed);
+            return false;
+        }
+    }
+
+    /// <summary>Records a hit of any kind that has no HTTP request (a background job, a webhook).</summary>
+    public bool TryRecordHitDetached(TrackedEventKind kind, string? category, string action, TrackedValue name, TrackedValue value, HitExtras? extras, string? userId)
+    {
+        if (!_enabled)
+        {
+            return false;
+        }
+
+        try
+        {
+            return _queue.TryEnqueue(Bounded(kind, category, action, name, value, default, userId, extras));
         }
         catch (Exception)
         {

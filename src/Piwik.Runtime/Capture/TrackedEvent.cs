@@ -8,8 +8,17 @@ internal enum TrackedEventKind : byte
     /// <summary>An event (<c>e_c</c>, <c>e_a</c>, <c>ca=1</c>).</summary>
     Event = 0,
 
-    /// <summary>A page view named by <see cref="TrackedEvent.Action"/> (<c>action_name</c>).</summary>
+    /// <summary>A page view named by <see cref="TrackedEvent.Action"/> (<c>action_name</c>); its value is the server time in ms (<c>pf_srv</c>).</summary>
     PageView = 1,
+
+    /// <summary>A site search: the keyword is <see cref="TrackedEvent.Action"/>, the category <see cref="TrackedEvent.Category"/>, the result count the value.</summary>
+    Search = 2,
+
+    /// <summary>A manual goal conversion (<c>idgoal</c>, <c>revenue</c>), from <see cref="TrackedEvent.Extras"/>.</summary>
+    Goal = 3,
+
+    /// <summary>An ecommerce order (<c>idgoal=0</c>, <c>ec_id</c>, ...), from <see cref="TrackedEvent.Extras"/>.</summary>
+    Order = 4,
 }
 
 /// <summary>
@@ -27,7 +36,8 @@ internal readonly struct TrackedEvent
         TrackedValue name,
         TrackedValue value,
         RequestSnapshot request,
-        string? userId)
+        string? userId,
+        HitExtras? extras = null)
     {
         Kind = kind;
         TimestampTicks = timestampTicks;
@@ -37,6 +47,7 @@ internal readonly struct TrackedEvent
         Value = value;
         Request = request;
         UserId = userId;
+        Extras = extras;
     }
 
     public TrackedEventKind Kind { get; }
@@ -60,6 +71,9 @@ internal readonly struct TrackedEvent
 
     /// <summary>The signed-in user's id, raw; hashed or not by the encoder according to the options.</summary>
     public string? UserId { get; }
+
+    /// <summary>The goal or order, and the hit's own custom dimensions; null for a plain event or page view.</summary>
+    public HitExtras? Extras { get; }
 }
 
 /// <summary>

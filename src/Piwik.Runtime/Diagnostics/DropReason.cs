@@ -41,6 +41,9 @@ internal enum DropReason
 
     /// <summary>A single entry the server in front of Matomo refuses as too large (HTTP 413) even alone.</summary>
     TooLarge,
+
+    /// <summary>A search, goal or order whose amount, count or quantity was negative or not a finite number: never sent.</summary>
+    InvalidNumber,
 }
 
 internal static class DropReasonNames
@@ -63,6 +66,7 @@ internal static class DropReasonNames
         DropReason.SpoolExpired => "spool_expired",
         DropReason.SpoolFailed => "spool_failed",
         DropReason.TooLarge => "too_large",
+        DropReason.InvalidNumber => "invalid_number",
         _ => "unknown",
     };
 }

@@ -24,7 +24,7 @@ internal sealed partial class EntryEncoder
     private readonly ILogger _logger;
     private string? _firstHost;
     private bool _hostWarned;
-    private readonly (byte[] Key, string Value)[] _dimensions;
+    private readonly (int Id, byte[] Key, string Value)[] _dimensions;
     private readonly VisitorIdGenerator _visitorIds;
     private readonly Dictionary<(UInt128 Bytes, int Length, long ScopeId), byte[]> _encodedIps = new();
     private const int EncodedIpCacheLimit = 8192;
@@ -45,7 +45,7 @@ internal sealed partial class EntryEncoder
         _applicationUrl = options.ApplicationUrl;
         _dimensions = options.CustomDimensions
             .OrderBy(d => d.Key)
-            .Select(d => (System.Text.Encoding.ASCII.GetBytes($"&dimension{d.Key.ToString(CultureInfo.InvariantCulture)}="), d.Value))
+            .Select(d => (d.Key, System.Text.Encoding.ASCII.GetBytes($"&dimension{d.Key.ToString(CultureInfo.InvariantCulture)}="), d.Value))
             .ToArray();
         _visitorIds = new VisitorIdGenerator(options.VisitorIdSecret);
     }
@@ -85,6 +85,11 @@ internal sealed partial class EntryEncoder
         if (e.Kind == TrackedEventKind.PageView)
         {
             Text(output, "&action_name="u8, e.Action, MatomoLimits.ActionName, TextMeasure.EscapedUtf8Bytes);
+            HitEncoder.ServerTime(in e, output);
+        }
+        else if (e.Kind != TrackedEventKind.Event)
+        {
+            HitEncoder.EncodeAction(in e, output);
         }
         else
         {
@@ -141,10 +146,7 @@ internal sealed partial class EntryEncoder
         var seconds = (e.TimestampTicks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerSecond;
         Integer(output, seconds);
 
-        foreach (var (key, value) in _dimensions)
-        {
-            Text(output, key, value, MatomoLimits.Dimension);
-        }
+        HitEncoder.Dimensions(output, _dimensions, e.Extras?.Dimensions);
     }
 
     /// <summary>The anonymised IP, percent-encoded, cached by its masked bytes so a returning visitor costs no allocation.</summary>
@@ -190,7 +192,7 @@ internal sealed partial class EntryEncoder
         }
     }
 
-    private static void Text(IBufferWriter<byte> output, ReadOnlySpan<byte> prefix, string? value, int max, TextMeasure measure = TextMeasure.Utf8Bytes)
+    internal static void Text(IBufferWriter<byte> output, ReadOnlySpan<byte> prefix, string? value, int max, TextMeasure measure = TextMeasure.Utf8Bytes)
     {
         if (string.IsNullOrEmpty(value))
         {
@@ -202,7 +204,7 @@ internal sealed partial class EntryEncoder
         encoder.Append(value);
     }
 
-    private static void Raw(IBufferWriter<byte> output, ReadOnlySpan<byte> ascii) => output.Write(ascii);
+    internal static void Raw(IBufferWriter<byte> output, ReadOnlySpan<byte> ascii) => output.Write(ascii);
 
     private static void Ascii(IBufferWriter<byte> output, string ascii)
     {
@@ -215,7 +217,7 @@ internal sealed partial class EntryEncoder
         output.Advance(ascii.Length);
     }
 
-    private static void Number(IBufferWriter<byte> output, double value)
+    internal static void Number(IBufferWriter<byte> output, double value)
     {
         if (Math.Abs(value) < 1e15 && value == Math.Floor(value) && !(value == 0 && double.IsNegative(value)))
         {
@@ -233,7 +235,7 @@ internal sealed partial class EntryEncoder
         }
     }
 
-    private static void Integer(IBufferWriter<byte> output, long value)
+    internal static void Integer(IBufferWriter<byte> output, long value)
     {
         var span = output.GetSpan(20);
         value.TryFormat(span, out var written, default, CultureInfo.InvariantCulture);

@@ -42,6 +42,15 @@ internal static class MatomoLimits
     /// </summary>
     public const int Dimension = 250;
 
+    /// <summary><c>search_cat</c>: stored in a <c>VARCHAR(200)</c>.</summary>
+    public const int SearchCategory = 200;
+
+    /// <summary><c>ec_id</c>: the order id is stored in a <c>VARCHAR(100)</c>.</summary>
+    public const int OrderId = 100;
+
+    /// <summary>An order line's SKU, name and category, in UTF-16 characters: stored as action names.</summary>
+    public const int ItemField = 1024;
+
     /// <summary><c>uadata</c>: the client hints' JSON (a real browser's is under 400 bytes).</summary>
     public const int ClientHints = 2048;
 }

@@ -145,14 +145,26 @@ internal sealed partial class EndpointTracking
     private void ApplyConvention(EndpointBuilder builder)
     {
         var method = HandlerMethod(builder);
-        if (method is null || method.GetCustomAttribute<TrackAsAttribute>() is not { } attribute || Marker(builder) is not null)
+        if (method is null || Marker(builder) is not null)
         {
             // Not tracked, or attached already: UsePiwikTracking() on a group and on the app (or twice) runs this
             // convention once per call on the same endpoint, and it must attach once.
             return;
         }
 
-        var handler = _handlers.GetOrAdd(method, static (m, state) => state.Self.Resolve(m, state.Attribute, state.Builder), (Self: this, Attribute: attribute, Builder: builder));
+        var attribute = method.GetCustomAttribute<TrackAsAttribute>();
+        if (HitAttributes.Of(method) is { } hits)
+        {
+            AddHitFilter(builder, method, attribute, hits);
+            return;
+        }
+
+        if (attribute is null)
+        {
+            return;
+        }
+
+        var handler = ResolveCached(method, attribute, builder);
         var marker = TrackingEndpointMetadata.ForEvent(handler);
         builder.Metadata.Add(marker);
         if (TrackedRequestDelegate.PlanFor(handler, (builder as RouteEndpointBuilder)?.RoutePattern) is { } plan)
@@ -167,6 +179,31 @@ internal sealed partial class EndpointTracking
         {
             marker.MarkFilterBuilt();
             return new TrackedEndpointFilter(next).InvokeAsync;
+        });
+    }
+
+    private TrackedHandler ResolveCached(MethodInfo method, TrackAsAttribute attribute, EndpointBuilder builder) =>
+        _handlers.GetOrAdd(method, static (m, state) => state.Self.Resolve(m, state.Attribute, state.Builder), (Self: this, Attribute: attribute, Builder: builder));
+
+    /// <summary>
+    /// An order, search or dimension handler: one filter records its event too, so every hit of the request carries the
+    /// handler's dimensions.
+    /// </summary>
+    private void AddHitFilter(EndpointBuilder builder, MethodInfo method, TrackAsAttribute? attribute, HitAttributes hits)
+    {
+        var handler = attribute is null ? null : ResolveCached(method, attribute, builder);
+        var generated = HitHandlerRegistry.Match(method, hits);
+        if (generated is null)
+        {
+            LogNoGeneratedHits(_logger, builder.DisplayName ?? method.Name);
+        }
+
+        var marker = TrackingEndpointMetadata.ForHits(handler);
+        builder.Metadata.Add(marker);
+        builder.FilterFactories.Add((factoryContext, next) =>
+        {
+            marker.MarkWrapped(); // records itself: the finally convention must not wrap the delegate as well
+            return new HitEndpointFilter(handler, generated, hits, _recorder, _recorder.Metrics, next).InvokeAsync;
         });
     }
 
@@ -283,6 +320,9 @@ internal sealed partial class EndpointTracking
 
     [LoggerMessage(EventId = 1301, Level = LogLevel.Warning, Message = "Endpoint '{Endpoint}': the [TrackAs] template '{Template}' cannot be bound without generated code and is left out of its events.")]
     private static partial void LogUnboundTemplate(ILogger logger, string endpoint, string template);
+
+    [LoggerMessage(EventId = 1303, Level = LogLevel.Warning, Message = "Endpoint '{Endpoint}' has [TrackOrder], [TrackSearch] or [TrackDimension] but no generated Piwik code matches its handler: its templates cannot be read, so it records no order, search or dimension. Reference Piwik.Generator as an analyzer, and keep handler parameter types accessible.")]
+    private static partial void LogNoGeneratedHits(ILogger logger, string endpoint);
 
     [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "Endpoint '{Endpoint}' has [TrackAs] but Piwik is not attached to it, so it records nothing. Call app.UsePiwikTracking() on the app that maps it (after its Map* calls, or at least before the app starts), and do not add [TrackAs] with WithMetadata: put it on the handler.")]
     private static partial void LogMissedEndpoint(ILogger logger, string endpoint);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Piwik.Capture;
 
@@ -5,7 +6,7 @@ namespace Piwik.Endpoints;
 
 /// <summary>
 /// Wraps the request delegate of an endpoint that is neither <see cref="TrackAsAttribute"/> nor excluded, when
-/// <see cref="PiwikOptions.TrackUntrackedEndpointsAsPageViews"/> is on: a page view titled by the route pattern
+/// <see cref="PiwikOptions.TrackUntrackedEndpointsAsPageViews"/> is on: a page view titled by the route pattern, with the time the endpoint took (<c>pf_srv</c>)
 /// (<c>GET /groups/{groupId}</c>), never by the raw path, which may hold identifiers. Recorded when the endpoint answers
 /// below 400; exceptions pass through and record nothing.
 /// </summary>
@@ -20,19 +21,21 @@ internal sealed class PageViewRequestDelegate : RecordingRequestDelegate
     /// <param name="route">The route pattern text.</param>
     /// <param name="recorder">The recorder.</param>
     public PageViewRequestDelegate(RequestDelegate next, string? title, string route, RequestRecorder recorder)
-        : base(next)
+        : base(next, timed: true)
     {
         _title = title;
         _route = route;
         _recorder = recorder;
     }
 
-    protected override void Record(HttpContext context)
+    protected override void Record(HttpContext context, long started)
     {
-        // After the endpoint's delegate has run, the result has been executed: the status is the one it wrote.
+        // After the endpoint's delegate has run, the result has been executed: the status is the one it wrote, and the
+        // time it took is the endpoint's own (pf_srv, so Matomo's performance reports show the API's latency per route).
         if (context.Response.StatusCode < 400)
         {
-            _recorder.TryRecord(context, TrackedEventKind.PageView, null, _title ?? context.Request.Method + " " + _route, TrackedValue.None, TrackedValue.None);
+            var serverTime = TrackedValue.FromNumber(Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+            _recorder.TryRecord(context, TrackedEventKind.PageView, null, _title ?? context.Request.Method + " " + _route, TrackedValue.None, serverTime);
         }
     }
 }

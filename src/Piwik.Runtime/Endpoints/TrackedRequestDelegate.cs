@@ -70,7 +70,7 @@ internal sealed class TrackedRequestDelegate : RecordingRequestDelegate
     public static RequestDelegate Wrap(RequestDelegate next, Plan plan, RequestRecorder recorder) =>
         new TrackedRequestDelegate(next, plan, recorder).InvokeAsync;
 
-    protected override void Record(HttpContext context)
+    protected override void Record(HttpContext context, long started)
     {
         // TryRecord never throws: admission, capture and queueing failures are counted there.
         if (context.Response.StatusCode is >= 200 and < 300)

@@ -37,6 +37,9 @@ internal sealed class TrackingEndpointMetadata
 
     public static TrackingEndpointMetadata ForEvent(TrackedHandler handler) => new(handler, null);
 
+    /// <summary>An endpoint with order, search or dimension attributes (and its <see cref="TrackAsAttribute"/> descriptor, if it has one).</summary>
+    public static TrackingEndpointMetadata ForHits(TrackedHandler? handler) => new(handler, null);
+
     public static TrackingEndpointMetadata ForPageView(string title) => new(null, title) { FilterAttached = true };
 
     public void MarkFilterBuilt() => FilterBuilt = true;

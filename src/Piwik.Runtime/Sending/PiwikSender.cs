@@ -281,6 +281,13 @@ internal sealed class PiwikSender : BackgroundService
                 return;
             }
 
+            if (!HitEncoder.HasValidNumbers(in e))
+            {
+                // A negative or non-finite amount would be stored as a wrong figure (or refused): never sent, counted.
+                _metrics.AddDropped(DropReason.InvalidNumber);
+                return;
+            }
+
             var visitorId = _encoder.VisitorId(e);
             lane = _lanes[Lane.For(visitorId, _lanes.Length)];
             var batch = lane.Current;

@@ -1,0 +1,16 @@
+namespace Piwik.Generator.Model;
+
+/// <summary>One handler with <c>[TrackOrder]</c>, <c>[TrackSearch]</c> or <c>[TrackDimension]</c>, as the emitter needs it.</summary>
+/// <param name="Description">Where the handler is, for a comment in the generated code.</param>
+/// <param name="Key">The attributes' key (<see cref="Piwik.Shared.HitKey.Build"/>): the runtime finds the accessors under it.</param>
+/// <param name="Parameters">The handler's parameters, in order.</param>
+/// <param name="Accessors">One per template slot (<see cref="Piwik.Shared.HitKey"/>'s layout); null where there is no template or it does not bind.</param>
+internal sealed record HitHandlerSpec(
+    string Description,
+    string Key,
+    EquatableArray<HandlerParameterSpec> Parameters,
+    EquatableArray<HitSlot> Accessors);
+
+/// <summary>One template slot: its bound accessor, or null (no template, or one that does not bind).</summary>
+/// <param name="Accessor">The accessor.</param>
+internal sealed record HitSlot(AccessorSpec? Accessor);
