@@ -26,7 +26,7 @@ internal sealed partial class UnknownKeysWarning(IConfiguration section, ILogger
         nameof(PiwikOptions.CampaignParameterPrefixes), nameof(PiwikOptions.RedactedQueryParameters),
         nameof(PiwikOptions.UserIdClaim), nameof(PiwikOptions.HashUserId), nameof(PiwikOptions.VisitorIdSecret),
         nameof(PiwikOptions.CustomDimensions), nameof(PiwikOptions.TrackUntrackedEndpointsAsPageViews),
-        nameof(PiwikOptions.ApplicationUrl), nameof(PiwikOptions.TraceMatomoRequests),
+        nameof(PiwikOptions.ApplicationUrl),
     ];
 
     public Task StartAsync(CancellationToken cancellationToken)
