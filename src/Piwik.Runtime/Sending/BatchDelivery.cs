@@ -26,6 +26,7 @@ internal sealed class BatchDelivery
     private readonly LogLimiter _notMatomoLog;
     private long _deliveredAnswers;
     private long _stopDeadlineTimestamp = long.MaxValue;
+    private long _slowestRecentAnswerTicks = -1; // -1: no answer yet
     private string? _lastFailure;
 
     public BatchDelivery(IBulkTransport transport, PiwikMetrics metrics, ILogger logger, TimeProvider time, PiwikOptions options, TokenPolicy token, CancellationToken deadline)
@@ -53,10 +54,12 @@ internal sealed class BatchDelivery
 
     /// <summary>
     /// A graceful stop began; it ends at <paramref name="deadline"/> (a <see cref="TimeProvider.GetTimestamp"/>). With
-    /// the spool, no request starts that its timeout could carry past the deadline: a request cut off there has an
-    /// unknown outcome, and the batch, kept on disk, would be sent again at the next start (a duplicate). Requests in
-    /// flight go on, so their outcome is known. Without the spool, sending goes on until the deadline: what is not sent
-    /// by then is lost anyway.
+    /// the spool, no request starts that is not expected to finish before the deadline: a request cut off there has an
+    /// unknown outcome, and the batch, kept on disk, would be sent again at the next start (a duplicate). Expected is
+    /// four times the slowest of Matomo's recent answers (at least 100 ms), or <see cref="PiwikOptions.RequestTimeout"/>
+    /// when Matomo has not answered yet or answers slower than that: a healthy Matomo is flushed to at stop, a slow one
+    /// is left to the next start. Requests in flight go on, so their outcome is known. Without the spool, sending goes
+    /// on until the deadline: what is not sent by then is lost anyway.
     /// </summary>
     public void BeginStop(long deadline) => Volatile.Write(ref _stopDeadlineTimestamp, deadline);
 
@@ -69,7 +72,20 @@ internal sealed class BatchDelivery
         }
 
         var timeoutTicks = (long)(_options.RequestTimeout.TotalSeconds * _time.TimestampFrequency);
-        return _time.GetTimestamp() + timeoutTicks <= deadline;
+        var slowest = Volatile.Read(ref _slowestRecentAnswerTicks);
+        var expected = slowest < 0 ? timeoutTicks : Math.Min(timeoutTicks, Math.Max(4 * slowest, _time.TimestampFrequency / 10));
+        return _time.GetTimestamp() + expected <= deadline;
+    }
+
+    /// <summary>
+    /// Keeps the slowest recent answer time: a new answer counts whole when slower, and pulls the figure down by a
+    /// quarter of the difference when faster, so one slow answer is forgotten over a few fast ones.
+    /// </summary>
+    private void NoteAnswerTime(long ticks)
+    {
+        var previous = Volatile.Read(ref _slowestRecentAnswerTicks);
+        var next = previous < 0 || ticks >= previous ? ticks : previous - ((previous - ticks) / 4);
+        Volatile.Write(ref _slowestRecentAnswerTicks, next);
     }
 
     private enum SliceOutcome
@@ -379,7 +395,10 @@ internal sealed class BatchDelivery
             // answers just after the timeout is then heard instead of sent the batch again.
             var timeout = _options.RequestTimeout * (1 << Math.Min(ambiguousSoFar, 2));
             var body = writer.Write(delivery.Prepared, first, count, token, redactToken: _logOnly);
-            return await _transport.SendAsync(body, count, timeout, _deadline).ConfigureAwait(false);
+            var sent = _time.GetTimestamp();
+            var result = await _transport.SendAsync(body, count, timeout, _deadline).ConfigureAwait(false);
+            NoteAnswerTime(_time.GetTimestamp() - sent);
+            return result;
         }
         catch (OperationCanceledException) when (_deadline.IsCancellationRequested)
         {
