@@ -81,7 +81,9 @@ public sealed class LayoutTests
         Assert.Equal(LogLevel.Warning, warning.Level);
         Assert.Contains("/tenants/{tenant}/files/{fileId}/meta", warning.Message, StringComparison.Ordinal);
         Assert.Contains("'{fileid2}'", warning.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain(logs.Entries, e => e.Id.Id is 1300 or 1301 or 1302 or 1303);
+        // Not 1303 (a table of another format version): that registry is process-wide, and another test of this
+        // process registers such a table on purpose (PrivacyLayoutTests), so whether it shows here depends on order.
+        Assert.DoesNotContain(logs.Entries, e => e.Id.Id is 1300 or 1301 or 1302);
     }
 
     [Fact]
