@@ -163,7 +163,7 @@ public class TrackerVocabularyTests
             """);
         Assert.Equal(2, rows.Count);
         Assert.Equal("GET /slow", rows[0][0]);
-        Assert.InRange(int.Parse(rows[0][1]!, System.Globalization.CultureInfo.InvariantCulture), 120, 60_000); // at least the handler's own delay
+        Assert.InRange(int.Parse(rows[0][1]!, System.Globalization.CultureInfo.InvariantCulture), 110, 60_000); // the handler's own delay (120 ms; timers may fire a ms early, and pf_srv is whole ms)
         Assert.Equal("reports/manual|42", Row(rows[1]));
     }
 
