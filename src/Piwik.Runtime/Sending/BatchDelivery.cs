@@ -56,9 +56,9 @@ internal sealed class BatchDelivery
     /// A graceful stop began; it ends at <paramref name="deadline"/> (a <see cref="TimeProvider.GetTimestamp"/>). With
     /// the spool, no request starts that is not expected to finish before the deadline: a request cut off there has an
     /// unknown outcome, and the batch, kept on disk, would be sent again at the next start (a duplicate). Expected is
-    /// four times the slowest of Matomo's recent answers (at least 100 ms), or <see cref="PiwikOptions.RequestTimeout"/>
-    /// when Matomo has not answered yet or answers slower than that: a healthy Matomo is flushed to at stop, a slow one
-    /// is left to the next start. Requests in flight go on, so their outcome is known. Without the spool, sending goes
+    /// four times the slowest of Matomo's recent answers (at least 100 ms; before any answer, half of
+    /// <see cref="PiwikOptions.ShutdownTimeout"/>), and never less than <see cref="PiwikOptions.RequestTimeout"/> allows:
+    /// a healthy Matomo is flushed to at stop, a slow one is left to the next start. Requests in flight go on, so their outcome is known. Without the spool, sending goes
     /// on until the deadline: what is not sent by then is lost anyway.
     /// </summary>
     public void BeginStop(long deadline) => Volatile.Write(ref _stopDeadlineTimestamp, deadline);
@@ -73,7 +73,9 @@ internal sealed class BatchDelivery
 
         var timeoutTicks = (long)(_options.RequestTimeout.TotalSeconds * _time.TimestampFrequency);
         var slowest = Volatile.Read(ref _slowestRecentAnswerTicks);
-        var expected = slowest < 0 ? timeoutTicks : Math.Min(timeoutTicks, Math.Max(4 * slowest, _time.TimestampFrequency / 10));
+        var expected = slowest < 0
+            ? Math.Min(timeoutTicks, (long)(_options.ShutdownTimeout.TotalSeconds * _time.TimestampFrequency / 2))
+            : Math.Min(timeoutTicks, Math.Max(4 * slowest, _time.TimestampFrequency / 10));
         return _time.GetTimestamp() + expected <= deadline;
     }
 
