@@ -81,6 +81,22 @@ internal static class GeneratorHarness
         return [.. diagnostics.OrderBy(d => d.Location.SourceTree?.FilePath, StringComparer.Ordinal).ThenBy(d => d.Location.SourceSpan.Start)];
     }
 
+    /// <summary>
+    /// Compiles an app with the Piwik generator, with or without the Request Delegate Generator, proves that the RDG
+    /// really ran (it intercepts <c>Map*</c> calls) or really did not, and loads the result.
+    /// </summary>
+    public static Assembly BuildApp(string assemblyName, string source, bool withRequestDelegateGenerator)
+    {
+        var (output, run) = Generate(CreateCompilation(assemblyName, source), withRequestDelegateGenerator);
+        Assert.NotNull(PiwikOutput(run));
+        Assert.Equal(withRequestDelegateGenerator, Intercepted(run));
+        return EmitAndLoad(output);
+    }
+
+    /// <summary>Whether the Request Delegate Generator intercepted any <c>Map*</c> call.</summary>
+    public static bool Intercepted(GeneratorDriverRunResult run) =>
+        run.Results.SelectMany(r => r.GeneratedSources).Any(s => s.HintName.Contains("GeneratedRouteBuilderExtensions", StringComparison.Ordinal));
+
     /// <summary>Emits and loads the assembly into the default context, sharing Piwik.Runtime and ASP.NET Core with the tests.</summary>
     public static Assembly EmitAndLoad(Compilation output)
     {
