@@ -43,6 +43,8 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.SearchWithoutKeyword,
         DiagnosticDescriptors.HitAndDoNotTrack,
         DiagnosticDescriptors.HitTemplateUnbound,
+        DiagnosticDescriptors.ResultHasNoValue,
+        DiagnosticDescriptors.OrderItemsUnreadable,
         DiagnosticDescriptors.PlanEntryNotInFile,
         DiagnosticDescriptors.PlanEntryNotInCode,
         DiagnosticDescriptors.PlanEntryChanged,
