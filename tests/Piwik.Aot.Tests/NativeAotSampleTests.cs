@@ -49,10 +49,10 @@ public sealed class NativeAotSampleTests
             Assert.True(status == 0, log);
             Assert.DoesNotContain("warn:", log, StringComparison.Ordinal);
             Assert.Equal(
-                ["account/signup/family", "account/login/", "account/login-failed/", "groups/create/", $"groups/join/{groupId}", "groups/list/", "billing/upgrade/pro"],
+                ["account/signup/family", "account/login/", "account/login-failed/", $"groups/create/{groupId}", $"groups/join/{groupId}", "groups/list/", "billing/upgrade/pro"],
                 matomo.Tracked.Where(e => e.Has("e_a")).Select(e => $"{e.Get("e_c")}/{e.Get("e_a")}/{e.Get("e_n")}"));
             var searched = Assert.Single(matomo.Tracked, e => e.Has("search"));
-            Assert.Equal("FAM|groups", $"{searched["search"]}|{searched["search_cat"]}");
+            Assert.Equal("FAM|groups|1", $"{searched["search"]}|{searched["search_cat"]}|{searched["search_count"]}");
             var order = Assert.Single(matomo.Tracked, e => e.Has("ec_id"));
             Assert.Equal("0|47.88|[[\"plan-pro\",\"pro plan\",\"plans\",3.99,12]]", $"{order["idgoal"]}|{order["revenue"]}|{order["ec_items"]}");
             Assert.False(order.Has("ca"));

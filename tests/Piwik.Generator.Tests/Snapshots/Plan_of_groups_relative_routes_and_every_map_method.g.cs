@@ -22,7 +22,7 @@ namespace Piwik.Generated
         public static global::System.Collections.Generic.IReadOnlyList<global::Piwik.TrackedEndpointInfo> Endpoints { get; } =
             global::Piwik.Infrastructure.TrackedEndpointTable.Read(
                 """
-                #piwik-table 2
+                #piwik-table 3
                 /admin/users/{id:int}|1|admin|user-delete|~|~|user-delete-failed|lambda|DELETE
                 /any|1|~|any|~|~|~|lambda
                 /api/v1/items|1|~|item-save|~|1|~|lambda|PUT|PATCH

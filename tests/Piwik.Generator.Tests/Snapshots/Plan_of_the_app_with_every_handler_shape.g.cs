@@ -22,7 +22,7 @@ namespace Piwik.Generated
         public static global::System.Collections.Generic.IReadOnlyList<global::Piwik.TrackedEndpointInfo> Endpoints { get; } =
             global::Piwik.Infrastructure.TrackedEndpointTable.Read(
                 """
-                #piwik-table 2
+                #piwik-table 3
                 /boom|1|~|boom|~|~|~|lambda|GET
                 /groups/{groupId}|1|groups|view|group {groupId}|~|~|lambda|GET
                 /groups/{groupId}/members|1|groups|join|{groupId}|~|join-failed|Join|POST
