@@ -19,6 +19,7 @@ public sealed class ResultCompileAndRunTests
     private const string Source = """
         using Microsoft.AspNetCore.Hosting;
         using Microsoft.AspNetCore.Http.HttpResults;
+        using Microsoft.AspNetCore.Routing;
         using Piwik;
 
         namespace ResultApp;
@@ -66,6 +67,9 @@ public sealed class ResultCompileAndRunTests
                 });
                 app.MapGet("/json", [TrackAs("json", Category = "groups", Name = "{result.Name}")] () => TypedResults.Json(new GroupCreated(3, "as-json")));
                 app.MapGet("/accepted", [TrackAs("accepted", Category = "groups", Name = "{result.Id}")] () => TypedResults.Accepted("/jobs/9", new GroupCreated(9, "job")));
+                app.MapGet("/groups/{id}", [DoNotTrack] (int id) => TypedResults.Ok(new GroupCreated(id, "any"))).WithName("group");
+                app.MapPost("/routed", [TrackAs("routed", Category = "groups", Name = "{result.Id}")] () =>
+                    TypedResults.CreatedAtRoute(new GroupCreated(11, "routed"), "group", new RouteValueDictionary { ["id"] = 11 }));
                 app.MapGet("/search", [TrackSearch(Keyword = "{q}", Count = "{result.Count}")] Results<Ok<Page>, BadRequest> (string q) =>
                     q == "bad" ? TypedResults.BadRequest() : TypedResults.Ok(new Page(q.Length * 10)));
                 app.MapPost("/checkout",
@@ -113,6 +117,7 @@ public sealed class ResultCompileAndRunTests
             await CompileAndRunTests.Expect(client, HttpMethod.Get, "/dto", null, HttpStatusCode.OK);
             await CompileAndRunTests.Expect(client, HttpMethod.Get, "/json", null, HttpStatusCode.OK);
             await CompileAndRunTests.Expect(client, HttpMethod.Get, "/accepted", null, HttpStatusCode.Accepted);
+            await CompileAndRunTests.Expect(client, HttpMethod.Post, "/routed", null, HttpStatusCode.Created);
             await CompileAndRunTests.Expect(client, HttpMethod.Get, "/search?q=go", null, HttpStatusCode.OK);
             await CompileAndRunTests.Expect(client, HttpMethod.Get, "/search?q=bad", null, HttpStatusCode.BadRequest);
             await CompileAndRunTests.Expect(
@@ -131,6 +136,7 @@ public sealed class ResultCompileAndRunTests
             "event groups/dto/plain ",
             "event groups/json/as-json ",
             "event groups/accepted/9 ",
+            "event groups/routed/11 ",
             "search go 20",
             "order O-pro 30.5 [[\"pro-seat\",\"\",\"\",9.5,3],[\"addon\",\"\",\"\",2,1]]",
             "order R-team 12 [[\"seat\",\"Seat\",\"plans\",6,2]]",
