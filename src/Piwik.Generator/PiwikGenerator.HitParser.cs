@@ -43,29 +43,7 @@ public sealed partial class PiwikGenerator
                 return null;
             }
 
-            string?[]? order = null, search = null;
-            var dimensions = new List<KeyValuePair<int, string?>>();
-            foreach (var attribute in method.GetAttributes())
-            {
-                if (attribute.ApplicationSyntaxReference?.SyntaxTree != node.SyntaxTree)
-                {
-                    continue;
-                }
-
-                switch (Kind(attribute.AttributeClass))
-                {
-                    case "TrackOrderAttribute":
-                        order = [Named(attribute, "Id"), Named(attribute, "Revenue"), Named(attribute, "Subtotal"), Named(attribute, "Tax"), Named(attribute, "Shipping"), Named(attribute, "Discount"), Named(attribute, "Items")];
-                        break;
-                    case "TrackSearchAttribute":
-                        search = [Named(attribute, "Keyword"), Named(attribute, "Category"), Named(attribute, "Count")];
-                        break;
-                    case "TrackDimensionAttribute" when attribute.ConstructorArguments.Length == 2 && attribute.ConstructorArguments[0].Value is int id:
-                        dimensions.Add(new KeyValuePair<int, string?>(id, attribute.ConstructorArguments[1].Value as string));
-                        break;
-                }
-            }
-
+            var (order, search, dimensions) = ReadAttributes(method, node.SyntaxTree);
             if (order is null && search is null && dimensions.Count == 0)
             {
                 return null;
@@ -100,6 +78,38 @@ public sealed partial class PiwikGenerator
                 accessors.ToEquatableArray(),
                 items?.Accessor,
                 accessors.Any(static a => a.Accessor is { ReadsResult: true }) || items is { Accessor: not null, ReadsResult: true });
+        }
+
+        /// <summary>
+        /// The templates of a handler's <c>[TrackOrder]</c> (in <see cref="HitKey"/>'s slot order), <c>[TrackSearch]</c>
+        /// and <c>[TrackDimension]</c>s (in source order); only those written in <paramref name="onlyIn"/> when it is set.
+        /// </summary>
+        public static (string?[]? Order, string?[]? Search, List<KeyValuePair<int, string?>> Dimensions) ReadAttributes(IMethodSymbol method, SyntaxTree? onlyIn)
+        {
+            string?[]? order = null, search = null;
+            var dimensions = new List<KeyValuePair<int, string?>>();
+            foreach (var attribute in method.GetAttributes())
+            {
+                if (onlyIn is not null && attribute.ApplicationSyntaxReference?.SyntaxTree != onlyIn)
+                {
+                    continue;
+                }
+
+                switch (Kind(attribute.AttributeClass))
+                {
+                    case "TrackOrderAttribute":
+                        order = [Named(attribute, "Id"), Named(attribute, "Revenue"), Named(attribute, "Subtotal"), Named(attribute, "Tax"), Named(attribute, "Shipping"), Named(attribute, "Discount"), Named(attribute, "Items")];
+                        break;
+                    case "TrackSearchAttribute":
+                        search = [Named(attribute, "Keyword"), Named(attribute, "Category"), Named(attribute, "Count")];
+                        break;
+                    case "TrackDimensionAttribute" when attribute.ConstructorArguments.Length == 2 && attribute.ConstructorArguments[0].Value is int id:
+                        dimensions.Add(new KeyValuePair<int, string?>(id, attribute.ConstructorArguments[1].Value as string));
+                        break;
+                }
+            }
+
+            return (order, search, dimensions);
         }
 
         /// <summary>The attribute's class name when it is one of Piwik's three, compared as <c>ForAttributeWithMetadataName</c> does.</summary>
