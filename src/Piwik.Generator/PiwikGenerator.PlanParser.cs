@@ -61,8 +61,9 @@ public sealed partial class PiwikGenerator
 
             // A [TrackAs] without a usable action is no event (the analyzer reports it); its order or search still counts.
             var trackAs = TrackAsInfo.For(handler, known) is { Action: { } action } info && !string.IsNullOrWhiteSpace(action) ? info : null;
-            var (order, search, dimensions) = HitParser.ReadAttributes(handler, onlyIn: null);
-            if (trackAs is null && order is null && search is null && dimensions.Count == 0)
+            var hits = HitTemplates.Read(handler);
+            var (order, search, dimensions) = (hits.Order, hits.Search, hits.Dimensions);
+            if (trackAs is null && hits.IsEmpty)
             {
                 return null; // untracked
             }
