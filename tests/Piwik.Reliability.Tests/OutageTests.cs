@@ -60,6 +60,38 @@ public class OutageTests
     }
 
     [Fact]
+    public async Task A_Matomo_that_has_been_answering_slowly_is_waited_for_rather_than_sent_a_batch_twice()
+    {
+        // Matomo stores each batch and answers after 0.8 s, then (loaded) after 2.6 s; RequestTimeout is 2 s. Having
+        // heard 0.8 s answers, the sender waits up to four times that (3.2 s, within 4 x RequestTimeout), so the slow
+        // batches are heard once, not timed out and sent again.
+        // A first, fast round warms the app and the connection up, so that no first-request cost counts.
+        await using var matomo = await StandInMatomo.StartAsync();
+        await using var app = await ReliabilityApp.StartAsync(o =>
+        {
+            Fast(o, matomo);
+            o.BatchSize = 5;
+            o.MaxConcurrentBatches = 1;
+            o.FlushInterval = TimeSpan.FromHours(1);
+            o.RequestTimeout = TimeSpan.FromSeconds(2);
+        });
+        Track(app, 10, prefix: "warm");
+        await Eventually.HoldsAsync(() => app.Metrics.Accounted == 10, () => app.Accounting);
+
+        matomo.EveryRequest = () => new Fault(Delay: TimeSpan.FromSeconds(0.8), StoreThenDelay: true);
+        Track(app, 10, prefix: "slow");
+        await Eventually.HoldsAsync(() => app.Metrics.Accounted == 20, () => app.Accounting);
+
+        matomo.EveryRequest = () => new Fault(Delay: TimeSpan.FromSeconds(2.6), StoreThenDelay: true);
+        Track(app, 10, prefix: "slower");
+        await Eventually.HoldsAsync(() => app.Metrics.Accounted == 30, () => app.Accounting);
+        Assert.Equal(30, app.Metrics.Sent);
+        Assert.Equal(0, app.Metrics.Ambiguous);
+        Assert.Equal(30, matomo.Tracked.Count);
+        await app.AssertBalancedAsync();
+    }
+
+    [Fact]
     public async Task A_Matomo_that_always_answers_too_late_stores_a_batch_at_most_three_times_then_it_is_given_up_and_counted()
     {
         await using var matomo = await StandInMatomo.StartAsync();
