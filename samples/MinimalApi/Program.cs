@@ -63,7 +63,8 @@ app.MapPost("/billing/upgrade",
 
 app.MapGet("/health", () => "ok"); // Not tracked: listed in [assembly: DoNotTrackRoutes] at the top.
 
-// The tracking plan (every [TrackAs] endpoint, generated at compile time) as JSON, for developers only.
+// The tracking plan (every tracked endpoint: events, orders, searches, dimensions; generated at compile time) as JSON,
+// for developers only.
 if (app.Environment.IsDevelopment())
 {
     app.MapPiwikTrackingPlan("/_piwik/plan", PiwikTrackingPlan.Endpoints);

@@ -3,6 +3,7 @@ using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Piwik.Generator.Analyzers;
 using Piwik.Generator.Binding;
 using Piwik.Generator.Model;
 using Piwik.Shared;
@@ -43,30 +44,9 @@ public sealed partial class PiwikGenerator
                 return null;
             }
 
-            string?[]? order = null, search = null;
-            var dimensions = new List<KeyValuePair<int, string?>>();
-            foreach (var attribute in method.GetAttributes())
-            {
-                if (attribute.ApplicationSyntaxReference?.SyntaxTree != node.SyntaxTree)
-                {
-                    continue;
-                }
-
-                switch (Kind(attribute.AttributeClass))
-                {
-                    case "TrackOrderAttribute":
-                        order = [Named(attribute, "Id"), Named(attribute, "Revenue"), Named(attribute, "Subtotal"), Named(attribute, "Tax"), Named(attribute, "Shipping"), Named(attribute, "Discount"), Named(attribute, "Items")];
-                        break;
-                    case "TrackSearchAttribute":
-                        search = [Named(attribute, "Keyword"), Named(attribute, "Category"), Named(attribute, "Count")];
-                        break;
-                    case "TrackDimensionAttribute" when attribute.ConstructorArguments.Length == 2 && attribute.ConstructorArguments[0].Value is int id:
-                        dimensions.Add(new KeyValuePair<int, string?>(id, attribute.ConstructorArguments[1].Value as string));
-                        break;
-                }
-            }
-
-            if (order is null && search is null && dimensions.Count == 0)
+            var hits = HitTemplates.Read(method, node.SyntaxTree);
+            var (order, search, dimensions) = (hits.Order, hits.Search, hits.Dimensions);
+            if (hits.IsEmpty)
             {
                 return null;
             }
@@ -100,26 +80,6 @@ public sealed partial class PiwikGenerator
                 accessors.ToEquatableArray(),
                 items?.Accessor,
                 accessors.Any(static a => a.Accessor is { ReadsResult: true }) || items is { Accessor: not null, ReadsResult: true });
-        }
-
-        /// <summary>The attribute's class name when it is one of Piwik's three, compared as <c>ForAttributeWithMetadataName</c> does.</summary>
-        private static string? Kind(INamedTypeSymbol? type) =>
-            type is { Arity: 0, ContainingType: null, ContainingNamespace: { Name: "Piwik", ContainingNamespace.IsGlobalNamespace: true } }
-                && type.Name is "TrackOrderAttribute" or "TrackSearchAttribute" or "TrackDimensionAttribute"
-                ? type.Name
-                : null;
-
-        private static string? Named(AttributeData attribute, string name)
-        {
-            foreach (var argument in attribute.NamedArguments)
-            {
-                if (argument.Key == name)
-                {
-                    return argument.Value.Value as string;
-                }
-            }
-
-            return null;
         }
     }
 

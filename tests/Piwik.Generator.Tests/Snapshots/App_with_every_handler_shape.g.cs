@@ -49,7 +49,7 @@ namespace Piwik.Generated
         }
 
         private const string Handlers = """
-            #piwik-table 3
+            #piwik-table 4
             Handlers.Login|account|login|login-failed|~|~|||~|~|0|user
             MapPost("/signup") lambda|account|signup|~|{signup.Plan}|~|0||m0:String:Plan:signup|~|1|signup
             MapPost("/move") lambda|~|move|~|{signup.Address.City}-{signup.Address.Floor}|~|1||m0:String:Address.City:signup,m0:Int32:Address.Floor:signup|~|1|signup

@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using Microsoft.CodeAnalysis;
+using Piwik.Shared;
 using Piwik.Shared.TrackingPlanFile;
 
 namespace Piwik.Generator.Analyzers.Plan;
@@ -19,34 +19,44 @@ internal static class HitEntries
 
     public static IEnumerable<CodeEntry> Orders(IReadOnlyList<HitEndpoint> hits)
     {
-        foreach (var (endpoint, order) in With(hits, "TrackOrderAttribute"))
+        foreach (var endpoint in hits)
         {
+            if (HitTemplates.Read(endpoint.Handler).Order is not { } order)
+            {
+                continue;
+            }
+
             yield return new CodeEntry(
                 PlanLine.Create(
                     OrderKind,
                     PlanLine.Escape(endpoint.Route),
-                    ("id", Named(order, "Id")),
-                    ("revenue", Named(order, "Revenue")),
-                    ("subtotal", Named(order, "Subtotal")),
-                    ("tax", Named(order, "Tax")),
-                    ("shipping", Named(order, "Shipping")),
-                    ("discount", Named(order, "Discount")),
-                    ("items", Named(order, "Items"))),
+                    ("id", order[HitKey.OrderId]),
+                    ("revenue", order[HitKey.Revenue]),
+                    ("subtotal", order[HitKey.Subtotal]),
+                    ("tax", order[HitKey.Tax]),
+                    ("shipping", order[HitKey.Shipping]),
+                    ("discount", order[HitKey.Discount]),
+                    ("items", order[HitKey.Items])),
                 endpoint.Location);
         }
     }
 
     public static IEnumerable<CodeEntry> Searches(IReadOnlyList<HitEndpoint> hits)
     {
-        foreach (var (endpoint, search) in With(hits, "TrackSearchAttribute"))
+        foreach (var endpoint in hits)
         {
+            if (HitTemplates.Read(endpoint.Handler).Search is not { } search)
+            {
+                continue;
+            }
+
             yield return new CodeEntry(
                 PlanLine.Create(
                     SearchKind,
                     PlanLine.Escape(endpoint.Route),
-                    ("keyword", Named(search, "Keyword")),
-                    ("category", Named(search, "Category")),
-                    ("count", Named(search, "Count"))),
+                    ("keyword", search[0]),
+                    ("category", search[1]),
+                    ("count", search[2])),
                 endpoint.Location);
         }
     }
@@ -54,19 +64,22 @@ internal static class HitEntries
     public static IEnumerable<CodeEntry> Dimensions(IReadOnlyList<HitEndpoint> hits)
     {
         var byId = new SortedDictionary<int, List<(HitEndpoint Endpoint, string? Value)>>();
-        foreach (var (endpoint, dimension) in With(hits, "TrackDimensionAttribute"))
+        foreach (var endpoint in hits)
         {
-            if (dimension.ConstructorArguments.Length != 2 || dimension.ConstructorArguments[0].Value is not int id || id <= 0)
+            foreach (var dimension in HitTemplates.Read(endpoint.Handler).Dimensions)
             {
-                continue; // PIWIK015 says why
-            }
+                if (dimension.Key <= 0)
+                {
+                    continue; // PIWIK015 says why
+                }
 
-            if (!byId.TryGetValue(id, out var uses))
-            {
-                byId.Add(id, uses = []);
-            }
+                if (!byId.TryGetValue(dimension.Key, out var uses))
+                {
+                    byId.Add(dimension.Key, uses = []);
+                }
 
-            uses.Add((endpoint, dimension.ConstructorArguments[1].Value as string));
+                uses.Add((endpoint, dimension.Value));
+            }
         }
 
         foreach (var pair in byId)
@@ -76,33 +89,5 @@ internal static class HitEntries
                 PlanLine.Create(DimensionKind, pair.Key.ToString(CultureInfo.InvariantCulture), ("routes", routes), ("value", pair.Value[0].Value)),
                 pair.Value[0].Endpoint.Location);
         }
-    }
-
-    private static IEnumerable<(HitEndpoint Endpoint, AttributeData Attribute)> With(IReadOnlyList<HitEndpoint> hits, string attributeName)
-    {
-        foreach (var endpoint in hits)
-        {
-            foreach (var attribute in endpoint.Handler.GetAttributes())
-            {
-                if (attribute.AttributeClass is { Arity: 0, ContainingType: null, ContainingNamespace: { Name: "Piwik", ContainingNamespace.IsGlobalNamespace: true } } type
-                    && type.Name == attributeName)
-                {
-                    yield return (endpoint, attribute);
-                }
-            }
-        }
-    }
-
-    private static string? Named(AttributeData attribute, string name)
-    {
-        foreach (var argument in attribute.NamedArguments)
-        {
-            if (argument.Key == name)
-            {
-                return argument.Value.Value as string;
-            }
-        }
-
-        return null;
     }
 }
