@@ -25,7 +25,8 @@ app.MapPost("/signup", [TrackAs("signup", Category = "account", Name = "{request
 app.MapPost("/login", Handlers.Login);
 
 var groups = app.MapGroup("/groups");
-groups.MapPost("/", [TrackAs("create", Category = "groups")] (CreateGroupRequest request, Store store) =>
+// Name from the handler's result: the new group's id, read from Created<GroupCreated> (checked at compile time).
+groups.MapPost("/", [TrackAs("create", Category = "groups", Name = "{result.Id}")] (CreateGroupRequest request, Store store) =>
 {
     var id = Guid.NewGuid().ToString("N")[..8];
     store.Groups[id] = new ConcurrentDictionary<string, byte>();
@@ -33,35 +34,37 @@ groups.MapPost("/", [TrackAs("create", Category = "groups")] (CreateGroupRequest
     return TypedResults.Created($"/groups/{id}", new GroupCreated(id));
 });
 
-// A site search over group names: Matomo's site-search reports show what people look for.
-groups.MapGet("/search", [TrackSearch(Keyword = "{q}", Category = "groups")] (string q, Store store) =>
-    TypedResults.Ok(store.GroupNames.Where(g => g.Value.Contains(q, StringComparison.OrdinalIgnoreCase)).Select(g => g.Key).Order().ToArray()));
+// A site search over group names: Matomo's site-search reports show what people look for, and how many results
+// they got (the count from the handler's result; 0 shows in "searches without results").
+groups.MapGet("/search", [TrackSearch(Keyword = "{q}", Category = "groups", Count = "{result.Count}")] (string q, Store store) =>
+{
+    var ids = store.GroupNames.Where(g => g.Value.Contains(q, StringComparison.OrdinalIgnoreCase)).Select(g => g.Key).Order().ToArray();
+    return TypedResults.Ok(new GroupSearchResult(ids, ids.Length));
+});
 groups.MapPost("/{groupId}/members", JoinGroup);
 groups.MapGet("/", [TrackAs("list", Category = "groups")] (Store store) => TypedResults.Ok(store.Groups.Keys.Order().ToArray()));
 
-// A paid plan upgrade: the event says what happened, the ecommerce order carries the revenue (Matomo's ecommerce
-// reports: revenue per plan). The order is recorded only in the branch that succeeds.
-app.MapPost("/billing/upgrade", [TrackAs("upgrade", Category = "billing", Name = "{request.Plan}")]
-    Results<Ok<UpgradeResult>, BadRequest> (UpgradeRequest request, IPiwikTracker tracker, HttpContext context) =>
+// A paid plan upgrade: the event says what happened, the ecommerce order carries the revenue and the lines (Matomo's
+// ecommerce reports: revenue per plan), both read from the handler's result. A BadRequest carries no order: nothing
+// but the event's failure is possible there, and a 4xx records no order.
+app.MapPost("/billing/upgrade",
+    [TrackAs("upgrade", Category = "billing", Name = "{request.Plan}")]
+    [TrackOrder(Id = "{result.OrderId}", Revenue = "{result.Total}", Items = "{result.Lines}")]
+    Results<Ok<UpgradeResult>, BadRequest> (UpgradeRequest request) =>
     {
-        if (Prices.Monthly(request.Plan) is not { } price)
+        if (Prices.Monthly(request.Plan) is not { } price || request.Months is < 1 or > 36)
         {
             return TypedResults.BadRequest();
         }
 
-        var orderId = Guid.NewGuid().ToString("N")[..12];
-        tracker.TrackOrder(context, new PiwikOrder
-        {
-            Id = orderId,
-            Revenue = price * request.Months,
-            Items = [new PiwikOrderItem { Sku = "plan-" + request.Plan, Name = request.Plan + " plan", Category = "plans", Price = price, Quantity = request.Months }],
-        });
-        return TypedResults.Ok(new UpgradeResult(orderId));
+        var line = new PlanLine("plan-" + request.Plan, request.Plan + " plan", "plans", price, request.Months);
+        return TypedResults.Ok(new UpgradeResult(Guid.NewGuid().ToString("N")[..12], price * request.Months, [line]));
     });
 
 app.MapGet("/health", () => "ok"); // Not tracked: listed in [assembly: DoNotTrackRoutes] at the top.
 
-// The tracking plan (every [TrackAs] endpoint, generated at compile time) as JSON, for developers only.
+// The tracking plan (every tracked endpoint: events, orders, searches, dimensions; generated at compile time) as JSON,
+// for developers only.
 if (app.Environment.IsDevelopment())
 {
     app.MapPiwikTrackingPlan("/_piwik/plan", PiwikTrackingPlan.Endpoints);
@@ -123,7 +126,12 @@ namespace MinimalApi
 
     internal sealed record UpgradeRequest(string Plan, int Months);
 
-    internal sealed record UpgradeResult(string OrderId);
+    internal sealed record UpgradeResult(string OrderId, decimal Total, PlanLine[] Lines);
+
+    /// <summary>One line of an upgrade: Sku, Name, Category, Price and Quantity are what an order line is read from.</summary>
+    internal sealed record PlanLine(string Sku, string Name, string Category, decimal Price, int Quantity);
+
+    internal sealed record GroupSearchResult(string[] Ids, int Count);
 
     [JsonSerializable(typeof(SignupRequest))]
     [JsonSerializable(typeof(LoginRequest))]
@@ -133,6 +141,7 @@ namespace MinimalApi
     [JsonSerializable(typeof(JoinGroupRequest))]
     [JsonSerializable(typeof(UpgradeRequest))]
     [JsonSerializable(typeof(UpgradeResult))]
+    [JsonSerializable(typeof(GroupSearchResult))]
     [JsonSerializable(typeof(string[]))]
     internal sealed partial class AppJsonContext : JsonSerializerContext;
 }

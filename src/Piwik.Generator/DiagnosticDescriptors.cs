@@ -212,6 +212,22 @@ internal static class DiagnosticDescriptors
         DiagnosticSeverity.Error,
         "A placeholder names a handler parameter or a route value, then members that exist, and ends on a scalar (a string, a number, a Guid, ...), as in [TrackAs] templates.");
 
+    /// <summary>PIWIK020: <c>{result…}</c> on a handler whose return type carries no value templates can read.</summary>
+    public static readonly DiagnosticDescriptor ResultHasNoValue = Create(
+        DiagnosticIds.ResultHasNoValue,
+        "Handler result has no value to read",
+        "Placeholder '{{{0}}}' in {1} reads the handler's result, but {2}",
+        DiagnosticSeverity.Error,
+        "{result} is the value the handler returns (through Task<T> or ValueTask<T>), or the value a typed result carries: Ok<T>, Created<T>, CreatedAtRoute<T>, Accepted<T>, JsonHttpResult<T>, or the one value type the arms of a Results<...> union carry. A handler returning void, Task, IResult or results without a value has none.");
+
+    /// <summary>PIWIK021: an order's <c>Items</c> that is not a collection of readable order lines.</summary>
+    public static readonly DiagnosticDescriptor OrderItemsUnreadable = Create(
+        DiagnosticIds.OrderItemsUnreadable,
+        "Order items cannot be read",
+        "[TrackOrder] Items: {0}",
+        DiagnosticSeverity.Error,
+        "Items is one placeholder naming a collection (an array, a list, any IEnumerable<T>) whose element type has a scalar Sku, optionally scalar Name and Category and numeric Price and Quantity, matched by name ignoring case.");
+
     private static DiagnosticDescriptor Create(
         string id, string title, string messageFormat, DiagnosticSeverity severity, string description, params string[] customTags) =>
         new(id, title, messageFormat, TrackingCategory, severity, isEnabledByDefault: true, description, HelpLinkBase + id + ".md", customTags);

@@ -113,7 +113,7 @@ public sealed partial class PiwikGenerator
 
                 if (accessors.Count == 0)
                 {
-                    source.Append("                global::System.Array.Empty<").Append(AccessorType).Append(">());\n");
+                    source.Append("                global::System.Array.Empty<").Append(AccessorType).Append(">(),\n");
                 }
                 else
                 {
@@ -123,8 +123,10 @@ public sealed partial class PiwikGenerator
                         source.Append("                    /* ").Append(i).Append(" */ ").Append(accessors[i]).Append(",\n");
                     }
 
-                    source.Append("                });\n");
+                    source.Append("                },\n");
                 }
+
+                source.Append("                typeof(PiwikTrackedHandlers).Assembly);\n");
             }
 
             source.Append("        }\n");
@@ -209,7 +211,7 @@ public sealed partial class PiwikGenerator
         }
 
         /// <summary>A scalar as text: a string as it is, any other kind in its documented invariant format.</summary>
-        private static string Text(AccessorPart part) => part.Kind switch
+        internal static string Text(AccessorPart part) => part.Kind switch
         {
             ScalarKind.String => part.Text,
             ScalarKind.Enum => $"{TemplateValues}.EnumText({part.Text})",

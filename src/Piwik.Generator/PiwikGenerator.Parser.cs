@@ -165,7 +165,7 @@ public sealed partial class PiwikGenerator
                 }
             }
 
-            return new AccessorSpec(shape, parts.ToEquatableArray(), isValue, PlaceholderBinding.FormatAll(bindings));
+            return new AccessorSpec(shape, parts.ToEquatableArray(), isValue, PlaceholderBinding.FormatAll(bindings), PlaceholderBinding.ReadsResult(bindings));
         }
 
         /// <summary>Whether generated code in this compilation can name the type (in <c>typeof</c> and as a type argument).</summary>

@@ -7,6 +7,7 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 using Piwik.Generator.Analyzers;
 using Piwik.Generator.Model;
+using Piwik.Shared;
 
 namespace Piwik.Generator;
 
@@ -39,7 +40,10 @@ public sealed partial class PiwikGenerator
                 _ => false,
             };
 
-        /// <summary>The plan row of a <c>Map*</c> call whose handler has <c>[TrackAs]</c>; null for anything else.</summary>
+        /// <summary>
+        /// The plan row of a <c>Map*</c> call whose handler has <c>[TrackAs]</c>, <c>[TrackOrder]</c>, <c>[TrackSearch]</c>
+        /// or <c>[TrackDimension]</c>; null for anything else.
+        /// </summary>
         public static TrackedEndpointSpec? Parse(GeneratorSyntaxContext context, CancellationToken cancellationToken)
         {
             if (States.GetValue(context.SemanticModel.Compilation, static compilation => new CompilationState(compilation)) is not { Known: { } known, Flow: { } flow }
@@ -49,12 +53,19 @@ public sealed partial class PiwikGenerator
             }
 
             var endpoint = EndpointCall.TryCreate(invocation, known, flow);
-            if (endpoint is not { Handler: { } handler, IsRequestDelegate: false }
-                || TrackAsInfo.For(handler, known) is not { Action: { } action } trackAs
-                || string.IsNullOrWhiteSpace(action))
+            if (endpoint is not { Handler: { } handler, IsRequestDelegate: false })
             {
-                // Untracked, a RequestDelegate (PIWIK011: the runtime records nothing), or a handler that cannot be seen.
+                // A RequestDelegate (PIWIK011: the runtime records nothing), or a handler that cannot be seen.
                 return null;
+            }
+
+            // A [TrackAs] without a usable action is no event (the analyzer reports it); its order or search still counts.
+            var trackAs = TrackAsInfo.For(handler, known) is { Action: { } action } info && !string.IsNullOrWhiteSpace(action) ? info : null;
+            var hits = HitTemplates.Read(handler);
+            var (order, search, dimensions) = (hits.Order, hits.Search, hits.Dimensions);
+            if (trackAs is null && hits.IsEmpty)
+            {
+                return null; // untracked
             }
 
             cancellationToken.ThrowIfCancellationRequested();
@@ -67,12 +78,15 @@ public sealed partial class PiwikGenerator
                 methods.ToEquatableArray(),
                 route,
                 endpoint.Route is not null,
-                trackAs.Category,
-                action,
-                trackAs.Name,
-                trackAs.Value,
-                trackAs.FailureAction,
-                HandlerNames.Of(handler));
+                trackAs?.Category,
+                trackAs?.Action,
+                trackAs?.Name,
+                trackAs?.Value,
+                trackAs?.FailureAction,
+                HandlerNames.Of(handler),
+                order is null ? null : new OrderSpec(order[HitKey.OrderId], order[HitKey.Revenue], order[HitKey.Subtotal], order[HitKey.Tax], order[HitKey.Shipping], order[HitKey.Discount], order[HitKey.Items]),
+                search is null ? null : new SearchSpec(search[0], search[1], search[2]),
+                HitKey.Sort(dimensions).Select(static d => new DimensionSpec(d.Key, d.Value ?? string.Empty)).ToEquatableArray());
         }
 
         /// <summary>The patterns of one <c>[assembly: DoNotTrackRoutes(...)]</c> list, in order.</summary>

@@ -10,7 +10,8 @@ namespace Piwik.Generator;
 /// <c>TrackedHandler</c> registration: its constant category and actions and typed accessors for its
 /// <c>Name</c>/<c>Value</c> templates. <c>app.UsePiwikTracking()</c> matches the registrations to endpoints at run time.
 /// Also registers the <c>[assembly: DoNotTrackRoutes]</c> patterns, and emits the app's tracking plan
-/// (<c>PiwikTrackingPlan</c>): every <c>Map*</c> call whose handler has <c>[TrackAs]</c>.
+/// (<c>PiwikTrackingPlan</c>): every <c>Map*</c> call whose handler has <c>[TrackAs]</c>, <c>[TrackOrder]</c>,
+/// <c>[TrackSearch]</c> or <c>[TrackDimension]</c>.
 /// </summary>
 /// <remarks>
 /// No interceptors: the Request Delegate Generator already intercepts every <c>Map*</c> call, and a second
@@ -111,8 +112,9 @@ public sealed partial class PiwikGenerator : IIncrementalGenerator
             }
         });
 
-        // The tracking plan: Map* call sites joined with their [TrackAs] handlers. Syntax-only predicate; all symbol
-        // work, through the analyzer's helpers, in the transform; equatable rows only.
+        // The tracking plan: Map* call sites joined with their [TrackAs], [TrackOrder], [TrackSearch] and
+        // [TrackDimension] handlers. Syntax-only predicate; all symbol work, through the analyzer's helpers, in the
+        // transform; equatable rows only.
         var endpoints = context.SyntaxProvider
             .CreateSyntaxProvider(
                 static (node, _) => PlanParser.IsCandidate(node),

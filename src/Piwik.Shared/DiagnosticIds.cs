@@ -26,6 +26,8 @@ internal static class DiagnosticIds
     public const string SearchWithoutKeyword = "PIWIK017";
     public const string HitAndDoNotTrack = "PIWIK018";
     public const string HitTemplateUnbound = "PIWIK019";
+    public const string ResultHasNoValue = "PIWIK020";
+    public const string OrderItemsUnreadable = "PIWIK021";
     public const string PlanEntryNotInFile = "PIWIK030";
     public const string PlanEntryNotInCode = "PIWIK031";
     public const string PlanEntryChanged = "PIWIK032";

@@ -98,6 +98,39 @@ public sealed class PlanFileTests
         await test.RunAsync();
     }
 
+    [Fact]
+    public async Task Orders_searches_and_dimensions_are_plan_entries_too()
+    {
+        const string app = """
+            using Microsoft.AspNetCore.Http.HttpResults;
+            using Piwik;
+            var app = WebApplication.Create();
+            app.{|#0:MapPost|}("/checkout", [TrackOrder(Id = "{result.Id}", Revenue = "{result.Total}", Items = "{cart.Lines}"), TrackDimension(2, "{cart.Plan}")] (Cart cart) => TypedResults.Ok(new Receipt("r", 1m)));
+            app.{|#1:MapGet|}("/search", [TrackSearch(Keyword = "{q}", Category = "groups", Count = "{result.Count}"), TrackDimension(2, "search")] (string q) => TypedResults.Ok(new Page(1)));
+
+            record Line(string Sku);
+            record Cart(string Plan, Line[] Lines);
+            record Receipt(string Id, decimal Total);
+            record Page(int Count);
+            """;
+        const string order = "order POST /checkout | id: {result.Id} | revenue: {result.Total} | items: {cart.Lines}";
+        const string search = "search GET /search | keyword: {q} | category: groups | count: {result.Count}";
+        const string dimension = "dimension 2 | routes: GET /search, POST /checkout | value: {cart.Plan}";
+
+        var test = new CSharpAnalyzerTest<TrackingAnalyzer, DefaultVerifier>();
+        Verify.Configure(test.TestState, app);
+        test.TestState.AdditionalFiles.Add((PlanFile, "# plan\n" + search + "\n"));
+        test.ExpectedDiagnostics.AddRange(
+        [
+            Diagnostic(DiagnosticDescriptors.PlanEntryNotInFile).WithLocation(0).WithArguments("order POST /checkout", order),
+            Diagnostic(DiagnosticDescriptors.PlanEntryNotInFile).WithLocation(0).WithArguments("dimension 2", dimension),
+        ]);
+        await test.RunAsync();
+
+        var fixedText = await PlanFileWorkspace.FixAllAsync(app, "# plan\n");
+        Assert.Equal("# plan\n" + string.Join("\n", dimension, order, search) + "\n", fixedText);
+    }
+
     private static string Without(string line) => Complete.Replace(line + "\n", string.Empty, StringComparison.Ordinal);
 
     private static DiagnosticResult Diagnostic(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor) => Verify.Diagnostic(descriptor);

@@ -7,7 +7,8 @@ namespace Piwik.Aot.Tests;
 
 /// <summary>
 /// Publishes samples/MinimalApi as Native AOT (PublishAot is in its csproj, so the Request Delegate Generator is on),
-/// requires a publish without a single warning, runs the binary against the stand-in Matomo and checks the events.
+/// requires a publish without a single warning, runs the binary against the stand-in Matomo and checks the events and
+/// the tracking plan's JSON.
 /// </summary>
 public sealed class NativeAotSampleTests
 {
@@ -43,16 +44,25 @@ public sealed class NativeAotSampleTests
                 await Expect(client, "/billing/upgrade", """{"plan":"pro","months":12}""", HttpStatusCode.OK);
                 using var health = await client.GetAsync("/health");
                 Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+
+                // The plan's JSON (Development only), written without reflection: orders and searches included.
+                using var plan = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/_piwik/plan"));
+                var rows = plan.RootElement.GetProperty("endpoints").EnumerateArray().ToArray();
+                var upgrade = Assert.Single(rows, r => r.GetProperty("route").GetString() == "/billing/upgrade");
+                Assert.Equal("upgrade|{result.OrderId}|{result.Lines}", $"{upgrade.GetProperty("action")}|{upgrade.GetProperty("order").GetProperty("id")}|{upgrade.GetProperty("order").GetProperty("items")}");
+                var groupSearch = Assert.Single(rows, r => r.GetProperty("route").GetString() == "/groups/search");
+                Assert.Equal(System.Text.Json.JsonValueKind.Null, groupSearch.GetProperty("action").ValueKind);
+                Assert.Equal("{q}|groups|{result.Count}", string.Join('|', groupSearch.GetProperty("search").EnumerateObject().Select(p => p.Value.GetString())));
                 return groupId;
             });
 
             Assert.True(status == 0, log);
             Assert.DoesNotContain("warn:", log, StringComparison.Ordinal);
             Assert.Equal(
-                ["account/signup/family", "account/login/", "account/login-failed/", "groups/create/", $"groups/join/{groupId}", "groups/list/", "billing/upgrade/pro"],
+                ["account/signup/family", "account/login/", "account/login-failed/", $"groups/create/{groupId}", $"groups/join/{groupId}", "groups/list/", "billing/upgrade/pro"],
                 matomo.Tracked.Where(e => e.Has("e_a")).Select(e => $"{e.Get("e_c")}/{e.Get("e_a")}/{e.Get("e_n")}"));
             var searched = Assert.Single(matomo.Tracked, e => e.Has("search"));
-            Assert.Equal("FAM|groups", $"{searched["search"]}|{searched["search_cat"]}");
+            Assert.Equal("FAM|groups|1", $"{searched["search"]}|{searched["search_cat"]}|{searched["search_count"]}");
             var order = Assert.Single(matomo.Tracked, e => e.Has("ec_id"));
             Assert.Equal("0|47.88|[[\"plan-pro\",\"pro plan\",\"plans\",3.99,12]]", $"{order["idgoal"]}|{order["revenue"]}|{order["ec_items"]}");
             Assert.False(order.Has("ca"));
@@ -75,6 +85,7 @@ public sealed class NativeAotSampleTests
     {
         var start = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(binary)! };
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development"; // the sample serves its tracking plan there
         start.Environment["Piwik__Url"] = matomoUrl;
         start.Environment["Piwik__SiteId"] = "1";
         start.Environment["Piwik__AllowInsecureHttp"] = "true";

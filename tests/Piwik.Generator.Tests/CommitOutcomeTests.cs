@@ -10,7 +10,8 @@ namespace Piwik.Generator.Tests;
 /// <summary>
 /// An event is committed only once the response status is final: a result that states 200 but then fails to execute
 /// (a JSON object cycle, JSON metadata missing as under Native AOT), a handler exception or a 5xx records nothing, on
-/// the filtered path (a <c>FailureAction</c>, a template that reads arguments) as on the unfiltered one. And tracking
+/// the filtered path (a <c>FailureAction</c>, a template that reads arguments, an order or a search) as on the
+/// unfiltered one. And tracking
 /// attaches once however often <c>UsePiwikTracking()</c> is called (on a group and on the app). A real app compiled
 /// with the generator (RDG on and off), served over Kestrel.
 /// </summary>
@@ -90,6 +91,15 @@ public sealed class CommitOutcomeTests
                 app.MapGet("/search", [TrackAs("search", Name = "{q}")] IResult ([FromQuery] string q) =>
                     q == "cycle" ? TypedResults.Ok(Node.Cycle()) : TypedResults.Ok(q));
 
+                // An order and a search: recorded from the same wrapper, so the same failures record nothing.
+                app.MapGet("/buy/{id}", [TrackOrder(Id = "{id}", Revenue = "9.5"), TrackSearch(Keyword = "{id}")] IResult (string id) => id switch
+                {
+                    "cycle" => TypedResults.Ok(Node.Cycle()),
+                    "refused" => TypedResults.Conflict(),
+                    "throws" => throw new InvalidOperationException("user code failed"),
+                    _ => TypedResults.Ok(new Note("fine")),
+                });
+
                 // The unfiltered path, for comparison: the same failures record nothing there.
                 app.MapGet("/plain/{kind}", [TrackAs("plain")] IResult (string kind) =>
                     kind == "cycle" ? TypedResults.Ok(Node.Cycle()) : TypedResults.Ok(new Note("fine")));
@@ -143,6 +153,10 @@ public sealed class CommitOutcomeTests
             await CompileAndRunTests.Expect(client, HttpMethod.Post, "/note", """{"text":"hello"}""", HttpStatusCode.OK);
             await CompileAndRunTests.Expect(client, HttpMethod.Get, "/search?q=cycle", null, error);
             await CompileAndRunTests.Expect(client, HttpMethod.Get, "/search?q=shoes", null, HttpStatusCode.OK);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/buy/cycle", null, error);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/buy/refused", null, HttpStatusCode.Conflict);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/buy/throws", null, error);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/buy/B-1", null, HttpStatusCode.OK);
             await CompileAndRunTests.Expect(client, HttpMethod.Get, "/plain/cycle", null, error);
             await CompileAndRunTests.Expect(client, HttpMethod.Get, "/plain/ok", null, HttpStatusCode.OK);
             await CompileAndRunTests.Expect(client, HttpMethod.Post, "/group/join", """{"text":"m"}""", HttpStatusCode.NoContent);
@@ -173,9 +187,10 @@ public sealed class CommitOutcomeTests
             "app/note/late/",
             "app/join-failed//",
         ];
-        Assert.Equal(expected, matomo.Tracked.Select(CompileAndRunTests.Describe));
+        Assert.Equal(expected, matomo.Tracked.Where(e => e.Has("e_a")).Select(CompileAndRunTests.Describe));
+        Assert.Equal(["order B-1", "search B-1"], matomo.Tracked.Where(e => !e.Has("e_a")).Select(e => e.Has("ec_id") ? "order " + e["ec_id"] : "search " + e.Get("search")));
         Assert.Empty(matomo.Invalid);
-        Assert.Equal(expected.Length, metrics.Enqueued);
+        Assert.Equal(expected.Length + 2, metrics.Enqueued);
         Assert.Equal(metrics.Enqueued, metrics.Sent + metrics.Rejected + metrics.Dropped + metrics.Spooled);
     }
 

@@ -26,6 +26,7 @@ public sealed class GeneratedTableTests
                 app.MapGet("/a|b/~/\\\"\"\"\"/{id}", [TrackAs("act|~\\\"\"\"\"\n\r\t\u2028\u0085\u0001\uD800x\uD83D\uDE00", Category = "~", FailureAction = "", Name = "{id}|\\u0041~")] (int id) => id);
                 app.MapGet("/plain", [TrackAs("~", Category = "", Name = "")] (string? q, HttpContext context) => q);
                 app.MapMethods("/methods", new[] { "GET", "X|~" }, [TrackAs("methods|x", Value = "2.5")] () => 1);
+                app.MapGet("/hits", [TrackOrder(Id = "o", Revenue = "1", Discount = "", Items = "~")] [TrackSearch(Keyword = "~", Count = "2")] [TrackDimension(8, "|s|")] [TrackDimension(7, "~")] () => 1);
             }
         }
         """"";
@@ -65,6 +66,16 @@ public sealed class GeneratedTableTests
         Assert.Equal(["GET", "X|~"], methods.HttpMethods);
         Assert.Null(methods.Category);
         Assert.Equal("2.5", methods.ValueTemplate);
+        Assert.Null(methods.Order);
+        Assert.Null(methods.Search);
+        Assert.Empty(methods.Dimensions);
+
+        // The order, search and dimensions: their markers (o, s), ~ and "" as values, null apart from all three.
+        var hits = Assert.Single(rows, r => r.Route == "/hits");
+        Assert.Null(hits.Action);
+        Assert.Equal(("o", "1", null, "", "~"), (hits.Order!.Id, hits.Order.Revenue, hits.Order.Subtotal, hits.Order.Discount, hits.Order.Items));
+        Assert.Equal(("~", null, "2"), (hits.Search!.Keyword, hits.Search.Category, hits.Search.Count));
+        Assert.Equal([(7, "~"), (8, "|s|")], hits.Dimensions.Select(d => (d.Id, d.ValueTemplate)));
 
         // The registrations (the registry is per process: one test reads both tables of the one assembly).
         RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);

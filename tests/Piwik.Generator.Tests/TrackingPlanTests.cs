@@ -73,8 +73,61 @@ public sealed class TrackingPlanTests
         }
         """;
 
+    /// <summary>
+    /// Orders, searches and dimensions, alone and beside <c>[TrackAs]</c>; an app that serves its plan over HTTP.
+    /// </summary>
+    internal const string Hits = """
+        using Microsoft.AspNetCore.Hosting;
+        using Microsoft.AspNetCore.Http.HttpResults;
+
+        namespace PlanHits;
+
+        public sealed record Line(string Sku, decimal Price, int Quantity);
+        public sealed record Cart(string Id, decimal Total, decimal Tax, Line[] Lines);
+        public sealed record Found(int Count);
+        public sealed record Upgrade(string Plan, decimal Total);
+
+        public static class Billing
+        {
+            [TrackAs("upgrade", Category = "billing", Name = "{request.Plan}", FailureAction = "upgrade-failed")]
+            [TrackOrder(Id = "{orderId}", Revenue = "{request.Total}", Discount = "0")]
+            [TrackDimension(3, "{request.Plan}")]
+            public static Results<Ok, BadRequest> Upgrade(string orderId, Upgrade request) => request.Total > 0 ? TypedResults.Ok() : TypedResults.BadRequest();
+        }
+
+        public static class Program
+        {
+            public static WebApplication Build(string matomoUrl)
+            {
+                var builder = WebApplication.CreateSlimBuilder();
+                builder.WebHost.UseUrls("http://127.0.0.1:0");
+                builder.Services.AddPiwikTracking(o =>
+                {
+                    o.Url = matomoUrl;
+                    o.AllowInsecureHttp = true;
+                    o.DefaultCategory = "app";
+                });
+                var app = builder.Build();
+
+                app.MapPost("/checkout", [TrackOrder(Id = "{cart.Id}", Revenue = "{cart.Total}", Tax = "{cart.Tax}", Items = "{cart.Lines}")] (Cart cart) => TypedResults.Ok());
+                app.MapGet("/search", [TrackSearch(Keyword = "{q}", Category = "docs", Count = "{result.Count}")] (string q) => TypedResults.Ok(new Found(q.Length)));
+                app.MapGroup("/profiles").MapGet("/{id}", [TrackDimension(5, "{id}"), TrackDimension(2, "profile")] (string id) => id);
+                app.MapPost("/billing/{orderId}/upgrade", Billing.Upgrade);
+                app.MapGet("/ping", [TrackAs("ping")] () => "pong");
+                app.MapGet("/untracked", () => "x");
+
+                app.MapPiwikTrackingPlan("/_piwik/plan", Piwik.Generated.PiwikTrackingPlan.Endpoints);
+                app.UsePiwikTracking();
+                return app;
+            }
+        }
+        """;
+
     [Fact]
     public void Plan_of_the_app_with_every_handler_shape() => Verify(TestSources.App);
+
+    [Fact]
+    public void Plan_of_order_search_and_dimension_endpoints() => Verify(Hits);
 
     [Fact]
     public void Plan_of_groups_relative_routes_and_every_map_method() => Verify(Shapes);
@@ -149,6 +202,102 @@ public sealed class TrackingPlanTests
     }
 
     [Fact]
+    public void Compiled_plan_lists_orders_searches_and_dimensions_alone_and_beside_TrackAs()
+    {
+        var rows = ReadPlan(GeneratorHarness.EmitAndLoad(GeneratorHarness.Generate(GeneratorHarness.CreateCompilation("PlanHitRows", Hits)).Output));
+
+        string[] expected =
+        [
+            "POST /checkout: order {cart.Id}",
+            "GET /search: search {q}",
+            "GET /profiles/{id}: dimension 2 profile + dimension 5 {id}",
+            "POST /billing/{orderId}/upgrade: billing/upgrade | upgrade-failed + order {orderId} + dimension 3 {request.Plan}",
+            "GET /ping: (default)/ping",
+        ];
+        Assert.Equal(expected.Order(StringComparer.Ordinal), rows.Select(r => r.ToString()).Order(StringComparer.Ordinal));
+
+        var checkout = Assert.Single(rows, r => r.Route == "/checkout");
+        Assert.Null(checkout.Action);
+        Assert.Null(checkout.Category);
+        Assert.Null(checkout.Search);
+        Assert.Empty(checkout.Dimensions);
+        Assert.Equal("lambda", checkout.Handler);
+        var order = checkout.Order!;
+        Assert.Equal(
+            new string?[] { "{cart.Id}", "{cart.Total}", null, "{cart.Tax}", null, null, "{cart.Lines}" },
+            new[] { order.Id, order.Revenue, order.Subtotal, order.Tax, order.Shipping, order.Discount, order.Items }.AsEnumerable());
+
+        var search = Assert.Single(rows, r => r.Route == "/search");
+        Assert.Null(search.Action);
+        Assert.Null(search.Order);
+        Assert.Equal(new string?[] { "{q}", "docs", "{result.Count}" }, new[] { search.Search!.Keyword, search.Search.Category, search.Search.Count }.AsEnumerable());
+
+        var profile = Assert.Single(rows, r => r.Route == "/profiles/{id}");
+        Assert.Null(profile.Action);
+        Assert.Null(profile.Order);
+        Assert.Null(profile.Search);
+        Assert.Equal([(2, "profile"), (5, "{id}")], profile.Dimensions.Select(d => (d.Id, d.ValueTemplate)));
+
+        var upgrade = Assert.Single(rows, r => r.Route == "/billing/{orderId}/upgrade");
+        Assert.Equal(["POST"], upgrade.HttpMethods);
+        Assert.Equal(("billing", "upgrade", "upgrade-failed", "{request.Plan}"), (upgrade.Category, upgrade.Action, upgrade.FailureAction, upgrade.NameTemplate));
+        Assert.Equal("Billing.Upgrade", upgrade.Handler);
+        Assert.Equal(("{orderId}", "{request.Total}", "0", null), (upgrade.Order!.Id, upgrade.Order.Revenue, upgrade.Order.Discount, upgrade.Order.Items));
+        Assert.Null(upgrade.Search);
+        Assert.Equal(3, Assert.Single(upgrade.Dimensions).Id);
+
+        var ping = Assert.Single(rows, r => r.Route == "/ping");
+        Assert.Null(ping.Order);
+        Assert.Null(ping.Search);
+        Assert.Empty(ping.Dimensions);
+    }
+
+    [Fact]
+    public async Task Plan_endpoint_serves_orders_searches_and_dimensions_as_json()
+    {
+        var assembly = GeneratorHarness.EmitAndLoad(GeneratorHarness.Generate(GeneratorHarness.CreateCompilation("PlanHitApp", Hits), withRequestDelegateGenerator: true).Output);
+        await using var matomo = await StandInMatomo.StartAsync();
+        var app = (WebApplication)assembly.GetType("PlanHits.Program")!.GetMethod("Build")!.Invoke(null, [matomo.BaseUrl])!;
+        var json = await GetPlanAsync(app);
+
+        using var document = JsonDocument.Parse(json);
+        var rows = document.RootElement.GetProperty("endpoints").EnumerateArray().ToArray();
+        Assert.Equal(["/billing/{orderId}/upgrade", "/checkout", "/ping", "/profiles/{id}", "/search"], rows.Select(r => r.GetProperty("route").GetString()));
+
+        var checkout = rows[1];
+        Assert.Equal(JsonValueKind.Null, checkout.GetProperty("action").ValueKind);
+        Assert.Equal(JsonValueKind.Null, checkout.GetProperty("eventCategory").ValueKind);
+        Assert.Equal(JsonValueKind.Null, checkout.GetProperty("search").ValueKind);
+        Assert.Equal(0, checkout.GetProperty("dimensions").GetArrayLength());
+        var order = checkout.GetProperty("order");
+        Assert.Equal(["id", "revenue", "subtotal", "tax", "shipping", "discount", "items"], order.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("{cart.Id}", order.GetProperty("id").GetString());
+        Assert.Equal("{cart.Total}", order.GetProperty("revenue").GetString());
+        Assert.Equal(JsonValueKind.Null, order.GetProperty("subtotal").ValueKind);
+        Assert.Equal("{cart.Lines}", order.GetProperty("items").GetString());
+
+        var search = rows[4].GetProperty("search");
+        Assert.Equal(["keyword", "category", "count"], search.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["{q}", "docs", "{result.Count}"], search.EnumerateObject().Select(p => p.Value.GetString()));
+        Assert.Equal(JsonValueKind.Null, rows[4].GetProperty("order").ValueKind);
+
+        var dimensions = rows[3].GetProperty("dimensions").EnumerateArray().ToArray();
+        Assert.Equal([(2, "profile"), (5, "{id}")], dimensions.Select(d => (d.GetProperty("id").GetInt32(), d.GetProperty("valueTemplate").GetString())));
+        Assert.Equal(JsonValueKind.Null, rows[3].GetProperty("action").ValueKind);
+
+        var upgrade = rows[0];
+        Assert.Equal("upgrade", upgrade.GetProperty("action").GetString());
+        Assert.Equal("billing", upgrade.GetProperty("eventCategory").GetString());
+        Assert.Equal("{orderId}", upgrade.GetProperty("order").GetProperty("id").GetString());
+        Assert.Equal(3, Assert.Single(upgrade.GetProperty("dimensions").EnumerateArray()).GetProperty("id").GetInt32());
+
+        // An event without a category: the row's category stays null, the events carry the configured default.
+        Assert.Equal(JsonValueKind.Null, rows[2].GetProperty("category").ValueKind);
+        Assert.Equal("app", rows[2].GetProperty("eventCategory").GetString());
+        Assert.Equal(JsonValueKind.Null, rows[2].GetProperty("order").ValueKind);
+    }
+
+    [Fact]
     public async Task Plan_endpoint_serves_the_plan_as_json_and_DoNotTrackRoutes_suppress_page_views()
     {
         var assembly = GeneratorHarness.EmitAndLoad(GeneratorHarness.Generate(GeneratorHarness.CreateCompilation("PlanApp", TestSources.App), withRequestDelegateGenerator: true).Output);
@@ -220,6 +369,22 @@ public sealed class TrackingPlanTests
             """global::Piwik.Infrastructure.TrackedHandlerRegistry.ExcludeRoutes("/health", "/metrics/*", "/ready");""",
             GeneratorHarness.PiwikOutput(run),
             StringComparison.Ordinal);
+    }
+
+    /// <summary>Starts the app on Kestrel, answers <c>GET /_piwik/plan</c> as JSON, and stops it.</summary>
+    private static async Task<string> GetPlanAsync(WebApplication app)
+    {
+        await using (app)
+        {
+            await app.StartAsync();
+            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+            using var response = await client.GetAsync(new Uri("/_piwik/plan", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+            var json = await response.Content.ReadAsStringAsync();
+            await app.StopAsync();
+            return json;
+        }
     }
 
     private static List<TrackedEndpointInfo> ReadPlan(Assembly assembly)

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using System.Net.Http.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Piwik.Testing;
 using static Piwik.Matomo.Tests.VocabularyFixtures;
 
@@ -14,6 +15,16 @@ namespace Piwik.Matomo.Tests;
 public class AttributeVocabularyTests
 {
     public sealed record Upgrade(string Plan, decimal Total, decimal Tax);
+
+    public sealed record CartLine(string Sku, string Name, string Category, decimal Price, int Quantity);
+
+    public sealed record Cart(string Plan, CartLine[] Lines);
+
+    public sealed record Receipt(string OrderId, decimal Total);
+
+    public sealed record GroupCreated(int Id);
+
+    public sealed record SearchPage(string[] Ids, int Count);
 
     [Fact]
     public async Task An_order_endpoint_with_an_event_and_a_dimension_stores_all_three_only_when_it_succeeds()
@@ -55,5 +66,42 @@ public class AttributeVocabularyTests
         await app.SettledAsync(1);
 
         Assert.Equal("club|groups|2", Row(Assert.Single(await matomo.QueryAsync(Searches(site)))));
+    }
+
+    [Fact]
+    public async Task Values_read_from_the_handlers_result_and_order_lines_are_stored_as_matomo_stores_them()
+    {
+        var matomo = await RealMatomo.SharedAsync();
+        var site = await matomo.CreateSiteAsync(nameof(Values_read_from_the_handlers_result_and_order_lines_are_stored_as_matomo_stores_them), ecommerce: true, siteSearch: true);
+        string[] groups = ["book club", "chess club", "choir"];
+        await using var app = await TrackingApp.StartAsync(matomo, site, o => o.FlushInterval = TimeSpan.FromSeconds(1), map: a =>
+        {
+            a.MapPost("/groups", [TrackAs("create", Category = "groups", Name = "{result.Id}")] () => TypedResults.Created("/groups/42", new GroupCreated(42)));
+            a.MapGet("/groups/search", [TrackSearch(Keyword = "{q}", Category = "groups", Count = "{result.Count}")] async Task<Ok<SearchPage>> (string q) =>
+            {
+                await Task.Yield();
+                var ids = groups.Where(g => g.Contains(q, StringComparison.Ordinal)).ToArray();
+                return TypedResults.Ok(new SearchPage(ids, ids.Length));
+            });
+            a.MapPost("/checkout", [TrackOrder(Id = "{result.OrderId}", Revenue = "{result.Total}", Items = "{cart.Lines}")] (Cart cart) =>
+                TypedResults.Ok(new Receipt("C-" + cart.Plan, cart.Lines.Sum(l => l.Price * l.Quantity))));
+        });
+
+        (await app.Client.PostAsync("/groups", null)).EnsureSuccessStatusCode();
+        (await app.Client.GetAsync("/groups/search?q=club")).EnsureSuccessStatusCode();
+        (await app.Client.GetAsync("/groups/search?q=zzz")).EnsureSuccessStatusCode();
+        var cart = new Cart("pro", [new CartLine("plan-pro", "Pro plan", "plans", 49.95m, 2), new CartLine("seat", "Seat", "add-ons", 5m, 3)]);
+        (await app.Client.PostAsJsonAsync("/checkout", cart)).EnsureSuccessStatusCode();
+        await app.SettledAsync(4);
+
+        Assert.Equal("groups|create", Row(Assert.Single(await matomo.QueryAsync(Events(site)))));
+        var names = await matomo.QueryAsync($"""
+            SELECT n.name FROM matomo_log_link_visit_action l JOIN matomo_log_action n ON n.idaction = l.idaction_name
+            WHERE l.idsite = {site} AND l.idaction_event_category IS NOT NULL
+            """);
+        Assert.Equal("42", Row(Assert.Single(names)));
+        Assert.Equal(["club|groups|2", "zzz|groups|0"], (await matomo.QueryAsync(Searches(site))).Select(Row).Order(StringComparer.Ordinal));
+        Assert.Equal("C-pro|114.9|||||5", Row(Assert.Single(await matomo.QueryAsync(Orders(site)))));
+        Assert.Equal(["C-pro|plan-pro|Pro plan|plans|49.95|2", "C-pro|seat|Seat|add-ons|5|3"], (await matomo.QueryAsync(OrderLines(site))).Select(Row));
     }
 }

@@ -11,7 +11,7 @@ public sealed class InfrastructureSurfaceTests
     {
         var exported = typeof(TrackAsAttribute).Assembly.GetExportedTypes();
         Assert.Equal(
-            ["Piwik.Infrastructure.HitHandlerRegistry", "Piwik.Infrastructure.TemplateValues", "Piwik.Infrastructure.TrackedEndpointTable", "Piwik.Infrastructure.TrackedHandlerRegistry", "Piwik.Infrastructure.TrackedValue"],
+            ["Piwik.Infrastructure.HitHandlerRegistry", "Piwik.Infrastructure.TemplateValues", "Piwik.Infrastructure.TrackedEndpointTable", "Piwik.Infrastructure.TrackedHandlerRegistry", "Piwik.Infrastructure.TrackedOrderLine", "Piwik.Infrastructure.TrackedValue"],
             exported.Where(t => t.Namespace == "Piwik.Infrastructure").Select(t => t.FullName!).Order(StringComparer.Ordinal));
         Assert.All(
             exported.Where(t => t.Namespace == "Piwik.Infrastructure"),

@@ -53,6 +53,11 @@ internal static class HitChecks
                         Template(name, amount, Named(data, amount), isNumber: true);
                     }
 
+                    if (Named(data, "Items") is { } items)
+                    {
+                        CheckItems(items, handler, compilation, location, report);
+                    }
+
                     break;
                 case "TrackSearch":
                     if (string.IsNullOrWhiteSpace(Named(data, "Keyword")))
@@ -111,6 +116,9 @@ internal static class HitChecks
                         case PlaceholderProblem.MemberNotFound:
                             report(Diagnostic.Create(DiagnosticDescriptors.HitTemplateUnbound, location, attribute, property, placeholder.Text, $"has no readable member '{bound.MissingMember}' on {bound.Type?.ToDisplayString()}"));
                             return;
+                        case PlaceholderProblem.NoResultValue:
+                            report(Diagnostic.Create(DiagnosticDescriptors.ResultHasNoValue, location, placeholder.Text, $"[{attribute}] {property}", bound.Reason));
+                            return;
                         case PlaceholderProblem.NotScalar:
                             report(Diagnostic.Create(DiagnosticDescriptors.HitTemplateUnbound, location, attribute, property, placeholder.Text, $"is a {bound.Type?.ToDisplayString()}, not a scalar"));
                             return;
@@ -124,6 +132,36 @@ internal static class HitChecks
                     report(Diagnostic.Create(DiagnosticDescriptors.HitNumberNotNumeric, location, attribute, property, template));
                 }
             }
+        }
+    }
+
+    /// <summary><c>Items</c>: the placeholder's own problems as for any template, then the collection and its element type (PIWIK021).</summary>
+    private static void CheckItems(string template, IMethodSymbol handler, Compilation compilation, Location location, Action<Diagnostic> report)
+    {
+        var items = ItemsBinder.Bind(template, handler, compilation);
+        if (items.Problem is { } problem)
+        {
+            report(Diagnostic.Create(DiagnosticDescriptors.OrderItemsUnreadable, location, problem));
+            return;
+        }
+
+        if (items.Placeholder is not { } bound)
+        {
+            return;
+        }
+
+        var text = bound.Placeholder.Text;
+        switch (bound.Problem)
+        {
+            case PlaceholderProblem.NoResultValue:
+                report(Diagnostic.Create(DiagnosticDescriptors.ResultHasNoValue, location, text, "[TrackOrder] Items", bound.Reason));
+                break;
+            case PlaceholderProblem.NotAParameter:
+                report(Diagnostic.Create(DiagnosticDescriptors.HitTemplateUnbound, location, "TrackOrder", "Items", text, "is not a handler parameter or the handler's result (a route value is not a collection)"));
+                break;
+            case PlaceholderProblem.MemberNotFound:
+                report(Diagnostic.Create(DiagnosticDescriptors.HitTemplateUnbound, location, "TrackOrder", "Items", text, $"has no readable member '{bound.MissingMember}' on {bound.Type?.ToDisplayString()}"));
+                break;
         }
     }
 

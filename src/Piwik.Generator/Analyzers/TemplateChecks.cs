@@ -85,9 +85,9 @@ internal static class TemplateChecks
             foreach (var placeholder in template.Placeholders)
             {
                 var root = Unescape(placeholder.Path[0]);
-                if (handler.Parameters.Any(p => p.Name == root))
+                if (handler.Parameters.Any(p => p.Name == root) || root == PlaceholderBinding.ResultRoot)
                 {
-                    continue;
+                    continue; // a handler parameter, or the handler's result: checked with the attribute
                 }
 
                 var templateLocation = info.TemplateLocation(property, placeholder.Start, placeholder.Length);
@@ -212,6 +212,14 @@ internal static class TemplateChecks
                     placeholder.Text,
                     bound.MissingMember,
                     "'" + bound.Type!.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat) + "'"));
+                return null;
+            case PlaceholderProblem.NoResultValue:
+                report(Diagnostic.Create(
+                    DiagnosticDescriptors.ResultHasNoValue,
+                    info.TemplateLocation(property, placeholder.Start, placeholder.Length),
+                    placeholder.Text,
+                    "the " + property + " template",
+                    bound.Reason));
                 return null;
             case PlaceholderProblem.NotScalar when property == "Value":
                 // Only numbers are sent as a value: PIWIK004 says so (nothing of the object would be sent anyway).

@@ -43,6 +43,8 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.SearchWithoutKeyword,
         DiagnosticDescriptors.HitAndDoNotTrack,
         DiagnosticDescriptors.HitTemplateUnbound,
+        DiagnosticDescriptors.ResultHasNoValue,
+        DiagnosticDescriptors.OrderItemsUnreadable,
         DiagnosticDescriptors.PlanEntryNotInFile,
         DiagnosticDescriptors.PlanEntryNotInCode,
         DiagnosticDescriptors.PlanEntryChanged,
@@ -76,6 +78,7 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
         private readonly ConcurrentDictionary<IMethodSymbol, bool> _referencedMethods = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentBag<(IMethodSymbol Method, Location Location)> _trackAsMethods = new();
         private readonly ConcurrentBag<TrackedEndpoint> _trackedEndpoints = new();
+        private readonly ConcurrentBag<Plan.HitEndpoint> _hitEndpoints = new();
 
         public CompilationAnalysis(Compilation compilation, KnownSymbols known)
         {
@@ -255,6 +258,13 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
+            // The plan's route is printed as the generated PiwikTrackingPlan prints it (TrackedEndpointInfo.ToString).
+            var planRoute = endpoint.Route is { } full ? endpoint.Verb + " " + full : endpoint.RouteDisplay + " (relative)";
+            if (handler.GetAttributes().Any(KnownSymbols.IsHit))
+            {
+                _hitEndpoints.Add(new Plan.HitEndpoint(handler, planRoute, endpoint.Location));
+            }
+
             if (trackAs is null)
             {
                 var untracked = !_flow.IsEndpointExcluded(invocation)
@@ -287,8 +297,6 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
 
             // Excluding a group does not untrack a handler that carries [TrackAs]: the runtime reads the handler, the
             // more specific decision. So it still counts for PIWIK009.
-            // The plan's route is printed as the generated PiwikTrackingPlan prints it (TrackedEndpointInfo.ToString).
-            var planRoute = endpoint.Route is { } full ? endpoint.Verb + " " + full : endpoint.RouteDisplay + " (relative)";
             _trackedEndpoints.Add(new TrackedEndpoint(trackAs, endpoint.RouteDisplay, endpoint.Verb, endpoint.Location, HandlerNames.Of(handler), planRoute));
         }
 
@@ -305,7 +313,7 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
             ReportAmbiguousEvents(context);
             if (_known.EndpointRouteBuilderExtensions is not null)
             {
-                Plan.TrackingPlanChecks.Report(context, _trackedEndpoints.Select(static e => new Plan.PlanEndpoint(e.TrackAs, e.PlanRoute, e.Location)));
+                Plan.TrackingPlanChecks.Report(context, _trackedEndpoints.Select(static e => new Plan.PlanEndpoint(e.TrackAs, e.PlanRoute, e.Location)), _hitEndpoints);
             }
         }
 

@@ -25,6 +25,9 @@ internal enum PlaceholderProblem
 
     /// <summary>A type on the path does not compile: the compiler reports it; nothing to add.</summary>
     ErrorType,
+
+    /// <summary><c>{result…}</c> on a handler whose return type carries no value templates can read (PIWIK020); <see cref="BoundPlaceholder.Reason"/> says why.</summary>
+    NoResultValue,
 }
 
 /// <summary>One placeholder bound to a handler: the shared <see cref="PlaceholderBinding"/>, or why there is none.</summary>
@@ -55,6 +58,9 @@ internal sealed class BoundPlaceholder
     /// <summary>Whether <see cref="Expression"/> may be null (a reference type, a nullable value type, or lifted by <c>?.</c>).</summary>
     public bool MaybeNull { get; init; }
 
+    /// <summary>For <see cref="PlaceholderProblem.NoResultValue"/>: why the handler's result has no value to read.</summary>
+    public string? Reason { get; init; }
+
     /// <summary>For <see cref="PlaceholderProblem.NotScalar"/>: the one scalar member path that is the obvious fix (<c>request.Plan.Name</c>), or null.</summary>
     public string? Suggestion { get; init; }
 }
@@ -62,12 +68,20 @@ internal sealed class BoundPlaceholder
 /// <summary>
 /// The one binder of template placeholders, used by the generator (to emit accessors and the table's bindings) and by
 /// the analyzer (to report what does not bind): a handler parameter by exact name first (its members walked, null-safe),
-/// else a route value (which has no members). A placeholder must end on a scalar (<see cref="ScalarKind"/>).
+/// else the handler's result for <c>result</c> (<see cref="ResultTypes"/>), else a route value (which has no members).
+/// A placeholder must end on a scalar (<see cref="ScalarKind"/>).
 /// </summary>
 internal static class TemplateBinder
 {
-    /// <summary>Binds one placeholder to the handler's parameters.</summary>
-    public static BoundPlaceholder Bind(TemplateSegment placeholder, IMethodSymbol handler, Compilation compilation)
+    /// <summary>Binds one placeholder to the handler's parameters (or its result).</summary>
+    /// <param name="placeholder">The placeholder.</param>
+    /// <param name="handler">The handler.</param>
+    /// <param name="compilation">The compilation.</param>
+    /// <param name="scalar">
+    /// Whether the path must end on a scalar (every template but <c>Items</c>). When false, a bound path has
+    /// <see cref="BoundPlaceholder.Type"/> and <see cref="BoundPlaceholder.Expression"/> but no binding.
+    /// </param>
+    public static BoundPlaceholder Bind(TemplateSegment placeholder, IMethodSymbol handler, Compilation compilation, bool scalar = true)
     {
         var path = placeholder.Path;
         var root = Unescape(path[0]);
@@ -81,15 +95,50 @@ internal static class TemplateBinder
             }
         }
 
+        if (index < 0 && root == PlaceholderBinding.ResultRoot)
+        {
+            return BindResult(placeholder, handler, compilation, scalar);
+        }
+
         if (index < 0)
         {
             return new BoundPlaceholder(placeholder, PlaceholderProblem.NotAParameter);
         }
 
         var parameter = handler.Parameters[index];
-        ITypeSymbol type = parameter.Type;
-        var expression = "context.GetArgument<" + TypeName(type) + ">(" + index.ToString(CultureInfo.InvariantCulture) + ")";
-        var lifted = false;
+        var expression = "context.GetArgument<" + TypeName(parameter.Type) + ">(" + index.ToString(CultureInfo.InvariantCulture) + ")";
+        return Walk(placeholder, parameter.Type, expression, lifted: false, scalar, compilation, (kind, memberPath) => path.Length == 1
+            ? new PlaceholderBinding(BindingSource.Parameter, root, index, memberPath, kind, BindsFromRoute: BindsFromRoute(parameter))
+            : new PlaceholderBinding(BindingSource.Member, root, index, memberPath, kind, BindsFromRoute: false));
+    }
+
+    /// <summary>
+    /// <c>{result}</c> or <c>{result.Member}</c>: the value the handler's result carries (<see cref="ResultTypes.ValueOf"/>),
+    /// read through <c>TemplateValues.Result</c> from what the endpoint filter kept. Null when the handler did not return
+    /// it (another <c>Results&lt;…&gt;</c> arm), so always null-safe.
+    /// </summary>
+    private static BoundPlaceholder BindResult(TemplateSegment placeholder, IMethodSymbol handler, Compilation compilation, bool scalar)
+    {
+        var value = ResultTypes.ValueOf(handler.ReturnType, compilation, out var reason);
+        if (value is null)
+        {
+            return new BoundPlaceholder(placeholder, reason is null ? PlaceholderProblem.ErrorType : PlaceholderProblem.NoResultValue)
+            {
+                Type = handler.ReturnType,
+                Reason = reason,
+            };
+        }
+
+        var reader = value.IsValueType ? "ResultValue" : "Result";
+        var expression = "global::Piwik.Infrastructure.TemplateValues." + reader + "<" + TypeName(value) + ">(context)";
+        return Walk(placeholder, value, expression, lifted: true, scalar, compilation, static (kind, memberPath) => PlaceholderBinding.Result(memberPath, kind));
+    }
+
+    /// <summary>Walks the members after the root (null-safe) and checks that the path ends on a scalar.</summary>
+    private static BoundPlaceholder Walk(
+        TemplateSegment placeholder, ITypeSymbol type, string expression, bool lifted, bool scalar, Compilation compilation, Func<ScalarKind, string, PlaceholderBinding> binding)
+    {
+        var path = placeholder.Path;
         for (var i = 1; i < path.Length; i++)
         {
             if (type.TypeKind == TypeKind.Error)
@@ -105,7 +154,7 @@ internal static class TemplateBinder
             }
 
             // Null-safe all the way: a null body or nested object gives no value, never an exception.
-            var nullable = IsNullable(type);
+            var nullable = (i == 1 && lifted) || IsNullable(type);
             expression += (nullable ? "?." : ".") + EscapeIdentifier(member.Name);
             lifted |= nullable;
             type = MemberType(member);
@@ -114,6 +163,11 @@ internal static class TemplateBinder
         if (type.TypeKind == TypeKind.Error)
         {
             return new BoundPlaceholder(placeholder, PlaceholderProblem.ErrorType);
+        }
+
+        if (!scalar)
+        {
+            return new BoundPlaceholder(placeholder, PlaceholderProblem.None) { Type = type, Expression = expression, MaybeNull = lifted || IsNullable(type) };
         }
 
         var kind = KindOf(type);
@@ -127,16 +181,9 @@ internal static class TemplateBinder
         }
 
         var memberPath = path.Length == 1 ? string.Empty : string.Join(".", path.Skip(1).Select(Unescape));
-        var binding = new PlaceholderBinding(
-            path.Length == 1 ? BindingSource.Parameter : BindingSource.Member,
-            root,
-            index,
-            memberPath,
-            kind,
-            BindsFromRoute: path.Length == 1 && BindsFromRoute(parameter));
         return new BoundPlaceholder(placeholder, PlaceholderProblem.None)
         {
-            Binding = binding,
+            Binding = binding(kind, memberPath),
             Type = type,
             Expression = expression,
             MaybeNull = lifted || IsNullable(type),
@@ -207,6 +254,34 @@ internal static class TemplateBinder
 
         return null;
     }
+
+    /// <summary>A readable member (as <see cref="FindMember"/>) whose name equals <paramref name="name"/> ignoring case.</summary>
+    public static ISymbol? FindMemberIgnoringCase(ITypeSymbol type, string name, Compilation compilation)
+    {
+        foreach (var candidate in Candidates(type))
+        {
+            foreach (var member in candidate.GetMembers())
+            {
+                if (string.Equals(member.Name, name, StringComparison.OrdinalIgnoreCase) && member.CanBeReferencedByName && IsReadable(member, compilation))
+                {
+                    return member;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The type of a property or field.</summary>
+    public static ITypeSymbol MemberType(ISymbol member) => member is IPropertySymbol property ? property.Type : ((IFieldSymbol)member).Type;
+
+    /// <summary>A member name as generated code writes it (<c>@</c> before a keyword).</summary>
+    public static string EscapeIdentifier(string name) =>
+        SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+
+    /// <summary>Whether a value of the type may be null (a reference type or a nullable value type).</summary>
+    public static bool IsNullable(ITypeSymbol type) =>
+        type.IsReferenceType || type.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T;
 
     /// <summary>
     /// Whether ASP.NET Core binds the parameter from the route value of its own name when the route has one: no binding
@@ -324,16 +399,9 @@ internal static class TemplateBinder
         };
     }
 
-    private static ITypeSymbol MemberType(ISymbol member) => member is IPropertySymbol property ? property.Type : ((IFieldSymbol)member).Type;
-
-    private static bool IsNullable(ITypeSymbol type) =>
-        type.IsReferenceType || type.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T;
 
     /// <summary>The fully qualified name generated code uses (<c>global::</c>-qualified).</summary>
     public static string TypeName(ITypeSymbol type) => type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
 
     public static string Unescape(string identifier) => identifier.Length > 0 && identifier[0] == '@' ? identifier.Substring(1) : identifier;
-
-    private static string EscapeIdentifier(string name) =>
-        SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
 }

@@ -47,7 +47,8 @@ internal enum AccessorShape
 /// <param name="Parts">The parts in order (literals and bound placeholders).</param>
 /// <param name="IsValue">Whether this is the numeric <c>Value</c> (else the textual <c>Name</c>).</param>
 /// <param name="Bindings">What each placeholder binds to, in the table's text (<see cref="Piwik.Shared.PlaceholderBinding.FormatAll"/>): the runtime reads it rather than binding again.</param>
-internal sealed record AccessorSpec(AccessorShape Shape, EquatableArray<AccessorPart> Parts, bool IsValue, string Bindings);
+/// <param name="ReadsResult">Whether a placeholder reads the handler's result (<c>{result.Id}</c>).</param>
+internal sealed record AccessorSpec(AccessorShape Shape, EquatableArray<AccessorPart> Parts, bool IsValue, string Bindings, bool ReadsResult);
 
 /// <summary>Where a placeholder's value comes from.</summary>
 internal enum PartSource
@@ -55,7 +56,7 @@ internal enum PartSource
     /// <summary>Literal template text.</summary>
     Literal,
 
-    /// <summary>A handler argument, read with <c>GetArgument&lt;T&gt;(index)</c>, then member accesses.</summary>
+    /// <summary>A handler argument (<c>GetArgument&lt;T&gt;(index)</c>) or its result (<c>TemplateValues.Result&lt;T&gt;(context)</c>), then member accesses.</summary>
     Argument,
 
     /// <summary>A route value (a string), read from <c>HttpContext.Request.RouteValues</c>.</summary>

@@ -31,4 +31,12 @@ public sealed class TrackOrderAttribute : Attribute
 
     /// <summary>The discount (<c>ec_dt</c>): a template that binds to a number; optional.</summary>
     public string? Discount { get; set; }
+
+    /// <summary>
+    /// The order lines (<c>ec_items</c>): one placeholder naming a collection (<c>{cart.Lines}</c>,
+    /// <c>{result.Items}</c>); optional. Its element type's members are read by name, ignoring case: <c>Sku</c>
+    /// (required, a scalar), <c>Name</c> and <c>Category</c> (scalars), <c>Price</c> and <c>Quantity</c> (numbers; a
+    /// line without them is sent with price 0 and quantity 1). <see cref="PiwikOrderItem"/> fits as it is.
+    /// </summary>
+    public string? Items { get; set; }
 }

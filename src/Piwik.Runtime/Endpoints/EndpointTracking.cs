@@ -175,12 +175,17 @@ internal sealed partial class EndpointTracking
             return;
         }
 
+        marker.Filtered = new EventRecording(handler, _recorder);
+        AddFilter(builder, marker, handler.ReadsResult);
+    }
+
+    /// <summary>The filter that leaves the handler's invocation (and, when a template reads it, its result) for the wrapper.</summary>
+    private static void AddFilter(EndpointBuilder builder, TrackingEndpointMetadata marker, bool keepResult) =>
         builder.FilterFactories.Add((factoryContext, next) =>
         {
             marker.MarkFilterBuilt();
-            return new TrackedEndpointFilter(next).InvokeAsync;
+            return new TrackedEndpointFilter(next, keepResult).InvokeAsync;
         });
-    }
 
     private TrackedHandler ResolveCached(MethodInfo method, TrackAsAttribute attribute, EndpointBuilder builder) =>
         _handlers.GetOrAdd(method, static (m, state) => state.Self.Resolve(m, state.Attribute, state.Builder), (Self: this, Attribute: attribute, Builder: builder));
@@ -198,28 +203,30 @@ internal sealed partial class EndpointTracking
             LogNoGeneratedHits(_logger, builder.DisplayName ?? method.Name);
         }
 
-        var marker = TrackingEndpointMetadata.ForHits(handler);
+        var marker = TrackingEndpointMetadata.ForHits(handler, new HitRecording(handler, generated, hits, _recorder));
         builder.Metadata.Add(marker);
-        builder.FilterFactories.Add((factoryContext, next) =>
-        {
-            marker.MarkWrapped(); // records itself: the finally convention must not wrap the delegate as well
-            return new HitEndpointFilter(handler, generated, hits, _recorder, _recorder.Metrics, next).InvokeAsync;
-        });
+        AddFilter(builder, marker, keepResult: (handler?.ReadsResult ?? false) || (generated?.ReadsResult ?? false));
     }
 
     private void ApplyFinallyConvention(EndpointBuilder builder)
     {
-        if (Marker(builder) is { Handler: { } handler } marker)
+        if (Marker(builder) is { IsTracked: true } marker)
         {
             // Once per endpoint, however often this convention runs on it (nested groups, UsePiwikTracking() on a group
             // and on the app). Both paths record from the wrapper, once the endpoint's delegate has completed and the
             // status is final; a filtered endpoint only when its filter was really built into that delegate.
-            if (!marker.FilterAttached && builder.RequestDelegate is { } next && (marker.Unfiltered is not null || marker.FilterBuilt))
+            if (!marker.FilterAttached && builder.RequestDelegate is { } next)
             {
-                builder.RequestDelegate = marker.Unfiltered is { } plan
-                    ? TrackedRequestDelegate.Wrap(next, plan, _recorder)
-                    : FilteredRequestDelegate.Wrap(next, handler, _recorder);
-                marker.MarkWrapped();
+                if (marker.Unfiltered is { } plan)
+                {
+                    builder.RequestDelegate = TrackedRequestDelegate.Wrap(next, plan, _recorder);
+                    marker.MarkWrapped();
+                }
+                else if (marker.FilterBuilt && marker.Filtered is { } recording)
+                {
+                    builder.RequestDelegate = FilteredRequestDelegate.Wrap(next, recording);
+                    marker.MarkWrapped();
+                }
             }
 
             return;

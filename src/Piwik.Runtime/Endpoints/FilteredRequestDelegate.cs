@@ -1,32 +1,28 @@
 using Microsoft.AspNetCore.Http;
-using Piwik.Capture;
-using Piwik.Infrastructure;
 
 namespace Piwik.Endpoints;
 
 /// <summary>
-/// The request delegate of a <see cref="TrackAsAttribute"/> endpoint that has <see cref="TrackedEndpointFilter"/>: it
-/// wraps the endpoint's own delegate and, once that has completed, records from the final status (2xx: the action, 4xx:
-/// the failure action) when the filter says the handler ran, reading the templates from the handler's arguments.
+/// The request delegate of a tracked endpoint that has <see cref="TrackedEndpointFilter"/>: it wraps the endpoint's
+/// own delegate and, once that has completed, hands the final status and the handler's invocation (when the filter says
+/// the handler ran) to the endpoint's <see cref="IEndpointRecording"/>, which reads the templates and records.
 /// Exceptions (a handler that throws, a result that fails to execute: a JSON object cycle, missing JSON metadata) pass
-/// through and record nothing, as do 1xx, 3xx and 5xx answers.
+/// through and record nothing.
 /// </summary>
 internal sealed class FilteredRequestDelegate
 {
     private readonly RequestDelegate _next;
-    private readonly TrackedHandler _handler;
-    private readonly RequestRecorder _recorder;
+    private readonly IEndpointRecording _recording;
 
-    private FilteredRequestDelegate(RequestDelegate next, TrackedHandler handler, RequestRecorder recorder)
+    private FilteredRequestDelegate(RequestDelegate next, IEndpointRecording recording)
     {
         _next = next;
-        _handler = handler;
-        _recorder = recorder;
+        _recording = recording;
     }
 
     /// <summary>Wraps an endpoint's request delegate.</summary>
-    public static RequestDelegate Wrap(RequestDelegate next, TrackedHandler handler, RequestRecorder recorder) =>
-        new FilteredRequestDelegate(next, handler, recorder).InvokeAsync;
+    public static RequestDelegate Wrap(RequestDelegate next, IEndpointRecording recording) =>
+        new FilteredRequestDelegate(next, recording).InvokeAsync;
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -48,30 +44,26 @@ internal sealed class FilteredRequestDelegate
             return AwaitAsync(context, pending, invocation);
         }
 
-        Record(context, invocation);
+        _recording.Record(context, context.Response.StatusCode, invocation);
         return Task.CompletedTask;
     }
 
     private async Task AwaitAsync(HttpContext context, Task pending, EndpointFilterInvocationContext? invocation)
     {
         await pending.ConfigureAwait(false);
-        Record(context, invocation);
+        _recording.Record(context, context.Response.StatusCode, invocation);
     }
+}
 
-    private void Record(HttpContext context, EndpointFilterInvocationContext? invocation)
-    {
-        var action = context.Response.StatusCode switch
-        {
-            >= 200 and < 300 => _handler.Action,
-            >= 400 and < 500 => _handler.FailureAction,
-            _ => null,
-        };
-
-        // No invocation in this thread's slot: the filter ran on another thread, or never (binding failed).
-        if (action is not null && (invocation ?? InvocationHandoff.Find(context)) is { } run)
-        {
-            // TryRecord never throws: admission, template, capture and queueing failures are counted there.
-            _recorder.TryRecord(context, _handler.Category, action, _handler.Name, _handler.Value, run);
-        }
-    }
+/// <summary>What a filtered endpoint records once its status is final. Never throws.</summary>
+internal interface IEndpointRecording
+{
+    /// <summary>Records for this final status.</summary>
+    /// <param name="context">The request.</param>
+    /// <param name="status">The final status.</param>
+    /// <param name="invocation">
+    /// The handler's invocation when the filter left it in this thread's slot; else the recording looks for it with
+    /// <see cref="InvocationHandoff.Find"/> (the filter ran on another thread), and finds none when the handler never ran.
+    /// </param>
+    void Record(HttpContext context, int status, EndpointFilterInvocationContext? invocation);
 }

@@ -3,21 +3,51 @@ using Microsoft.AspNetCore.Http;
 namespace Piwik.Endpoints;
 
 /// <summary>
-/// The endpoint filter of a <see cref="TrackAsAttribute"/> endpoint that needs one: a handler with a failure action (a
-/// 4xx must be told apart from a failed binding's 400, which never reaches filters) or a template that reads its
-/// arguments. It records nothing itself: it leaves the invocation for <see cref="FilteredRequestDelegate"/>, which
-/// records once the response status is final (a result that states 200 may still fail as it executes).
+/// The endpoint filter of a tracked endpoint that needs one: a handler with a failure action (a 4xx must be told apart
+/// from a failed binding's 400, which never reaches filters), a template that reads its arguments or its result, or an
+/// order, search or dimension. It records nothing itself: it leaves the invocation for <see cref="FilteredRequestDelegate"/>,
+/// which records once the response status is final (a result that states 200 may still fail as it executes).
 /// </summary>
 internal sealed class TrackedEndpointFilter
 {
     private readonly EndpointFilterDelegate _next;
+    private readonly bool _keepResult;
 
-    public TrackedEndpointFilter(EndpointFilterDelegate next) => _next = next;
+    /// <param name="next">The rest of the filter pipeline.</param>
+    /// <param name="keepResult">Whether a template reads the handler's result: it is then kept in a <see cref="ResultCapture"/>.</param>
+    public TrackedEndpointFilter(EndpointFilterDelegate next, bool keepResult)
+    {
+        _next = next;
+        _keepResult = keepResult;
+    }
 
     public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context)
     {
-        // Before the handler: an exception from it passes through, and the wrapper sees the exception, not the status.
-        InvocationHandoff.Leave(context);
-        return _next(context);
+        if (!_keepResult)
+        {
+            // Before the handler: an exception from it passes through, and the wrapper sees the exception, not the status.
+            InvocationHandoff.Leave(context);
+            return _next(context);
+        }
+
+        var capture = new ResultCapture(context);
+        InvocationHandoff.Leave(capture);
+        var pending = _next(context);
+        if (!pending.IsCompletedSuccessfully)
+        {
+            return KeepAsync(capture, pending);
+        }
+
+        // A completed ValueTask is read once: the result goes on in a new one.
+        var result = pending.Result;
+        capture.Result = result;
+        return new ValueTask<object?>(result);
+    }
+
+    private static async ValueTask<object?> KeepAsync(ResultCapture capture, ValueTask<object?> pending)
+    {
+        var result = await pending.ConfigureAwait(false);
+        capture.Result = result;
+        return result;
     }
 }

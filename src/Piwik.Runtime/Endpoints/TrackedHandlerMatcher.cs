@@ -5,14 +5,16 @@ namespace Piwik.Endpoints;
 
 /// <summary>
 /// Finds the generated descriptor of a handler. A lambda's runtime method name is compiler-generated, so the match is on
-/// what both sides know for sure: the attribute's values and the parameter types; parameter names break ties.
+/// what both sides know for sure: the attribute's values and the parameter types; the handler's assembly and parameter
+/// names break ties.
 /// </summary>
 internal static class TrackedHandlerMatcher
 {
     public static TrackedHandler? Match(IReadOnlyList<TrackedHandler> registered, MethodInfo method, TrackAsAttribute attribute)
     {
         var parameters = method.GetParameters();
-        TrackedHandler? firstOfShape = null;
+        TrackedHandler? best = null;
+        var bestRank = 0;
         foreach (var candidate in registered)
         {
             if (!SameAttribute(candidate, attribute) || !SameTypes(candidate.ParameterTypes, parameters))
@@ -20,18 +22,25 @@ internal static class TrackedHandlerMatcher
                 continue;
             }
 
-            if (SameNames(candidate.ParameterNames, parameters))
+            var rank = Rank(candidate.Origin, candidate.ParameterNames, method, parameters);
+            if (rank > bestRank)
             {
-                return candidate;
+                best = candidate;
+                bestRank = rank;
             }
-
-            // Same attribute and types but other names (or names not kept at run time): its accessors read the same
-            // argument types, so it is safe to use when nothing better matches.
-            firstOfShape ??= candidate;
         }
 
-        return firstOfShape;
+        return best;
     }
+
+    /// <summary>
+    /// How well a registration of the same attribute and parameter types fits (higher is better; always above 0): from
+    /// the handler's own assembly first (its accessors read its own types, the result's included), then with the same
+    /// parameter names. Same types but other names (or names not kept at run time): its accessors read the same argument
+    /// types, so it is safe to use when nothing better matches.
+    /// </summary>
+    internal static int Rank(Assembly? origin, IReadOnlyList<string> names, MethodInfo method, ParameterInfo[] parameters) =>
+        1 + (origin is null || origin == method.Module.Assembly ? 2 : 0) + (SameNames(names, parameters) ? 1 : 0);
 
     private static bool SameAttribute(TrackedHandler handler, TrackAsAttribute attribute) =>
         string.Equals(handler.Action, attribute.Action, StringComparison.Ordinal)

@@ -35,10 +35,16 @@ internal sealed class TrackingEndpointMetadata
     /// <summary>How the endpoint is tracked without a filter, when it is (see <see cref="TrackedRequestDelegate"/>).</summary>
     public TrackedRequestDelegate.Plan? Unfiltered { get; set; }
 
+    /// <summary>What the endpoint records with its filter (see <see cref="FilteredRequestDelegate"/>), when it has one.</summary>
+    public IEndpointRecording? Filtered { get; set; }
+
+    /// <summary>Whether this is an endpoint Piwik records events or hits for (not a page view).</summary>
+    public bool IsTracked => Handler is not null || Filtered is not null;
+
     public static TrackingEndpointMetadata ForEvent(TrackedHandler handler) => new(handler, null);
 
     /// <summary>An endpoint with order, search or dimension attributes (and its <see cref="TrackAsAttribute"/> descriptor, if it has one).</summary>
-    public static TrackingEndpointMetadata ForHits(TrackedHandler? handler) => new(handler, null);
+    public static TrackingEndpointMetadata ForHits(TrackedHandler? handler, IEndpointRecording recording) => new(handler, null) { Filtered = recording };
 
     public static TrackingEndpointMetadata ForPageView(string title) => new(null, title) { FilterAttached = true };
 

@@ -22,7 +22,17 @@ public static class HitHandlerRegistry
     /// <param name="parameterTypes">The handler's parameter types, in order.</param>
     /// <param name="parameterNames">The handler's parameter names, in order.</param>
     /// <param name="accessors">One per template slot (order, search, then dimensions by id); null where there is no template or it does not bind.</param>
-    public static void Register(string key, Type[] parameterTypes, string[] parameterNames, Func<EndpointFilterInvocationContext, TrackedValue>?[] accessors)
+    /// <param name="readsResult">Whether an accessor reads the handler's result (<c>{result.Count}</c>): the endpoint filter then keeps it.</param>
+    /// <param name="items">The accessor of the order's <see cref="TrackOrderAttribute.Items"/>, or null.</param>
+    /// <param name="origin">The assembly of the handler: a handler is matched first to its own assembly's registrations.</param>
+    public static void Register(
+        string key,
+        Type[] parameterTypes,
+        string[] parameterNames,
+        Func<EndpointFilterInvocationContext, TrackedValue>?[] accessors,
+        bool readsResult = false,
+        Func<EndpointFilterInvocationContext, TrackedOrderLine[]?>? items = null,
+        Assembly? origin = null)
     {
         if (key is null || parameterTypes is null || parameterNames is null || accessors is null || parameterTypes.Length != parameterNames.Length)
         {
@@ -31,7 +41,7 @@ public static class HitHandlerRegistry
 
         lock (Gate)
         {
-            _handlers = [.. _handlers, new HitHandler(key, parameterTypes, parameterNames, accessors)];
+            _handlers = [.. _handlers, new HitHandler(key, parameterTypes, parameterNames, accessors, readsResult, items, origin)];
         }
     }
 
@@ -39,7 +49,8 @@ public static class HitHandlerRegistry
     internal static HitHandler? Match(MethodInfo method, HitAttributes attributes)
     {
         var parameters = method.GetParameters();
-        HitHandler? firstOfShape = null;
+        HitHandler? best = null;
+        var bestRank = 0;
         foreach (var candidate in Volatile.Read(ref _handlers))
         {
             if (candidate.Key != attributes.Key || candidate.ParameterTypes.Length != parameters.Length)
@@ -48,27 +59,32 @@ public static class HitHandlerRegistry
             }
 
             var sameTypes = true;
-            var sameNames = true;
             for (var i = 0; i < parameters.Length; i++)
             {
                 sameTypes &= candidate.ParameterTypes[i] == parameters[i].ParameterType;
-                sameNames &= candidate.ParameterNames[i] == parameters[i].Name;
             }
 
-            if (sameTypes && sameNames)
+            var rank = sameTypes ? Endpoints.TrackedHandlerMatcher.Rank(candidate.Origin, candidate.ParameterNames, method, parameters) : 0;
+            if (rank > bestRank)
             {
-                return candidate;
+                best = candidate;
+                bestRank = rank;
             }
-
-            firstOfShape ??= sameTypes ? candidate : null;
         }
 
-        return firstOfShape;
+        return best;
     }
 }
 
-/// <summary>One handler's generated accessors, in <see cref="HitKey"/>'s slot layout.</summary>
-internal sealed record HitHandler(string Key, Type[] ParameterTypes, string[] ParameterNames, Func<EndpointFilterInvocationContext, TrackedValue>?[] Accessors);
+/// <summary>One handler's generated accessors, in <see cref="HitKey"/>'s slot layout, and whether one reads the handler's result.</summary>
+internal sealed record HitHandler(
+    string Key,
+    Type[] ParameterTypes,
+    string[] ParameterNames,
+    Func<EndpointFilterInvocationContext, TrackedValue>?[] Accessors,
+    bool ReadsResult,
+    Func<EndpointFilterInvocationContext, TrackedOrderLine[]?>? Items,
+    Assembly? Origin);
 
 /// <summary>A handler's order, search and dimension attributes, read once at start-up.</summary>
 internal sealed class HitAttributes
@@ -79,7 +95,7 @@ internal sealed class HitAttributes
         Search = search;
         Dimensions = dimensions;
         var slots = HitKey.Slots(
-            order is null ? null : [order.Id, order.Revenue, order.Subtotal, order.Tax, order.Shipping, order.Discount],
+            order is null ? null : [order.Id, order.Revenue, order.Subtotal, order.Tax, order.Shipping, order.Discount, order.Items],
             search is null ? null : [search.Keyword, search.Category, search.Count],
             dimensions);
         Key = HitKey.Build(order is not null, search is not null, dimensions, slots);

@@ -145,6 +145,57 @@ public static class TemplateValues
         };
     }
 
+    /// <summary>
+    /// The value of type <typeparamref name="T"/> the handler's result carries (<c>{result}</c>): the returned object
+    /// itself, or the value of a typed result (<c>Ok&lt;T&gt;</c>, <c>Created&lt;T&gt;</c>..., the arm a
+    /// <c>Results&lt;…&gt;</c> holds). <c>null</c> when the result carries none (another arm) or the endpoint filter
+    /// did not keep it.
+    /// </summary>
+    /// <typeparam name="T">The value's type, as the generator found it from the handler's return type.</typeparam>
+    /// <param name="context">The invocation context the accessor was given.</param>
+    /// <returns>The value, or <c>null</c>.</returns>
+    public static T? Result<T>(EndpointFilterInvocationContext context)
+        where T : class => global::Piwik.Endpoints.ResultCapture.Unwrap<T>(context, out var value) ? value : null;
+
+    /// <summary>The value form of <see cref="Result{T}"/>, for a value type.</summary>
+    /// <typeparam name="T">The value's type.</typeparam>
+    /// <param name="context">The invocation context the accessor was given.</param>
+    /// <returns>The value, or <c>null</c>.</returns>
+    public static T? ResultValue<T>(EndpointFilterInvocationContext context)
+        where T : struct => global::Piwik.Endpoints.ResultCapture.Unwrap<T>(context, out var value) ? value : null;
+
+    /// <summary>The most order lines read from one collection (<see cref="TrackOrderAttribute.Items"/>); the rest are left out.</summary>
+    public const int MaxOrderLines = 100;
+
+    /// <summary>The order lines of a collection (<see cref="TrackOrderAttribute.Items"/>): null elements skipped, at most <see cref="MaxOrderLines"/>.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="items">The collection, or <c>null</c>.</param>
+    /// <param name="line">Reads one element's members (generated).</param>
+    /// <returns>The lines, or <c>null</c> for no collection.</returns>
+    public static TrackedOrderLine[]? Lines<T>(IEnumerable<T>? items, Func<T, TrackedOrderLine> line)
+    {
+        if (items is null)
+        {
+            return null;
+        }
+
+        var lines = new List<TrackedOrderLine>(items is ICollection<T> collection ? Math.Min(collection.Count, MaxOrderLines) : 4);
+        foreach (var item in items)
+        {
+            if (lines.Count == MaxOrderLines)
+            {
+                break;
+            }
+
+            if (item is not null)
+            {
+                lines.Add(line(item));
+            }
+        }
+
+        return [.. lines];
+    }
+
     /// <summary>The text of a boxed scalar (a route value's default may be one); <c>null</c> for anything else.</summary>
     internal static string? ScalarText(object? value) => value switch
     {

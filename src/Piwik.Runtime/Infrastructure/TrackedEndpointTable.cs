@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Globalization;
 
 namespace Piwik.Infrastructure;
 
@@ -11,6 +12,8 @@ public static class TrackedEndpointTable
     /// <param name="table">
     /// <c>#piwik-table N</c> (the format version), then one line per endpoint, fields separated by <c>|</c> (<c>~</c> for <c>null</c>, <c>\</c> escapes the next
     /// character): <c>route|isRouteComplete|category|action|nameTemplate|valueTemplate|failureAction|handler</c>, then
+    /// the order (<c>~</c>, or <c>o|id|revenue|subtotal|tax|shipping|discount|items</c>), the search (<c>~</c>, or
+    /// <c>s|keyword|category|count</c>), the number of dimensions and <c>|id|valueTemplate</c> for each, then
     /// <c>|method</c> for each HTTP method. <c>isRouteComplete</c> is <c>1</c> or <c>0</c>.
     /// </param>
     /// <returns>The rows, read-only.</returns>
@@ -39,18 +42,39 @@ public static class TrackedEndpointTable
                 var other => throw new FormatException($"A generated Piwik plan row has '{other}' where 1 or 0 is required."),
             };
             var category = row.Next();
-            var action = row.NextText();
+            var action = row.Next();
             var nameTemplate = row.Next();
             var valueTemplate = row.Next();
             var failureAction = row.Next();
             var handler = row.NextText();
+            var order = row.Next() switch
+            {
+                null => null,
+                "o" => new TrackedOrderInfo(row.Next(), row.Next(), row.Next(), row.Next(), row.Next(), row.Next(), row.Next()),
+                var other => throw new FormatException($"A generated Piwik plan row has '{other}' where ~ or o is required."),
+            };
+            var search = row.Next() switch
+            {
+                null => null,
+                "s" => new TrackedSearchInfo(row.Next(), row.Next(), row.Next()),
+                var other => throw new FormatException($"A generated Piwik plan row has '{other}' where ~ or s is required."),
+            };
+            var dimensions = new TrackedDimensionInfo[row.NextIndex()];
+            for (var d = 0; d < dimensions.Length; d++)
+            {
+                var id = row.NextText();
+                dimensions[d] = new TrackedDimensionInfo(
+                    int.TryParse(id, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value : throw new FormatException($"A generated Piwik plan row has '{id}' where a dimension id is required."),
+                    row.NextText());
+            }
+
             var methods = new List<string>();
             while (row.HasMore)
             {
                 methods.Add(row.NextText());
             }
 
-            endpoints[r - 1] = new TrackedEndpointInfo([.. methods], route, isRouteComplete, category, action, nameTemplate, valueTemplate, failureAction, handler);
+            endpoints[r - 1] = new TrackedEndpointInfo([.. methods], route, isRouteComplete, category, action, nameTemplate, valueTemplate, failureAction, handler, order, search, dimensions);
         }
 
         return Array.AsReadOnly(endpoints);

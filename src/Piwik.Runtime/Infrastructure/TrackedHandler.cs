@@ -36,7 +36,14 @@ internal sealed class TrackedHandler
         Value = value;
         NameBindings = nameBindings;
         ValueBindings = valueBindings;
+        ReadsResult = (name is not null && PlaceholderBinding.ReadsResult(nameBindings)) || (value is not null && PlaceholderBinding.ReadsResult(valueBindings));
     }
+
+    /// <summary>The assembly whose generated table registered this descriptor; null when unknown (built at run time, or an older table).</summary>
+    public System.Reflection.Assembly? Origin { get; init; }
+
+    /// <summary>Whether a bound template reads the handler's result (<c>{result.Id}</c>): its filter keeps the result.</summary>
+    public bool ReadsResult { get; }
 
     /// <summary>The category, or <c>null</c> for <see cref="PiwikOptions.DefaultCategory"/>.</summary>
     public string? Category { get; }

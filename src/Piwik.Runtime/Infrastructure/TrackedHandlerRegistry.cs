@@ -29,7 +29,11 @@ public static class TrackedHandlerRegistry
     /// </param>
     /// <param name="types">The parameter types the rows refer to, each once.</param>
     /// <param name="accessors">The name and value accessors the rows refer to, each once.</param>
-    public static void RegisterTable(string table, Type[] types, Func<EndpointFilterInvocationContext, TrackedValue>[] accessors)
+    /// <param name="origin">
+    /// The assembly whose handlers the table describes: a handler is matched first to its own assembly's rows (two
+    /// assemblies may have handlers with the same attribute and parameter types, and their accessors read their own types).
+    /// </param>
+    public static void RegisterTable(string table, Type[] types, Func<EndpointFilterInvocationContext, TrackedValue>[] accessors, System.Reflection.Assembly? origin = null)
     {
         TrackedHandler[] handlers;
         try
@@ -37,7 +41,7 @@ public static class TrackedHandlerRegistry
             ArgumentNullException.ThrowIfNull(table);
             ArgumentNullException.ThrowIfNull(types);
             ArgumentNullException.ThrowIfNull(accessors);
-            handlers = ReadTable(table, types, accessors);
+            handlers = ReadTable(table, types, accessors, origin);
         }
         catch (Exception exception)
         {
@@ -57,7 +61,7 @@ public static class TrackedHandlerRegistry
         }
     }
 
-    private static TrackedHandler[] ReadTable(string table, Type[] types, Func<EndpointFilterInvocationContext, TrackedValue>[] accessors)
+    private static TrackedHandler[] ReadTable(string table, Type[] types, Func<EndpointFilterInvocationContext, TrackedValue>[] accessors, System.Reflection.Assembly? origin)
     {
         var rows = GeneratedTable.Rows(table);
         var header = rows.Count == 0 ? null : rows[0].Next();
@@ -96,7 +100,10 @@ public static class TrackedHandlerRegistry
             }
 
             handlers[r - 1] = new TrackedHandler(
-                category, action, failureAction, nameTemplate, valueTemplate, [.. parameterTypes], [.. parameterNames], name, value, nameBindings, valueBindings);
+                category, action, failureAction, nameTemplate, valueTemplate, [.. parameterTypes], [.. parameterNames], name, value, nameBindings, valueBindings)
+            {
+                Origin = origin,
+            };
         }
 
         return handlers;

@@ -80,6 +80,27 @@ internal sealed class BatchDelivery
     }
 
     /// <summary>
+    /// How long a request waits for Matomo's answer. A request given up may still be stored (Matomo goes on with it),
+    /// so a copy sent after a timeout risks a duplicate: each unknown outcome doubles the wait (up to 4 times
+    /// <see cref="PiwikOptions.RequestTimeout"/>), so a Matomo that answers just after the timeout is then heard; and a
+    /// Matomo that has been answering slowly is given four times its slowest recent answer (within the same cap), so a
+    /// loaded Matomo is waited for rather than sent batches twice.
+    /// </summary>
+    private TimeSpan Timeout(int ambiguousSoFar)
+    {
+        var timeout = _options.RequestTimeout * (1 << Math.Min(ambiguousSoFar, 2));
+        var slowest = Volatile.Read(ref _slowestRecentAnswerTicks);
+        if (slowest > 0)
+        {
+            var recent = TimeSpan.FromSeconds(4.0 * slowest / _time.TimestampFrequency);
+            var cap = _options.RequestTimeout * 4;
+            timeout = TimeSpan.FromTicks(Math.Max(timeout.Ticks, Math.Min(recent.Ticks, cap.Ticks)));
+        }
+
+        return timeout;
+    }
+
+    /// <summary>
     /// Keeps the slowest recent answer time: a new answer counts whole when slower, and pulls the figure down by a
     /// quarter of the difference when faster, so one slow answer is forgotten over a few fast ones.
     /// </summary>
@@ -393,9 +414,7 @@ internal sealed class BatchDelivery
     {
         try
         {
-            // Each unknown outcome doubles the wait for the next answer (up to 4 times RequestTimeout): a Matomo that
-            // answers just after the timeout is then heard instead of sent the batch again.
-            var timeout = _options.RequestTimeout * (1 << Math.Min(ambiguousSoFar, 2));
+            var timeout = Timeout(ambiguousSoFar);
             var body = writer.Write(delivery.Prepared, first, count, token, redactToken: _logOnly);
             var sent = _time.GetTimestamp();
             var result = await _transport.SendAsync(body, count, timeout, _deadline).ConfigureAwait(false);

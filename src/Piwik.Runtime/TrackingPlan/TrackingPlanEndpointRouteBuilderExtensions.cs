@@ -13,7 +13,7 @@ public static class TrackingPlanEndpointRouteBuilderExtensions
     /// <summary>
     /// Maps a <c>GET</c> endpoint at <paramref name="pattern"/> that answers with the tracking plan as JSON: the default
     /// category, then one row per tracked endpoint with its methods, route, category (and the category events really
-    /// carry), actions, templates and handler. The endpoint itself is not tracked and not listed in OpenAPI documents.
+    /// carry), actions, templates, handler, and the order, search and dimensions it records. The endpoint itself is not tracked and not listed in OpenAPI documents.
     /// </summary>
     /// <remarks>
     /// The plan describes the application's analytics, not its data, but it still maps out the API: map it only where
@@ -66,12 +66,15 @@ public static class TrackingPlanEndpointRouteBuilderExtensions
                     row.Route,
                     row.IsRouteComplete,
                     row.Category,
-                    row.Category ?? defaultCategory,
+                    row.Action is null ? null : row.Category ?? defaultCategory,
                     row.Action,
                     row.FailureAction,
                     row.NameTemplate,
                     row.ValueTemplate,
-                    row.Handler))]);
+                    row.Handler,
+                    row.Order,
+                    row.Search,
+                    row.Dimensions))]);
             return System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(document, TrackingPlanJsonContext.Default.TrackingPlanDocument);
         }
     }

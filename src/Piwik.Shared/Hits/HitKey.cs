@@ -12,14 +12,17 @@ namespace Piwik.Shared;
 /// </summary>
 internal static class HitKey
 {
-    /// <summary>Order slots: Id, Revenue, Subtotal, Tax, Shipping, Discount.</summary>
-    public const int OrderId = 0, Revenue = 1, Subtotal = 2, Tax = 3, Shipping = 4, Discount = 5;
+    /// <summary>Order slots: Id, Revenue, Subtotal, Tax, Shipping, Discount, Items (the lines: an accessor of its own, not a value).</summary>
+    public const int OrderId = 0, Revenue = 1, Subtotal = 2, Tax = 3, Shipping = 4, Discount = 5, Items = 6;
+
+    /// <summary>The number of order slots.</summary>
+    public const int OrderSlots = 7;
 
     /// <summary>Search slots: Keyword, Category, Count.</summary>
-    public const int Keyword = 6, SearchCategory = 7, Count = 8;
+    public const int Keyword = 7, SearchCategory = 8, Count = 9;
 
     /// <summary>The first dimension's value; dimensions follow in ascending id order.</summary>
-    public const int FirstDimension = 9;
+    public const int FirstDimension = 10;
 
     /// <summary>The slots that must bind to a number.</summary>
     public static bool IsNumeric(int slot) => slot is Revenue or Subtotal or Tax or Shipping or Discount or Count;
@@ -33,7 +36,7 @@ internal static class HitKey
         var slots = new string?[FirstDimension + dimensions.Count];
         if (order is not null)
         {
-            Array.Copy(order, 0, slots, OrderId, 6);
+            Array.Copy(order, 0, slots, OrderId, OrderSlots);
         }
 
         if (search is not null)

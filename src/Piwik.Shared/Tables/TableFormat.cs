@@ -7,10 +7,10 @@ namespace Piwik.Shared;
 /// </summary>
 internal static class TableFormat
 {
-    /// <summary>Raised whenever a table's layout changes: 2 added the placeholder bindings.</summary>
-    public const int Version = 2;
+    /// <summary>Raised whenever a table's layout changes: 2 added the placeholder bindings, 3 the handler's result (<c>x:</c> bindings), 4 the plan's orders, searches and dimensions.</summary>
+    public const int Version = 4;
 
-    /// <summary>The first line of a table: <c>#piwik-table 2</c>.</summary>
+    /// <summary>The first line of a table: <c>#piwik-table 4</c>.</summary>
     public const string HeaderPrefix = "#piwik-table ";
 
     /// <summary>The header of this version.</summary>

@@ -9,7 +9,7 @@ namespace Piwik.Shared;
 /// Where a placeholder's value comes from. The generator decides it at compile time (the analyzer reports the same
 /// verdict); the runtime reads the decision from the generated table instead of deciding again.
 /// </summary>
-/// <remarks>New sources (the handler's result, for <c>{result.Id}</c>) are added at the end: the table stores the letter of <see cref="PlaceholderBinding.Format"/>.</remarks>
+/// <remarks>New sources are added at the end: the table stores the letter of <see cref="PlaceholderBinding.Format"/>.</remarks>
 internal enum BindingSource : byte
 {
     /// <summary>A route value that is not a handler parameter (a group prefix's). Route values are strings.</summary>
@@ -20,6 +20,12 @@ internal enum BindingSource : byte
 
     /// <summary>A member path on a handler parameter (<c>{order.Total}</c>).</summary>
     Member,
+
+    /// <summary>
+    /// The handler's result, or a member path on it (<c>{result}</c>, <c>{result.Id}</c>): the value it returned
+    /// (through <c>Task&lt;T&gt;</c>), or the value a typed result carries (<c>Ok&lt;T&gt;</c>, a <c>Results&lt;…&gt;</c> arm).
+    /// </summary>
+    Result,
 }
 
 /// <summary>
@@ -56,9 +62,9 @@ internal enum ScalarKind : byte
 }
 
 /// <summary>What one placeholder of a <c>Name</c> or <c>Value</c> template binds to.</summary>
-/// <param name="Source">Route value, handler parameter or member path.</param>
-/// <param name="Root">The route value's or parameter's name (without <c>@</c>).</param>
-/// <param name="ParameterIndex">The handler parameter's position; -1 for a route value.</param>
+/// <param name="Source">Route value, handler parameter, member path or the handler's result.</param>
+/// <param name="Root">The route value's or parameter's name (without <c>@</c>); <c>result</c> for the result.</param>
+/// <param name="ParameterIndex">The handler parameter's position; -1 for a route value or the result.</param>
 /// <param name="MemberPath">The members after the root, dot-separated (<c>Address.City</c>); empty when there are none.</param>
 /// <param name="Kind">The scalar kind of the final value.</param>
 /// <param name="BindsFromRoute">
@@ -71,6 +77,31 @@ internal sealed record PlaceholderBinding(BindingSource Source, string Root, int
     /// <summary>A route value that is not a handler parameter.</summary>
     public static PlaceholderBinding RouteValue(string name) => new(BindingSource.RouteValue, name, -1, string.Empty, ScalarKind.String, BindsFromRoute: true);
 
+    /// <summary>The name that reads the handler's result in a template (unless a handler parameter has that name).</summary>
+    public const string ResultRoot = "result";
+
+    /// <summary>The handler's result (<paramref name="memberPath"/> empty) or a member path on it.</summary>
+    public static PlaceholderBinding Result(string memberPath, ScalarKind kind) => new(BindingSource.Result, ResultRoot, -1, memberPath, kind, BindsFromRoute: false);
+
+    /// <summary>Whether any of the bindings reads the handler's result (the endpoint filter then keeps it).</summary>
+    public static bool ReadsResult(IEnumerable<PlaceholderBinding>? bindings)
+    {
+        if (bindings is null)
+        {
+            return false;
+        }
+
+        foreach (var binding in bindings)
+        {
+            if (binding.Source == BindingSource.Result)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Whether the value is a number (Matomo's <c>e_v</c> takes only those).</summary>
     public bool IsNumber => IsNumeric(Kind);
 
@@ -79,11 +110,13 @@ internal sealed record PlaceholderBinding(BindingSource Source, string Root, int
 
     /// <summary>
     /// The binding as one token of a generated table: <c>r:name</c> for a route value, <c>p0:Int32:R</c> for a
-    /// parameter (<c>R</c>: binds from the route; <c>-</c>: does not), <c>m0:Decimal:Total.Amount</c> for a member path.
+    /// parameter (<c>R</c>: binds from the route; <c>-</c>: does not), <c>m0:Decimal:Total.Amount</c> for a member path,
+    /// <c>x:Int32:Id</c> for a member of the handler's result (<c>x:Int32:</c> for the result itself).
     /// </summary>
     public string Format() => Source switch
     {
         BindingSource.RouteValue => "r:" + Root,
+        BindingSource.Result => "x:" + Kind + ":" + MemberPath,
         BindingSource.Parameter => "p" + ParameterIndex.ToString(CultureInfo.InvariantCulture) + ":" + Kind + ":" + (BindsFromRoute ? "R" : "-") + ":" + Root,
         _ => "m" + ParameterIndex.ToString(CultureInfo.InvariantCulture) + ":" + Kind + ":" + MemberPath + ":" + Root,
     };
@@ -157,6 +190,13 @@ internal sealed record PlaceholderBinding(BindingSource Source, string Root, int
         }
 
         var parts = token.Split(':');
+        if (parts.Length == 3 && parts[0] == "x")
+        {
+            return Enum.TryParse<ScalarKind>(parts[1], ignoreCase: false, out var resultKind) && resultKind != ScalarKind.NotScalar
+                ? Result(parts[2], resultKind)
+                : null;
+        }
+
         if (parts.Length != 4 || parts[0].Length < 2 || (parts[0][0] != 'p' && parts[0][0] != 'm')
             || ParseIndex(parts[0]) is not { } index
             || !Enum.TryParse<ScalarKind>(parts[1], ignoreCase: false, out var kind)

@@ -44,11 +44,12 @@ namespace Piwik.Generated
                     /* 4 */ static context => global::Piwik.Infrastructure.TrackedValue.FromNumber((double)(context.GetArgument<int>(0))),
                     /* 5 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText(string.Create(global::System.Globalization.CultureInfo.InvariantCulture, $"group {(context.GetArgument<string>(0))}")),
                     /* 6 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText(context.GetArgument<string>(0)),
-                });
+                },
+                typeof(PiwikTrackedHandlers).Assembly);
         }
 
         private const string Handlers = """
-            #piwik-table 2
+            #piwik-table 4
             Handlers.Login|account|login|login-failed|~|~|||~|~|0|user
             MapPost("/signup") lambda|account|signup|~|{signup.Plan}|~|0||m0:String:Plan:signup|~|1|signup
             MapPost("/move") lambda|~|move|~|{signup.Address.City}-{signup.Address.Floor}|~|1||m0:String:Address.City:signup,m0:Int32:Address.Floor:signup|~|1|signup

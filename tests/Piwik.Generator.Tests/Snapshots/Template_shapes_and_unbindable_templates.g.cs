@@ -39,11 +39,12 @@ namespace Piwik.Generated
                     /* 5 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText("constant"),
                     /* 6 */ static context => global::Piwik.Infrastructure.TemplateValues.RouteNumber(context.HttpContext, "page"),
                     /* 7 */ static context => global::Piwik.Infrastructure.TrackedValue.FromNumber(2.5d),
-                });
+                },
+                typeof(PiwikTrackedHandlers).Assembly);
         }
 
         private const string Handlers = """
-            #piwik-table 2
+            #piwik-table 4
             MapPost("/carts/{cartId}") lambda|~|checkout|~|{cart.Customer.Name}|{cart.Total}|0|1|m1:String:Customer.Name:cart|m1:Double:Total:cart|0|cartId|1|cart
             MapPost("/count") lambda|~|count|~|{cart.Id}|{cart.Count}|2|3|m0:Guid:Id:cart|m0:Int32:Count:cart|1|cart
             MapGet("/since") lambda|~|since|~|{{literal}} {cart.Customer.Since} in {region}|~|4||m0:DateTime:Customer.Since:cart,r:region|~|1|cart

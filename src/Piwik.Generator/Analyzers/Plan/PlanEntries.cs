@@ -16,20 +16,27 @@ internal sealed record CodeEntry(PlanLine Line, Location Location);
 /// </summary>
 internal static class PlanEntries
 {
-    private static readonly Func<IReadOnlyList<PlanEndpoint>, IEnumerable<CodeEntry>>[] Producers =
+    private static readonly Func<IReadOnlyList<PlanEndpoint>, IReadOnlyList<HitEndpoint>, IEnumerable<CodeEntry>>[] Producers =
     {
-        Events,
-        Goals,
+        static (events, _) => Events(events),
+        static (events, _) => Goals(events),
+        static (_, hits) => HitEntries.Orders(hits),
+        static (_, hits) => HitEntries.Searches(hits),
+        static (_, hits) => HitEntries.Dimensions(hits),
     };
 
     /// <summary>Every entry, one per (kind, key); the first endpoint in source order wins where two disagree (PIWIK009, PIWIK034 report that).</summary>
-    public static Dictionary<(string Kind, string Key), CodeEntry> From(IEnumerable<PlanEndpoint> endpoints)
+    public static Dictionary<(string Kind, string Key), CodeEntry> From(IEnumerable<PlanEndpoint> endpoints, IEnumerable<HitEndpoint> hits)
     {
         var ordered = InSourceOrder(endpoints);
+        var orderedHits = hits
+            .OrderBy(static e => e.Location.SourceTree?.FilePath, StringComparer.Ordinal)
+            .ThenBy(static e => e.Location.SourceSpan.Start)
+            .ToList();
         var entries = new Dictionary<(string, string), CodeEntry>();
         foreach (var produce in Producers)
         {
-            foreach (var entry in produce(ordered))
+            foreach (var entry in produce(ordered, orderedHits))
             {
                 var key = (entry.Line.Kind, entry.Line.EscapedKey);
                 if (!entries.ContainsKey(key))

@@ -11,14 +11,14 @@ namespace Piwik.Generator.Analyzers.Plan;
 /// </summary>
 internal static class TrackingPlanChecks
 {
-    public static void Report(CompilationAnalysisContext context, IEnumerable<PlanEndpoint> endpoints)
+    public static void Report(CompilationAnalysisContext context, IEnumerable<PlanEndpoint> endpoints, IEnumerable<HitEndpoint> hits)
     {
         var ordered = PlanEntries.InSourceOrder(endpoints.Where(static e => !string.IsNullOrWhiteSpace(e.TrackAs.Action)));
         GoalChecks.Report(ordered, context.ReportDiagnostic);
 
         if (PlanFileComparison.Find(context.Options.AdditionalFiles) is { } file)
         {
-            PlanFileComparison.Report(file, PlanEntries.From(ordered), context.ReportDiagnostic, context.CancellationToken);
+            PlanFileComparison.Report(file, PlanEntries.From(ordered, hits), context.ReportDiagnostic, context.CancellationToken);
         }
     }
 }
