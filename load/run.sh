@@ -16,7 +16,8 @@
 # and .NET then waits 10 times longer (1 s) after any method's first call before promoting hot methods: under load a
 # new first call comes every second or so for a minute, so tier-up crawls. With 20 s the measured window still ran
 # thousands of unoptimised methods, more with tracking on (HttpClient, the spool, the sender), and read about 45 us per
-# tracked request that steady state does not have; CPU per request settles after 60-90 s (bench/NOTES.md, "Where the 45 us per tracked request went").
+# tracked request that steady state does not have; CPU per request settles after 60-90 s (bench/NOTES.md, "Where the
+# 45 us per tracked request went").
 # Timed work on a shared machine: the run holds /tmp/piwik-bench.lock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
