@@ -6,14 +6,18 @@
 # off; the requests/s ratio; and whether every tracked request that wrk got a 2xx for reached the receiver exactly
 # once. Then runs load/burst.sh (target 5; BURST=0 skips it). Loopback only; stops by itself.
 #
-#   load/run.sh                       # defaults: 64 connections, 1 wrk thread, 20 s warm-up + 20 s measured per mode
+#   load/run.sh                       # defaults: 64 connections, 1 wrk thread, 90 s warm-up + 20 s measured per mode
 #   DURATION=30 CONNECTIONS=32 ROUNDS=2 SPOOL_MODES="on" RECEIVER=standin load/run.sh
 #
 # PIN=1 (the default on 2+ cores): the app on core 0 (taskset), wrk and the receiver on core 1, so the app's figure is
 # one core's work. RECEIVER=model (default): bench's MatomoModel, which only counts and records event names (cheap);
 # RECEIVER=standin: the tests' StandInMatomo, which validates every entry (costly: it competes with wrk for core 1).
-# The warm-up is long so that tiered compilation is over before measuring (with 5 s the tracking-on app was still
-# compiling thousands of methods of HttpClient, JSON and the sender in the measured window; see bench/side-by-side.sh).
+# The warm-up is long so that tiered compilation is over before measuring. Pinned to one core, the app sees one CPU,
+# and .NET then waits 10 times longer (1 s) after any method's first call before promoting hot methods: under load a
+# new first call comes every second or so for a minute, so tier-up crawls. With 20 s the measured window still ran
+# thousands of unoptimised methods, more with tracking on (HttpClient, the spool, the sender), and read about 45 us per
+# tracked request that steady state does not have; CPU per request settles after 60-90 s (bench/NOTES.md, "Where the
+# 45 us per tracked request went").
 # Timed work on a shared machine: the run holds /tmp/piwik-bench.lock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +26,7 @@ if [ "${PIWIK_BENCH_LOCKED:-}" != 1 ]; then
 fi
 
 DURATION=${DURATION:-20}
-WARMUP=${WARMUP:-20}
+WARMUP=${WARMUP:-90}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-1}
 ROUNDS=${ROUNDS:-1}

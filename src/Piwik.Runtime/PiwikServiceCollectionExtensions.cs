@@ -70,7 +70,11 @@ public static class PiwikServiceCollectionExtensions
         // second retry layer multiplies requests and duplicates. Handlers added through the builder returned here are
         // kept: they are added after the defaults are cleared. Its own primary handler carries no traceparent unless
         // Piwik:TraceMatomoRequests, and without the client factory's loggers (four Information lines per request).
+        // One primary handler for the process: it renews its connections itself (PooledConnectionLifetime, so DNS
+        // changes are seen), and the factory's rotation would add an expiry timer every 2 minutes and a cleanup timer
+        // every 10 seconds until a GC collects the old handler, which an idle app may never run (idle wake-ups).
         return services.AddHttpClient<MatomoClient>(static client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(static sp => MatomoClient.CreateHandler(sp.GetRequiredService<IOptions<PiwikOptions>>().Value))
             .ConfigureAdditionalHttpMessageHandlers(static (handlers, _) => handlers.Clear())
             .RemoveAllLoggers();

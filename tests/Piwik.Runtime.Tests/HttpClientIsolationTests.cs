@@ -96,6 +96,24 @@ public class HttpClientIsolationTests
         await app.AssertBalancedAsync();
     }
 
+    [Fact]
+    public void The_Matomo_client_keeps_one_handler_for_the_process()
+    {
+        // The factory's rotation (every 2 minutes by default) arms an expiry timer, then a cleanup timer every 10 s
+        // until a GC collects the old handler: an idle app woke for it indefinitely. The handler renews its own
+        // connections (PooledConnectionLifetime), so DNS changes are still seen.
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddPiwikTracking(o => o.Url = "http://127.0.0.1:9/");
+        using var provider = services.BuildServiceProvider();
+        var options = provider.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Microsoft.Extensions.Http.HttpClientFactoryOptions>>()
+            .Get(nameof(Piwik.Sending.MatomoClient));
+        Assert.Equal(Timeout.InfiniteTimeSpan, options.HandlerLifetime);
+        var handler = Assert.IsType<System.Net.Http.SocketsHttpHandler>(Piwik.Sending.MatomoClient.CreateHandler(new PiwikOptions()));
+        Assert.Equal(TimeSpan.FromMinutes(2), handler.PooledConnectionLifetime);
+        handler.Dispose();
+    }
+
     private sealed class CountingHandler(CountingHandler.Counter counter) : DelegatingHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)

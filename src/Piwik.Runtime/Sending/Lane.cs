@@ -19,6 +19,7 @@ internal sealed partial class Lane
     private readonly Channel<Batch> _ready = Channel.CreateBounded<Batch>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
     private readonly Stack<Batch> _free = new();
     private readonly BulkRequestWriter _writer = new();
+    private volatile bool _completing;
 
     public Lane(int index, BatchDelivery delivery, PiwikMetrics metrics, ILogger logger, CancellationToken deadline)
     {
@@ -57,6 +58,11 @@ internal sealed partial class Lane
         // With the spool: on disk before it is sent (the lane reads it back from there), and memory stays bounded
         // during an outage, since appending never waits for Matomo.
         await (_toDisk ? _toSpool : _ready).Writer.WriteAsync(Current, cancellationToken).ConfigureAwait(false);
+        if (_toDisk)
+        {
+            NoteHandedToSpool();
+        }
+
         lock (_free)
         {
             Current = _free.Count > 0 ? _free.Pop() : new Batch();
@@ -66,7 +72,9 @@ internal sealed partial class Lane
     public void Complete()
     {
         _ready.Writer.TryComplete();
+        _completing = true;
         _toSpool.Writer.TryComplete();
+        SignalGroup(); // what waits for its group is written now
     }
 
     /// <summary>Counts and forgets what was never delivered.</summary>

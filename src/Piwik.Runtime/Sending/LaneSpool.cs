@@ -8,11 +8,17 @@ namespace Piwik.Sending;
 internal sealed partial class Lane
 {
     // With the spool: full batches on their way to disk. The read loop hands a batch over and goes on reading while
-    // the lane's appender writes and fsyncs it; what piled up meanwhile goes to disk with one fsync next time
-    // (BatchSpool.AppendAll), and the lanes' appenders share fsyncs too (BatchSpool's group commit). So the slower
-    // the disk, the more batches each fsync covers.
-    private const int SpoolHandOff = 4;
+    // the lane's appender writes and fsyncs it. The appender commits in groups: after a batch arrives it waits up to
+    // SpoolCommitDelay (or until SpoolHandOff batches wait) and writes them all with one fsync (BatchSpool.AppendAll);
+    // the lanes' appenders share fsyncs too (BatchSpool's group commit). An fsync costs the app hundreds of
+    // microseconds of CPU on a virtual disk: one per 100-event batch was most of the spool's cost under load
+    // (bench/NOTES.md). The batches waiting meanwhile are in memory, as the batch being filled is, and are sent only
+    // once on disk, as before.
+    private const int SpoolHandOff = 16;
+    private static readonly TimeSpan SpoolCommitDelay = TimeSpan.FromMilliseconds(100);
     private readonly Channel<Batch> _toSpool = Channel.CreateBounded<Batch>(new BoundedChannelOptions(SpoolHandOff) { SingleReader = true, SingleWriter = true });
+    private readonly object _groupGate = new();
+    private bool _groupReady;
     private volatile bool _toDisk;
 
     /// <summary>
@@ -32,6 +38,7 @@ internal sealed partial class Lane
             {
                 while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
                 {
+                    WaitForGroup(reader);
                     var count = 0;
                     while (count < batches.Length && reader.TryRead(out var batch))
                     {
@@ -73,6 +80,41 @@ internal sealed partial class Lane
         };
         thread.Start();
         return done.Task;
+    }
+
+    /// <summary>
+    /// A batch is waiting: gives the read loop <see cref="SpoolCommitDelay"/> to hand over more (less if the hand-off
+    /// fills or the lane completes), so that one fsync covers them all.
+    /// </summary>
+    private void WaitForGroup(ChannelReader<Batch> reader)
+    {
+        lock (_groupGate)
+        {
+            if (!_groupReady && reader.Count < SpoolHandOff && !_completing)
+            {
+                Monitor.Wait(_groupGate, SpoolCommitDelay);
+            }
+
+            _groupReady = false;
+        }
+    }
+
+    /// <summary>After a hand-off: wakes the appender at once when its group is full.</summary>
+    private void NoteHandedToSpool()
+    {
+        if (_toSpool.Reader.Count >= SpoolHandOff)
+        {
+            SignalGroup();
+        }
+    }
+
+    private void SignalGroup()
+    {
+        lock (_groupGate)
+        {
+            _groupReady = true;
+            Monitor.Pulse(_groupGate);
+        }
     }
 
     /// <summary>Delivers this lane's batches from the spool, oldest first, until the spool is completed or the deadline comes.</summary>
