@@ -251,6 +251,8 @@ public class EncodingTests
     [InlineData("android-app://com.example", QueryStringMode.Redact, null)]
     [InlineData("/relative/path", QueryStringMode.Redact, null)]
     [InlineData("https://", QueryStringMode.Redact, null)]
+    [InlineData("http://a\uFFFDb.example/p", QueryStringMode.Redact, null)] // parses, but IDN mapping refuses the host (IdnHost throws)
+    [InlineData("http://a\u200Db.example/p", QueryStringMode.Redact, null)]
     public void The_referrer_follows_the_query_policy_and_only_web_schemes_are_sent(string referrer, QueryStringMode mode, string? sent)
     {
         var entry = Encode(Event(referrer: referrer), new PiwikOptions { QueryString = mode });

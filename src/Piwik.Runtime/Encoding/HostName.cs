@@ -102,6 +102,22 @@ internal static class HostName
         return port.IsEmpty ? ascii : string.Concat(ascii, ":", port);
     }
 
+    /// <summary>
+    /// <see cref="Origin"/> of a URL from a request (a referrer): null when its host has no punycode form (the host
+    /// parses, but IDN mapping refuses it: <see cref="Uri.IdnHost"/> throws) or is empty.
+    /// </summary>
+    public static string? TryOrigin(Uri url)
+    {
+        try
+        {
+            return url.IdnHost.Length == 0 ? null : Origin(url);
+        }
+        catch (UriFormatException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The scheme and authority of an absolute http(s) URL (<see cref="PiwikOptions.ApplicationUrl"/>), host as punycode.</summary>
     public static string Origin(Uri url)
     {

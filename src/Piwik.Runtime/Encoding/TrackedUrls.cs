@@ -88,12 +88,12 @@ internal sealed class TrackedUrls
             || !(referrer.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || referrer.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
             || !Uri.TryCreate(referrer, UriKind.Absolute, out var uri)
             || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
-            || uri.IdnHost.Length == 0)
+            || HostName.TryOrigin(uri) is not { } origin)
         {
-            return default;
+            return default; // not an http(s) URL, or a host without a punycode form: no referrer rather than a failed event
         }
 
-        Put(HostName.Origin(uri));
+        Put(origin);
         Put(uri.AbsolutePath);
         if (uri.Query is { Length: > 1 } query)
         {
