@@ -82,7 +82,7 @@ run() { # run on|off -> peak RSS (kB) of the app over the burst (and, tracking o
 
 finish() { # finish: the app again, on the same spool, sending to a fast receiver, until everything answered 2xx is stored
   local ok; ok=$(cat "$work"/ids-Bon-*.txt | wc -l)
-  local have; have=$(stored)
+  local have; have=$(wc -l <"$work/delivered.txt") # the slow receiver is stopped by now: count what it recorded
   [ "$have" -ge "$ok" ] && return 0
   dotnet bench/Piwik.Benchmarks/bin/Release/net10.0/Piwik.Benchmarks.dll matomo --url-file "$work/fast-url" --ids-file "$work/delivered-fast.txt" >"$work/fast.log" 2>&1 &
   local fast=$!
