@@ -24,14 +24,13 @@ internal static class HitChecks
         var doNotTrack = attributes.Any(known.IsDoNotTrack);
         foreach (var data in attributes)
         {
-            if (data.AttributeClass is not { ContainingNamespace: { Name: "Piwik", ContainingNamespace.IsGlobalNamespace: true } } type
-                || type.Name is not ("TrackOrderAttribute" or "TrackSearchAttribute" or "TrackDimensionAttribute")
+            if (HitTemplates.Kind(data.AttributeClass) is not { } kind
                 || data.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is not { } syntax)
             {
                 continue;
             }
 
-            var name = type.Name.Substring(0, type.Name.Length - "Attribute".Length);
+            var name = kind.Substring(0, kind.Length - "Attribute".Length);
             var location = syntax.GetLocation();
             if (doNotTrack)
             {
@@ -41,33 +40,33 @@ internal static class HitChecks
             switch (name)
             {
                 case "TrackOrder":
-                    var missing = Required.Where(p => string.IsNullOrWhiteSpace(Named(data, p))).ToArray();
+                    var missing = Required.Where(p => string.IsNullOrWhiteSpace(HitTemplates.Named(data, p))).ToArray();
                     if (missing.Length > 0)
                     {
                         report(Diagnostic.Create(DiagnosticDescriptors.OrderIncomplete, location, string.Join(" and ", missing)));
                     }
 
-                    Template(name, "Id", Named(data, "Id"), isNumber: false);
+                    Template(name, "Id", HitTemplates.Named(data, "Id"), isNumber: false);
                     foreach (var amount in Amounts)
                     {
-                        Template(name, amount, Named(data, amount), isNumber: true);
+                        Template(name, amount, HitTemplates.Named(data, amount), isNumber: true);
                     }
 
-                    if (Named(data, "Items") is { } items)
+                    if (HitTemplates.Named(data, "Items") is { } items)
                     {
                         CheckItems(items, handler, compilation, location, report);
                     }
 
                     break;
                 case "TrackSearch":
-                    if (string.IsNullOrWhiteSpace(Named(data, "Keyword")))
+                    if (string.IsNullOrWhiteSpace(HitTemplates.Named(data, "Keyword")))
                     {
                         report(Diagnostic.Create(DiagnosticDescriptors.SearchWithoutKeyword, location));
                     }
 
-                    Template(name, "Keyword", Named(data, "Keyword"), isNumber: false);
-                    Template(name, "Category", Named(data, "Category"), isNumber: false);
-                    Template(name, "Count", Named(data, "Count"), isNumber: true);
+                    Template(name, "Keyword", HitTemplates.Named(data, "Keyword"), isNumber: false);
+                    Template(name, "Category", HitTemplates.Named(data, "Category"), isNumber: false);
+                    Template(name, "Count", HitTemplates.Named(data, "Count"), isNumber: true);
                     break;
                 default:
                     if (data.ConstructorArguments.Length == 2 && data.ConstructorArguments[0].Value is int id)
@@ -163,18 +162,5 @@ internal static class HitChecks
                 report(Diagnostic.Create(DiagnosticDescriptors.HitTemplateUnbound, location, "TrackOrder", "Items", text, $"has no readable member '{bound.MissingMember}' on {bound.Type?.ToDisplayString()}"));
                 break;
         }
-    }
-
-    private static string? Named(AttributeData attribute, string name)
-    {
-        foreach (var argument in attribute.NamedArguments)
-        {
-            if (argument.Key == name)
-            {
-                return argument.Value.Value as string;
-            }
-        }
-
-        return null;
     }
 }

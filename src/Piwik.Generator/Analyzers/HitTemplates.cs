@@ -59,13 +59,14 @@ internal sealed class HitTemplates
     }
 
     /// <summary>The attribute's class name when it is one of Piwik's three, compared as <c>ForAttributeWithMetadataName</c> does.</summary>
-    private static string? Kind(INamedTypeSymbol? type) =>
+    internal static string? Kind(INamedTypeSymbol? type) =>
         type is { Arity: 0, ContainingType: null, ContainingNamespace: { Name: "Piwik", ContainingNamespace.IsGlobalNamespace: true } }
             && type.Name is "TrackOrderAttribute" or "TrackSearchAttribute" or "TrackDimensionAttribute"
             ? type.Name
             : null;
 
-    private static string? Named(AttributeData attribute, string name)
+    /// <summary>The value of a named string argument of an attribute, or null.</summary>
+    internal static string? Named(AttributeData attribute, string name)
     {
         foreach (var argument in attribute.NamedArguments)
         {

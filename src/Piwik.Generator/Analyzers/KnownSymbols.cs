@@ -84,8 +84,7 @@ internal sealed class KnownSymbols
         attribute.AttributeClass is { Name: "TrackOrderAttribute" or "TrackSearchAttribute", Arity: 0, ContainingType: null, ContainingNamespace: { Name: "Piwik", ContainingNamespace.IsGlobalNamespace: true } };
 
     /// <summary>Whether the attribute is <c>[TrackOrder]</c>, <c>[TrackSearch]</c> or <c>[TrackDimension]</c>.</summary>
-    public static bool IsHit(AttributeData attribute) =>
-        attribute.AttributeClass is { Name: "TrackOrderAttribute" or "TrackSearchAttribute" or "TrackDimensionAttribute", Arity: 0, ContainingType: null, ContainingNamespace: { Name: "Piwik", ContainingNamespace.IsGlobalNamespace: true } };
+    public static bool IsHit(AttributeData attribute) => HitTemplates.Kind(attribute.AttributeClass) is not null;
 
     public bool IsDoNotTrack(AttributeData attribute) => SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, DoNotTrack);
 }
