@@ -1,7 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
-using Microsoft.CodeAnalysis.CSharp;
 using Piwik.Generator.Model;
 
 namespace Piwik.Generator;
@@ -115,8 +114,5 @@ public sealed partial class PiwikGenerator
                 """.Replace("\r\n", "\n"));
             return source.ToString();
         }
-
-        private static string Literal(string? value) =>
-            value is null ? "null" : SymbolDisplay.FormatLiteral(value, quote: true);
     }
 }
