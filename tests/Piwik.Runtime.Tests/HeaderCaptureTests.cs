@@ -29,6 +29,10 @@ public class HeaderCaptureTests
         Assert.StartsWith("first", entries["first-value"]["ua"], StringComparison.Ordinal);
         Assert.Equal("among many", entries["filler"]["ua"]);
         Assert.All(entries.Values, e => Assert.False(e.Has("uadata")));
+
+        // The opt-outs and client hints were read from Kestrel's dictionary of other headers directly, not through its
+        // indexer (which compares the name with every known one first): the path production takes, proved above.
+        Assert.True(Piwik.Capture.OtherHeaders.ReadsKestrelDirectly);
     }
 
     [Fact]

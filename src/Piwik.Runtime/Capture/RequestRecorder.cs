@@ -49,7 +49,7 @@ internal sealed class RequestRecorder
     public string DefaultCategory { get; }
 
     /// <summary>Whether this request may be recorded at all: tracking on, no DNT or GPC opt-out, the app's consent rule.</summary>
-    public bool IsAllowed(HttpContext context) => _enabled && Admits(context, context.Request.Headers);
+    public bool IsAllowed(HttpContext context) => _enabled && Admits(context, OtherHeaders.Of(context.Request.Headers));
 
     /// <summary>Records an event for this request. Returns whether it was queued.</summary>
     public bool TryRecord(HttpContext context, TrackedEventKind kind, string? category, string action, TrackedValue name, TrackedValue value)
@@ -109,7 +109,8 @@ internal sealed class RequestRecorder
         try
         {
             var request = context.Request;
-            var headers = VisitHeaders.Read(request.Headers);
+            var requestHeaders = request.Headers;
+            var headers = VisitHeaders.Read(requestHeaders, OtherHeaders.Of(requestHeaders));
             return Enqueue(context, request, in headers, kind, category, action, name, value, extras);
         }
         catch (Exception)
@@ -120,17 +121,18 @@ internal sealed class RequestRecorder
         }
     }
 
-    private bool Admits(HttpContext context, IHeaderDictionary headers) =>
-        !(_honorDnt && IsOptOut(headers["DNT"]))
-        && !(_honorGpc && IsOptOut(headers["Sec-GPC"]))
+    private bool Admits(HttpContext context, OtherHeaders others) =>
+        !(_honorDnt && IsOptOut(others.First("DNT")))
+        && !(_honorGpc && IsOptOut(others.First("Sec-GPC")))
         && RuleAdmits(context);
 
     /// <summary>Admission (the opt-out signals first), then the visit's headers.</summary>
     private bool Admit(HttpContext context, IHeaderDictionary headers, out VisitHeaders visit)
     {
-        if (Admits(context, headers))
+        var others = OtherHeaders.Of(headers);
+        if (Admits(context, others))
         {
-            visit = VisitHeaders.Read(headers);
+            visit = VisitHeaders.Read(headers, others);
             return true;
         }
 
@@ -242,12 +244,12 @@ internal sealed class RequestRecorder
     /// <summary>UTC ticks now: the coarse clock with the system time (a few ns instead of tens), else the injected provider.</summary>
     private long NowTicks() => _systemClock ? CoarseUtcClock.UtcTicks() : _time.GetUtcNow().UtcTicks;
 
-    private static bool IsOptOut(StringValues value) => value.Count > 0 && value[0] is { } v && v.AsSpan().Trim().SequenceEqual("1");
+    private static bool IsOptOut(string? value) => value is not null && value.AsSpan().Trim().SequenceEqual("1");
 
     /// <summary>The first value of each request header a visit carries (raw: the encoder truncates and encodes).</summary>
     private readonly struct VisitHeaders
     {
-        private VisitHeaders(string? host, string? userAgent, string? acceptLanguage, string? referer, ClientHints clientHints)
+        private VisitHeaders(string? host, string? userAgent, string? acceptLanguage, string? referer, ClientHints? clientHints)
         {
             Host = host;
             UserAgent = userAgent;
@@ -264,21 +266,21 @@ internal sealed class RequestRecorder
 
         public string? Referer { get; }
 
-        public ClientHints ClientHints { get; }
+        public ClientHints? ClientHints { get; }
 
-        public static VisitHeaders Read(IHeaderDictionary headers) =>
-            new(First(headers.Host), First(headers.UserAgent), First(headers.AcceptLanguage), First(headers.Referer), ReadClientHints(headers));
+        public static VisitHeaders Read(IHeaderDictionary headers, OtherHeaders others) =>
+            new(First(headers.Host), First(headers.UserAgent), First(headers.AcceptLanguage), First(headers.Referer), ReadClientHints(others));
 
         /// <summary>
         /// The client hints, looked up only when the browser sends <c>Sec-CH-UA</c> (every Chromium browser does, and no
         /// other): one lookup for the others.
         /// </summary>
-        private static ClientHints ReadClientHints(IHeaderDictionary headers)
+        private static ClientHints? ReadClientHints(OtherHeaders headers)
         {
-            var brands = First(headers["Sec-CH-UA"]);
+            var brands = headers.First("Sec-CH-UA");
             if (brands is null)
             {
-                return default;
+                return null;
             }
 
             return new ClientHints(
@@ -291,7 +293,7 @@ internal sealed class RequestRecorder
                 Hint(headers, "Sec-CH-UA-Form-Factors"));
         }
 
-        private static string? Hint(IHeaderDictionary headers, string name) => CaptureLimits.Cut(First(headers[name]), CaptureLimits.ClientHint);
+        private static string? Hint(OtherHeaders headers, string name) => CaptureLimits.Cut(headers.First(name), CaptureLimits.ClientHint);
 
         private static string? First(StringValues values) => values.Count == 0 ? null : values[0];
     }

@@ -93,7 +93,7 @@ internal readonly struct RequestSnapshot
         string? acceptLanguage,
         string? referrer,
         IPAddress? remoteIp,
-        ClientHints clientHints = default)
+        ClientHints? clientHints = null)
     {
         ClientHints = clientHints;
         IsHttps = isHttps;
@@ -127,16 +127,17 @@ internal readonly struct RequestSnapshot
 
     public IPAddress? RemoteIp { get; }
 
-    /// <summary>The User-Agent Client Hints the browser sent (raw header values), sent as <c>uadata</c>.</summary>
-    public ClientHints ClientHints { get; }
+    /// <summary>The User-Agent Client Hints the browser sent (raw header values), sent as <c>uadata</c>; null when none.</summary>
+    public ClientHints? ClientHints { get; }
 }
 
 /// <summary>
 /// The raw <c>Sec-CH-UA-*</c> request headers Matomo's device detection reads (each <c>null</c> when not sent):
 /// Chromium browsers send the first three on every request, the others once the app asks for them with
-/// <c>Accept-CH</c>.
+/// <c>Accept-CH</c>. A class, not a struct: most requests carry none, and every event is copied into and out of the
+/// queue, so seven mostly-null references inline would be copied (with GC write barriers) for nothing.
 /// </summary>
-internal readonly record struct ClientHints(
+internal sealed record ClientHints(
     string? Brands,
     string? Mobile,
     string? Platform,

@@ -16,9 +16,9 @@ internal sealed class ClientHintsJson
     private readonly StringBuilder _json = new(256);
 
     /// <summary>The JSON, or <c>null</c> when the browser sent no hint.</summary>
-    public string? Write(in ClientHints hints)
+    public string? Write(ClientHints? hints)
     {
-        if (hints.IsEmpty)
+        if (hints is null || hints.IsEmpty)
         {
             return null;
         }

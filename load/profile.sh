@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Where the tracked app's CPU goes under load: the sample (Release, spool on unless SPOOL=off) pinned to core 0, wrk
+# and the counting receiver on core 1, as load/run.sh runs it; after WARMUP seconds (tiered compilation over, see
+# load/run.sh) `perf record` samples the app for DURATION seconds and prints its hottest symbols, self time, with the app's CPU
+# per request over the sampled window. ENABLED=false profiles the untracked app. Timed: holds /tmp/piwik-bench.lock.
+#
+#   load/profile.sh                    # WARMUP=90 DURATION=20 SPOOL=on ENABLED=true TOP=60
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "${PIWIK_BENCH_LOCKED:-}" != 1 ]; then
+  exec env PIWIK_BENCH_LOCKED=1 flock -o /tmp/piwik-bench.lock "$0" "$@"
+fi
+WARMUP=${WARMUP:-90}; DURATION=${DURATION:-20}; SPOOL=${SPOOL:-on}; ENABLED=${ENABLED:-true}; TOP=${TOP:-60}
+APP_PORT=${APP_PORT:-5198}
+command -v perf >/dev/null || { echo "perf is needed (Debian: linux-perf)" >&2; exit 1; }
+work=$(mktemp -d); pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+dotnet build samples/MinimalApi -c Release -v q -nologo >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
+dotnet build bench/Piwik.Benchmarks -c Release -v q -nologo >>"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
+DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 taskset -c 1 dotnet bench/Piwik.Benchmarks/bin/Release/net10.0/Piwik.Benchmarks.dll matomo \
+  --url-file "$work/matomo-url" --ids-file "$work/delivered.txt" >"$work/receiver.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 150); do [ -s "$work/matomo-url" ] && break; sleep 0.2; done
+spool_env=(Piwik__SpoolDirectory="$work/spool")
+if [ "$SPOOL" = off ]; then
+  mkdir -p "$work/nospool"
+  grep -v '"SpoolDirectory"' samples/MinimalApi/appsettings.json | sed 's/"DefaultCategory": "api",/"DefaultCategory": "api"/' >"$work/nospool/appsettings.json"
+  spool_env=(ASPNETCORE_CONTENTROOT="$work/nospool")
+fi
+env ASPNETCORE_URLS="http://127.0.0.1:$APP_PORT" Piwik__Url="$(cat "$work/matomo-url")" Piwik__Enabled="$ENABLED" "${spool_env[@]}" \
+  Logging__LogLevel__Default=Warning DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 \
+  taskset -c 0 dotnet samples/MinimalApi/bin/Release/net10.0/MinimalApi.dll >"$work/app.log" 2>&1 &
+app=$!; pids+=($app)
+for _ in $(seq 1 150); do (echo >"/dev/tcp/127.0.0.1/$APP_PORT") 2>/dev/null && break; sleep 0.2; done
+taskset -c 1 wrk -t1 -c64 -d"$((WARMUP + DURATION + 5))s" -s load/signup.lua "http://127.0.0.1:$APP_PORT" -- prof "$work" >"$work/wrk.txt" &
+wrk_pid=$!; pids+=($wrk_pid)
+sleep "$WARMUP"
+cpu0=$(awk '{print $14+$15}' "/proc/$app/stat"); n0=$(cat "$work"/ids-prof-*.txt 2>/dev/null | wc -l)
+perf record -F 1999 -g -p "$app" -o "$work/perf.data" -- sleep "$DURATION" 2>"$work/perf.log" >/dev/null
+cpu1=$(awk '{print $14+$15}' "/proc/$app/stat"); n1=$(cat "$work"/ids-prof-*.txt 2>/dev/null | wc -l)
+wait "$wrk_pid" || true
+echo "app CPU over the sampled window: $(awk -v a="$cpu0" -v b="$cpu1" -v n="$((n1 - n0))" -v t="$(getconf CLK_TCK)" 'BEGIN{printf "%.2f s, %d requests (ids wrk recorded, written in blocks), %.1f us per request", (b-a)/t, n, (b-a)/t*1e6/n}')"
+perf report -i "$work/perf.data" --no-children --sort dso,symbol -g none 2>/dev/null | grep -v '^#' | grep '%' | head -"$TOP" | cut -c1-220
+echo "perf data: $work/perf.data (perf report -i ... --no-children -g caller)"
