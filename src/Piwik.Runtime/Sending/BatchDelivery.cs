@@ -27,6 +27,7 @@ internal sealed class BatchDelivery
     private long _deliveredAnswers;
     private long _stopDeadlineTimestamp = long.MaxValue;
     private long _slowestRecentAnswerTicks = -1; // -1: no answer yet
+    private long _slowestRecentEntryTicks = -1; // the same, per entry of the request
     private string? _lastFailure;
 
     public BatchDelivery(IBulkTransport transport, PiwikMetrics metrics, ILogger logger, TimeProvider time, PiwikOptions options, TokenPolicy token, CancellationToken deadline)
@@ -104,11 +105,31 @@ internal sealed class BatchDelivery
     /// Keeps the slowest recent answer time: a new answer counts whole when slower, and pulls the figure down by a
     /// quarter of the difference when faster, so one slow answer is forgotten over a few fast ones.
     /// </summary>
-    private void NoteAnswerTime(long ticks)
+    private void NoteAnswerTime(long ticks, int entries)
     {
-        var previous = Volatile.Read(ref _slowestRecentAnswerTicks);
-        var next = previous < 0 || ticks >= previous ? ticks : previous - ((previous - ticks) / 4);
-        Volatile.Write(ref _slowestRecentAnswerTicks, next);
+        Volatile.Write(ref _slowestRecentAnswerTicks, Slowest(Volatile.Read(ref _slowestRecentAnswerTicks), ticks));
+        Volatile.Write(ref _slowestRecentEntryTicks, Slowest(Volatile.Read(ref _slowestRecentEntryTicks), ticks / Math.Max(1, entries)));
+
+        static long Slowest(long previous, long ticks) => previous < 0 || ticks >= previous ? ticks : previous - ((previous - ticks) / 4);
+    }
+
+    /// <summary>
+    /// The most events a batch may hold for Matomo, at its slowest recent time per entry, to answer it within an
+    /// eighth of <see cref="PiwikOptions.RequestTimeout"/> (so that a larger batch never brings a request near its
+    /// timeout, which would send it twice), within <paramref name="smallest"/> and <paramref name="largest"/>;
+    /// <paramref name="smallest"/> until Matomo has answered.
+    /// </summary>
+    public int BatchSizeCap(int smallest, int largest)
+    {
+        var perEntry = Volatile.Read(ref _slowestRecentEntryTicks);
+        if (perEntry < 0)
+        {
+            return smallest;
+        }
+
+        var budget = _options.RequestTimeout.TotalSeconds * _time.TimestampFrequency / 8;
+        var fits = perEntry == 0 ? largest : budget / perEntry;
+        return (int)Math.Clamp(fits, smallest, Math.Max(smallest, largest));
     }
 
     private enum SliceOutcome
@@ -418,7 +439,7 @@ internal sealed class BatchDelivery
             var body = writer.Write(delivery.Prepared, first, count, token, redactToken: _logOnly);
             var sent = _time.GetTimestamp();
             var result = await _transport.SendAsync(body, count, timeout, _deadline).ConfigureAwait(false);
-            NoteAnswerTime(_time.GetTimestamp() - sent);
+            NoteAnswerTime(_time.GetTimestamp() - sent, count);
             return result;
         }
         catch (OperationCanceledException) when (_deadline.IsCancellationRequested)

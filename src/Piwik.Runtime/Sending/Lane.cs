@@ -19,11 +19,14 @@ internal sealed partial class Lane
     private readonly Channel<Batch> _ready = Channel.CreateBounded<Batch>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
     private readonly Stack<Batch> _free = new();
     private readonly BulkRequestWriter _writer = new();
+    private readonly int _batchSize;
     private volatile bool _completing;
 
-    public Lane(int index, BatchDelivery delivery, PiwikMetrics metrics, ILogger logger, CancellationToken deadline)
+    public Lane(int index, int batchSize, BatchDelivery delivery, PiwikMetrics metrics, ILogger logger, CancellationToken deadline)
     {
         _index = index;
+        _batchSize = batchSize;
+        Target = batchSize;
         _delivery = delivery;
         _metrics = metrics;
         _logger = logger;
@@ -32,6 +35,32 @@ internal sealed partial class Lane
     }
 
     public Batch Current { get; private set; }
+
+    /// <summary>
+    /// How many events make this lane's batch full: <see cref="PiwikOptions.BatchSize"/> while traffic is light, more
+    /// under sustained traffic (<see cref="NoteFull"/>). The cost of a batch to the app is mostly fixed (a spool record
+    /// and its share of an fsync, a request, an answer, the thread hops between them): with 100 events a batch it was
+    /// most of what tracking cost a busy app (bench/NOTES.md, "Batches that grow under load").
+    /// </summary>
+    public int Target { get; private set; }
+
+    /// <summary>
+    /// The current batch is full: a batch that filled within <paramref name="fillGoal"/> (timestamp ticks) doubles the
+    /// next one, up to <paramref name="cap"/>; one that took more than four times that halves it, down to the batch size.
+    /// </summary>
+    public void NoteFull(long now, long fillGoal, int cap)
+    {
+        var took = now - Current.StartedTimestamp;
+        var next = took < fillGoal ? Target * 2 : took > 4 * fillGoal ? Target / 2 : Target;
+        Target = Math.Clamp(next, _batchSize, Math.Max(_batchSize, cap));
+    }
+
+    /// <summary>
+    /// The flush timer sent a batch that did not reach <see cref="Target"/>: with at least the batch size in it (it waited
+    /// twice the fill goal) traffic slowed, and the next target is halved; with fewer, traffic is light, and the next
+    /// batch is the batch size again.
+    /// </summary>
+    public void NoteFlushedByTimer() => Target = Current.Count >= _batchSize ? Math.Max(_batchSize, Target / 2) : _batchSize;
 
     /// <summary>The lane of a visitor: the same in every process, so batches an earlier process spooled keep their lane.</summary>
     public static int For(string visitorId, int laneCount) => StableHash(visitorId) % laneCount;

@@ -34,6 +34,7 @@ internal sealed class PiwikSender : BackgroundService
     private readonly Lane[] _lanes;
     private readonly bool _logOnly;
     private readonly CancellationTokenSource _deadline = new();
+    private readonly long _fillGoalTicks;
     private BatchSpool? _spool;
     private long _wakeUps;
 
@@ -49,12 +50,23 @@ internal sealed class PiwikSender : BackgroundService
         _token = new TokenPolicy(_options, logger, time);
         InFlight = new InFlightLimit(_options.MaxConcurrentBatches, _options.AdaptiveConcurrency, _options.BatchSize, _options.RequestTimeout, time);
         _delivery = new BatchDelivery(new LimitedBulkTransport(transport, InFlight), metrics, logger, time, _options, _token, _deadline.Token);
+        _fillGoalTicks = (long)(FillGoal.TotalSeconds * time.TimestampFrequency);
         _lanes = new Lane[_options.MaxConcurrentBatches];
         for (var i = 0; i < _lanes.Length; i++)
         {
-            _lanes[i] = new Lane(i, _delivery, metrics, logger, _deadline.Token);
+            _lanes[i] = new Lane(i, _options.BatchSize, _delivery, metrics, logger, _deadline.Token);
         }
     }
+
+    /// <summary>
+    /// Under sustained traffic a lane's batches grow (<see cref="Lane.Target"/>) while each fills within this, up to
+    /// <see cref="LargestBatch"/> events (and <see cref="Batch.MaxBytes"/>): an event waits at most about this long for
+    /// its batch to fill, and a busy lane sends a few batches a second instead of hundreds.
+    /// </summary>
+    internal static readonly TimeSpan FillGoal = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The most events a batch grows to (the largest <see cref="PiwikOptions.BatchSize"/> allowed).</summary>
+    internal const int LargestBatch = PiwikOptions.MaxBatchSize;
 
     /// <summary>How many bulk requests may be in flight: one per lane at most, fewer while Matomo cannot take more.</summary>
     internal InFlightLimit InFlight { get; }
@@ -222,7 +234,7 @@ internal sealed class PiwikSender : BackgroundService
             // Flush partial batches that are FlushInterval old; find when the next one will be.
             var now = _time.GetTimestamp();
             var nextDue = long.MaxValue;
-            var fullest = 0;
+            var fewestMissing = int.MaxValue;
             foreach (var lane in _lanes)
             {
                 if (lane.Current.Count == 0)
@@ -230,11 +242,15 @@ internal sealed class PiwikSender : BackgroundService
                     continue;
                 }
 
-                fullest = Math.Max(fullest, lane.Current.Count);
+                // Events until the lane's batch is full, or, below the batch size, until it holds the batch size (its
+                // flush timer then shortens, below).
+                fewestMissing = Math.Min(fewestMissing, (lane.Current.Count < _options.BatchSize ? _options.BatchSize : lane.Target) - lane.Current.Count);
 
-                var due = lane.Current.StartedTimestamp + flushTicks;
+                // A batch already holding BatchSize events waits for a grown target only briefly.
+                var due = lane.Current.StartedTimestamp + (lane.Current.Count >= _options.BatchSize ? Math.Min(flushTicks, 2 * _fillGoalTicks) : flushTicks);
                 if (due <= now)
                 {
+                    lane.NoteFlushedByTimer();
                     await lane.FlushAsync(stoppingToken).ConfigureAwait(false);
                 }
                 else if (due < nextDue)
@@ -253,7 +269,7 @@ internal sealed class PiwikSender : BackgroundService
                 using var timer = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 // Enough events to fill the fullest lane's batch if they all went there; if they do not, the next
                 // turn waits for the rest. Always at least one: a batch's worth of events means a wake-up.
-                var data = _queue.WaitAsync(Math.Max(1, _options.BatchSize - fullest), timer.Token);
+                var data = _queue.WaitAsync(Math.Max(1, fewestMissing), timer.Token);
                 var flush = Task.Delay(delay, _time, timer.Token);
                 await Task.WhenAny(data, flush).ConfigureAwait(false);
                 await timer.CancelAsync().ConfigureAwait(false);
@@ -312,8 +328,9 @@ internal sealed class PiwikSender : BackgroundService
             return;
         }
 
-        if (lane.Current.Count >= _options.BatchSize || lane.Current.ByteCount >= Batch.MaxBytes)
+        if (lane.Current.Count >= lane.Target || lane.Current.ByteCount >= Batch.MaxBytes)
         {
+            lane.NoteFull(_time.GetTimestamp(), _fillGoalTicks, _delivery.BatchSizeCap(_options.BatchSize, LargestBatch));
             await lane.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
     }
