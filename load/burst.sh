@@ -9,7 +9,7 @@
 # The drain is watched for DRAIN_WATCH seconds (at a few hundred events a second a full drain takes many minutes);
 # then the app is stopped (SIGTERM: what is unsent stays in the spool), and started again on the same spool with a
 # fast receiver, which must get the rest: nothing lost across the restart either.
-# Pinned like load/run.sh (PIN=1: the app on core 0, wrk and the receiver on core 1). Holds /tmp/piwik-bench.lock.
+# Pinned (PIN=1: the app on core 0, wrk and the receiver on core 1). Holds /tmp/piwik-bench.lock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${PIWIK_BENCH_LOCKED:-}" != 1 ]; then

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Where the tracked app's CPU goes under load: the sample (Release, spool on unless SPOOL=off) pinned to core 0, wrk
-# and the counting receiver on core 1, as load/run.sh runs it; after WARMUP seconds (tiered compilation over, see
-# load/run.sh) `perf record` samples the app for DURATION seconds and prints its hottest symbols, self time, with the app's CPU
-# per request over the sampled window. ENABLED=false profiles the untracked app. Timed: holds /tmp/piwik-bench.lock.
+# and the counting receiver on core 1; after WARMUP seconds (tiered compilation over, see load/paired.sh) `perf record`
+# samples the app for DURATION seconds and prints its hottest symbols, self time, with the app's CPU per request over
+# the sampled window (perf's own cost included). ENABLED=false profiles the untracked app. Timed: holds /tmp/piwik-bench.lock.
 #
 #   load/profile.sh                    # WARMUP=90 DURATION=20 SPOOL=on ENABLED=true TOP=60
 set -euo pipefail
