@@ -43,9 +43,9 @@ public sealed class PiwikOptions
     /// How many events make a batch full, sent in one Matomo bulk request, 1 to 1000 (a thousand events of about a
     /// kilobyte each already come near the 1 MiB request body that common proxies allow). Default: <c>100</c>.
     /// Under sustained traffic batches grow: a batch that filled within a quarter of a second doubles the next, up to
-    /// 1000 events and 512 KiB, as long as Matomo, at its slowest recent time per event, answers such a batch within an
-    /// eighth of <see cref="RequestTimeout"/>; a batch holding this many events then waits at most half a second for
-    /// the rest. When traffic is light, batches are this size again.
+    /// 1000 events and 512 KiB, as long as Matomo, at its slowest recent time per event, answers such a batch within a
+    /// quarter of a second (and an eighth of <see cref="RequestTimeout"/>); a batch holding this many events then waits
+    /// at most half a second for the rest. When traffic is light, batches are this size again.
     /// </summary>
     [Within(1, MaxBatchSize, ErrorMessage = "Piwik:BatchSize must be between {1} and {2}.")]
     public int BatchSize { get; set; } = 100;

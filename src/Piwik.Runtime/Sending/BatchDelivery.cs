@@ -114,12 +114,14 @@ internal sealed class BatchDelivery
     }
 
     /// <summary>
-    /// The most events a batch may hold for Matomo, at its slowest recent time per entry, to answer it within an
-    /// eighth of <see cref="PiwikOptions.RequestTimeout"/> (so that a larger batch never brings a request near its
-    /// timeout, which would send it twice), within <paramref name="smallest"/> and <paramref name="largest"/>;
-    /// <paramref name="smallest"/> until Matomo has answered.
+    /// The most events a batch may hold for Matomo, at its slowest recent time per entry, to answer it within
+    /// <paramref name="answerGoal"/> and within an eighth of <see cref="PiwikOptions.RequestTimeout"/>, within
+    /// <paramref name="smallest"/> and <paramref name="largest"/>; <paramref name="smallest"/> until Matomo has answered.
+    /// A larger batch never brings a request near its timeout (where it would be sent twice), and batches grow only for
+    /// a Matomo that stores fast: a slow one cannot take the traffic that makes the app's cost per batch matter, and a
+    /// batch in flight is what a crash may send twice.
     /// </summary>
-    public int BatchSizeCap(int smallest, int largest)
+    public int BatchSizeCap(int smallest, int largest, TimeSpan answerGoal)
     {
         var perEntry = Volatile.Read(ref _slowestRecentEntryTicks);
         if (perEntry < 0)
@@ -127,7 +129,7 @@ internal sealed class BatchDelivery
             return smallest;
         }
 
-        var budget = _options.RequestTimeout.TotalSeconds * _time.TimestampFrequency / 8;
+        var budget = Math.Min(_options.RequestTimeout.TotalSeconds / 8, answerGoal.TotalSeconds) * _time.TimestampFrequency;
         var fits = perEntry == 0 ? largest : budget / perEntry;
         return (int)Math.Clamp(fits, smallest, Math.Max(smallest, largest));
     }

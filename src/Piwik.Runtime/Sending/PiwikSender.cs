@@ -60,8 +60,9 @@ internal sealed class PiwikSender : BackgroundService
 
     /// <summary>
     /// Under sustained traffic a lane's batches grow (<see cref="Lane.Target"/>) while each fills within this, up to
-    /// <see cref="LargestBatch"/> events (and <see cref="Batch.MaxBytes"/>): an event waits at most about this long for
-    /// its batch to fill, and a busy lane sends a few batches a second instead of hundreds.
+    /// <see cref="LargestBatch"/> events (and <see cref="Batch.MaxBytes"/>), and while Matomo answers such a batch
+    /// within this too: an event waits at most about this long for its batch to fill, and a busy lane sends a few
+    /// batches a second instead of hundreds.
     /// </summary>
     internal static readonly TimeSpan FillGoal = TimeSpan.FromMilliseconds(250);
 
@@ -330,7 +331,7 @@ internal sealed class PiwikSender : BackgroundService
 
         if (lane.Current.Count >= lane.Target || lane.Current.ByteCount >= Batch.MaxBytes)
         {
-            lane.NoteFull(_time.GetTimestamp(), _fillGoalTicks, _delivery.BatchSizeCap(_options.BatchSize, LargestBatch));
+            lane.NoteFull(_time.GetTimestamp(), _fillGoalTicks, _delivery.BatchSizeCap(_options.BatchSize, LargestBatch, FillGoal));
             await lane.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
     }
