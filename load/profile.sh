@@ -16,18 +16,10 @@ command -v perf >/dev/null || { echo "perf is needed (Debian: linux-perf)" >&2; 
 work=$(mktemp -d); pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
-dotnet build samples/MinimalApi -c Release -v q -nologo >"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
-dotnet build bench/Piwik.Benchmarks -c Release -v q -nologo >>"$work/build.log" 2>&1 || { cat "$work/build.log"; exit 1; }
-DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 taskset -c 1 dotnet bench/Piwik.Benchmarks/bin/Release/net10.0/Piwik.Benchmarks.dll matomo \
-  --url-file "$work/matomo-url" --ids-file "$work/delivered.txt" >"$work/receiver.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 150); do [ -s "$work/matomo-url" ] && break; sleep 0.2; done
-spool_env=(Piwik__SpoolDirectory="$work/spool")
-if [ "$SPOOL" = off ]; then
-  mkdir -p "$work/nospool"
-  grep -v '"SpoolDirectory"' samples/MinimalApi/appsettings.json | sed 's/"DefaultCategory": "api",/"DefaultCategory": "api"/' >"$work/nospool/appsettings.json"
-  spool_env=(ASPNETCORE_CONTENTROOT="$work/nospool")
-fi
+source load/common.sh
+build_release
+start_receiver
+spool_settings
 env ASPNETCORE_URLS="http://127.0.0.1:$APP_PORT" Piwik__Url="$(cat "$work/matomo-url")" Piwik__Enabled="$ENABLED" "${spool_env[@]}" \
   Logging__LogLevel__Default=Warning DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 \
   taskset -c 0 dotnet samples/MinimalApi/bin/Release/net10.0/MinimalApi.dll >"$work/app.log" 2>&1 &
