@@ -120,9 +120,11 @@ public class EncodingProperties
     public void Any_event_encodes_to_an_entry_matomo_accepts_with_every_value_within_its_limit()
     {
         var options = new PiwikOptions { VisitorIdSecret = "property-test-secret-123", HashUserId = false };
-        var encoder = new EntryEncoder(options);
         Gen.Select(HostileString, HostileString, HostileString, HostileString, HostileString, HostileString).Sample((category, action, name, agent, language, user) =>
         {
+            // One encoder per sample: an encoder belongs to the sender's one read loop (its visitor-id cache and
+            // buffers are not shared between threads), and Sample runs on several threads.
+            var encoder = new EntryEncoder(options);
             // The recorder refuses blank categories and actions (Matomo would turn them into page views).
             category = "c" + category;
             action = "a" + action;
