@@ -34,7 +34,7 @@ internal readonly struct OtherHeaders
         _others = others;
     }
 
-    /// <summary>Whether the last collection read was Kestrel's, read directly (for tests: the path production takes).</summary>
+    /// <summary>Whether Kestrel's collection has been read directly (for tests: the path production takes).</summary>
     internal static bool ReadsKestrelDirectly => s_kestrel is not null;
 
     /// <summary>The headers of <paramref name="headers"/> without a known name.</summary>
@@ -77,15 +77,16 @@ internal readonly struct OtherHeaders
             return null;
         }
 
-        return values.Count == 0 ? null : values[0];
+        return FirstValue(values);
     }
+
+    /// <summary>The first of a header's values, or null.</summary>
+    public static string? FirstValue(StringValues values) => values.Count == 0 ? null : values[0];
 
     private static bool IsKestrels(Type type) =>
         type.FullName == KestrelHeaders && type.Assembly.GetName().Version?.Major == CheckedMajorVersion;
 
     [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "MaybeUnknown")]
-    private static extern ref Dictionary<string, StringValues>? MaybeUnknownField(
+    private static extern ref Dictionary<string, StringValues>? MaybeUnknown(
         [UnsafeAccessorType("Microsoft.AspNetCore.Server.Kestrel.Core.Internal.Http.HttpHeaders, Microsoft.AspNetCore.Server.Kestrel.Core")] object headers);
-
-    private static Dictionary<string, StringValues>? MaybeUnknown(IHeaderDictionary headers) => MaybeUnknownField(headers);
 }

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Primitives;
 using Piwik.Diagnostics;
 using Piwik.Encoding;
 
@@ -269,7 +268,12 @@ internal sealed class RequestRecorder
         public ClientHints? ClientHints { get; }
 
         public static VisitHeaders Read(IHeaderDictionary headers, OtherHeaders others) =>
-            new(First(headers.Host), First(headers.UserAgent), First(headers.AcceptLanguage), First(headers.Referer), ReadClientHints(others));
+            new(
+                OtherHeaders.FirstValue(headers.Host),
+                OtherHeaders.FirstValue(headers.UserAgent),
+                OtherHeaders.FirstValue(headers.AcceptLanguage),
+                OtherHeaders.FirstValue(headers.Referer),
+                ReadClientHints(others));
 
         /// <summary>
         /// The client hints, looked up only when the browser sends <c>Sec-CH-UA</c> (every Chromium browser does, and no
@@ -294,7 +298,5 @@ internal sealed class RequestRecorder
         }
 
         private static string? Hint(OtherHeaders headers, string name) => CaptureLimits.Cut(headers.First(name), CaptureLimits.ClientHint);
-
-        private static string? First(StringValues values) => values.Count == 0 ? null : values[0];
     }
 }

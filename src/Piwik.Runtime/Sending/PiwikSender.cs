@@ -268,8 +268,8 @@ internal sealed class PiwikSender : BackgroundService
             {
                 var delay = TimeSpan.FromSeconds((nextDue - now) / (double)_time.TimestampFrequency);
                 using var timer = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                // Enough events to fill the fullest lane's batch if they all went there; if they do not, the next
-                // turn waits for the rest. Always at least one: a batch's worth of events means a wake-up.
+                // Enough events to complete the nearest lane's batch (or bring it to the batch size) if they all went
+                // there; if they do not, the next turn waits for the rest. Always at least one.
                 var data = _queue.WaitAsync(Math.Max(1, fewestMissing), timer.Token);
                 var flush = Task.Delay(delay, _time, timer.Token);
                 await Task.WhenAny(data, flush).ConfigureAwait(false);
