@@ -77,7 +77,8 @@ public class UrlTests
         await app.SettledAsync(2);
 
         var visits = await Stored.VisitsAsync(matomo, site, "referer_type, referer_url");
-        Assert.Equal(["3|https://mail.example/reset", "1|"], visits.Select(v => string.Join("|", v)));
+        // Two visitors go out in lanes of their own, so Matomo may store the two visits in either order.
+        Assert.Equal(new[] { "3|https://mail.example/reset", "1|" }.Order(StringComparer.Ordinal), visits.Select(v => string.Join("|", v)).Order(StringComparer.Ordinal));
         var all = await matomo.QueryAsync($"SELECT COUNT(*) FROM matomo_log_visit WHERE idsite = {site} AND referer_url LIKE '%s3cr3t%'");
         Assert.Equal("0", all[0][0]);
     }
@@ -96,7 +97,8 @@ public class UrlTests
         await app.SettledAsync(2);
 
         var visits = await Stored.VisitsAsync(matomo, site, "referer_type, referer_name, referer_keyword");
-        Assert.Equal(["6|spring-sale|shoes", "6|newsletter|boots"], visits.Select(v => string.Join("|", v)));
+        // Two visitors go out in lanes of their own, so Matomo may store the two visits in either order.
+        Assert.Equal(new[] { "6|spring-sale|shoes", "6|newsletter|boots" }.Order(StringComparer.Ordinal), visits.Select(v => string.Join("|", v)).Order(StringComparer.Ordinal));
         var leaked = await matomo.QueryAsync("SELECT COUNT(*) FROM matomo_log_action WHERE name LIKE '%s3cr3t%'");
         Assert.Equal("0", leaked[0][0]);
     }
