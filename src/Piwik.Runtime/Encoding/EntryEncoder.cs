@@ -21,6 +21,9 @@ internal sealed partial class EntryEncoder
     private readonly string? _applicationUrl;
     private readonly TrackedUrls _urls;
     private readonly ClientHintsJson _clientHints = new();
+    private readonly EncodedTextCache _userAgents = EncodedTextCache.PercentEncoded(MatomoLimits.UserAgent);
+    private readonly EncodedTextCache _languages = EncodedTextCache.PercentEncoded(MatomoLimits.Language);
+    private readonly EncodedTextCache _referrers;
     private readonly ILogger _logger;
     private string? _firstHost;
     private bool _hostWarned;
@@ -33,6 +36,7 @@ internal sealed partial class EntryEncoder
     {
         _logger = logger ?? NullLogger.Instance;
         _urls = new TrackedUrls(options);
+        _referrers = new EncodedTextCache((referrer, output) => new PercentEncoder(output, MatomoLimits.Url).Append(_urls.Referrer(referrer)));
         if (options.Enabled && options.ApplicationUrl is null)
         {
             LogNoApplicationUrl(_logger);
@@ -117,16 +121,10 @@ internal sealed partial class EntryEncoder
             Raw(output, "&ca=1"u8);
         }
 
-        var referrer = _urls.Referrer(request.Referrer);
-        if (!referrer.IsEmpty)
-        {
-            Raw(output, "&urlref="u8);
-            new PercentEncoder(output, MatomoLimits.Url).Append(referrer);
-        }
-
-        Text(output, "&ua="u8, request.UserAgent, MatomoLimits.UserAgent);
+        _referrers.Write(output, "&urlref="u8, request.Referrer);
+        _userAgents.Write(output, "&ua="u8, request.UserAgent);
         Text(output, "&uadata="u8, _clientHints.Write(request.ClientHints), MatomoLimits.ClientHints);
-        Text(output, "&lang="u8, request.AcceptLanguage, MatomoLimits.Language);
+        _languages.Write(output, "&lang="u8, request.AcceptLanguage);
 
         Raw(output, "&cid="u8);
         Ascii(output, visitorId);

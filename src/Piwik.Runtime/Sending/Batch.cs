@@ -36,11 +36,12 @@ internal sealed class Batch
     /// <summary>The spool record this batch was loaded from or written to, when the spool is on.</summary>
     public Spool.SpoolRecord? Record { get; set; }
 
-    public void Begin(long timestamp)
+    /// <summary>Starts the batch's clock when it is empty: the clock is read once per batch, not once per entry.</summary>
+    public void Begin(TimeProvider time)
     {
         if (_ends.Count == 0)
         {
-            StartedTimestamp = timestamp;
+            StartedTimestamp = time.GetTimestamp();
         }
     }
 

@@ -308,7 +308,7 @@ internal sealed class PiwikSender : BackgroundService
             var visitorId = _encoder.VisitorId(e);
             lane = _lanes[Lane.For(visitorId, _lanes.Length)];
             var batch = lane.Current;
-            batch.Begin(_time.GetTimestamp());
+            batch.Begin(_time);
             var withIp = _token.Usable;
             try
             {
