@@ -77,6 +77,36 @@ public class EncodedTextCacheTests
         Assert.Equal(count, cache.Count);
     }
 
+    [Fact]
+    public void A_warmed_encoder_allocates_nothing_per_event()
+    {
+        // What the sender does for every event of a returning visitor: its visitor id, then its entry (with cip).
+        var encoder = new EntryEncoder(new PiwikOptions { VisitorIdSecret = "0123456789abcdef-secret", TokenAuth = "0123456789abcdef0123456789abcdef" });
+        var events = Enumerable.Range(0, 200)
+            .Select(i => EncodingTests.Event(
+                name: TrackedValue.FromText("item " + (i % 7)),
+                value: TrackedValue.FromNumber(i),
+                userAgent: UserAgents[i % 3],
+                referrer: Referrers[i % 3],
+                path: "/items/" + i,
+                ip: new System.Net.IPAddress([198, 51, 100, (byte)(i % 50)])))
+            .ToArray();
+        var output = new ArrayBufferWriter<byte>(64 * 1024);
+        void EncodeAll()
+        {
+            foreach (var e in events)
+            {
+                output.ResetWrittenCount();
+                encoder.Encode(e, encoder.VisitorId(e), includeIp: true, output);
+            }
+        }
+
+        EncodeAll();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        EncodeAll();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     private static string Entry(EntryEncoder encoder, TrackedEvent e)
     {
         var buffer = new ArrayBufferWriter<byte>();
