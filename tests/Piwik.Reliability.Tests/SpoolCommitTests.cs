@@ -31,4 +31,44 @@ public class SpoolCommitTests
         Delivered.AssertOrderedPerVisitor(matomo);
         await Eventually.HoldsAsync(() => spooled.PendingRecords == 0, () => $"{spooled.PendingRecords} batches pending");
     }
+
+    [Fact]
+    public async Task A_lane_that_keeps_up_sends_what_it_just_spooled_without_reading_it_back_and_a_backlog_is_read_from_disk()
+    {
+        using var spool = new TempDirectory();
+        await using var matomo = await StandInMatomo.StartAsync();
+        await matomo.GoDownAsync();
+        await using var app = await ReliabilityApp.StartAsync(o =>
+        {
+            FaultInjectionTests.Fast(o, matomo);
+            o.SpoolDirectory = spool.Path;
+            o.BatchSize = 10;
+            o.MaxConcurrentBatches = 1;
+        });
+        var spooled = app.Sender.Spool!;
+
+        // A backlog (Matomo down): ten batches on disk; only the lane's next few keep their batch in memory.
+        FaultInjectionTests.Track(app, 100, visitors: 1, prefix: "backlog");
+        await Eventually.HoldsAsync(() => app.Metrics.Spooled == 100, () => app.Accounting);
+        await matomo.ComeBackAsync();
+        await Eventually.HoldsAsync(() => app.Metrics.Sent == 100 && app.Metrics.Spooled == 0, () => app.Accounting);
+        Assert.InRange(spooled.ReadBack, 10 - Piwik.Spool.BatchSpool.ReadCacheDepth, 10);
+
+        // Keeping up: each batch is still written and made durable first, then sent from memory.
+        var readBack = spooled.ReadBack;
+        var syncs = spooled.RecordSyncs;
+        for (var batch = 0; batch < 5; batch++)
+        {
+            FaultInjectionTests.Track(app, 10, visitors: 1, prefix: "live" + batch + "_");
+            var sent = 100 + (10 * (batch + 1));
+            await Eventually.HoldsAsync(() => app.Metrics.Sent == sent && app.Metrics.Spooled == 0, () => app.Accounting);
+        }
+
+        Assert.Equal(readBack, spooled.ReadBack);
+        Assert.True(spooled.RecordSyncs + spooled.CoveredAppends > syncs, "the live batches were not made durable");
+        await app.AssertBalancedAsync();
+        Assert.Equal(150, matomo.Tracked.Count);
+        Delivered.AssertNoDuplicates(matomo);
+        Delivered.AssertOrderedPerVisitor(matomo);
+    }
 }

@@ -78,6 +78,24 @@ internal sealed class Batch
         _entries.Write(copy);
     }
 
+    /// <summary>Adds every entry of <paramref name="other"/>, in one copy of their bytes.</summary>
+    public void AddAll(Batch other)
+    {
+        var offset = _entries.WrittenCount;
+        _entries.Write(other._entries.WrittenSpan);
+        foreach (var end in other._ends)
+        {
+            _ends.Add(offset + end);
+        }
+
+        _ticks.AddRange(other._ticks);
+        _hasIp.AddRange(other._hasIp);
+        if (other.OldestEventTicks < OldestEventTicks)
+        {
+            OldestEventTicks = other.OldestEventTicks;
+        }
+    }
+
     public ReadOnlySpan<byte> Entry(int index)
     {
         var start = index == 0 ? 0 : _ends[index - 1];

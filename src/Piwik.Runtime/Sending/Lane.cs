@@ -84,8 +84,8 @@ internal sealed partial class Lane
             return;
         }
 
-        // With the spool: on disk before it is sent (the lane reads it back from there), and memory stays bounded
-        // during an outage, since appending never waits for Matomo.
+        // With the spool: on disk before it is sent (a lane that keeps up then sends it from memory, one with a backlog
+        // reads it back from disk), and memory stays bounded during an outage, since appending never waits for Matomo.
         await (_toDisk ? _toSpool : _ready).Writer.WriteAsync(Current, cancellationToken).ConfigureAwait(false);
         if (_toDisk)
         {

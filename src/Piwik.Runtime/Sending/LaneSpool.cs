@@ -4,7 +4,10 @@ using Piwik.Spool;
 
 namespace Piwik.Sending;
 
-/// <summary>The lane's side of the spool: full batches go to disk first, and are delivered from there.</summary>
+/// <summary>
+/// The lane's side of the spool: full batches go to disk first, and are delivered once durable: from memory while the
+/// lane keeps up (the spool keeps its next few batches as read caches), else read back from disk.
+/// </summary>
 internal sealed partial class Lane
 {
     // With the spool: full batches on their way to disk. The read loop hands a batch over and goes on reading while
@@ -33,7 +36,7 @@ internal sealed partial class Lane
         var thread = new Thread(() =>
         {
             var reader = _toSpool.Reader;
-            var batches = new Batch[SpoolHandOff];
+            var batches = new Batch?[SpoolHandOff];
             try
             {
                 while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
@@ -47,14 +50,16 @@ internal sealed partial class Lane
 
                     try
                     {
-                        spool.AppendAll(batches.AsSpan(0, count), _index, _deadline); // counts its own drops (spool_full); a disk fault keeps the batch in memory
+                        // Counts its own drops (spool_full); a disk fault keeps the batch in memory. Clears the slots of
+                        // the batches it keeps as read caches: they come back once delivered (RunFromSpoolAsync).
+                        spool.AppendAll(batches.AsSpan(0, count), _index, keepReadCaches: true, _deadline);
                     }
                     catch (Exception ex)
                     {
                         long lost = 0;
                         for (var i = 0; i < count; i++)
                         {
-                            lost += batches[i].Count;
+                            lost += batches[i]?.Count ?? 0;
                         }
 
                         _metrics.AddDropped(DropReason.SpoolFailed, lost);
@@ -63,7 +68,10 @@ internal sealed partial class Lane
 
                     foreach (var batch in batches.AsSpan(0, count))
                     {
-                        Recycle(batch);
+                        if (batch is not null)
+                        {
+                            Recycle(batch);
+                        }
                     }
 
                     Array.Clear(batches);
@@ -136,6 +144,11 @@ internal sealed partial class Lane
             if (record is null)
             {
                 return;
+            }
+
+            if (record.TakeReadCache() is { } cached)
+            {
+                Recycle(cached); // loaded from it, not from disk; a retry after a release reads the disk
             }
 
             try

@@ -63,11 +63,7 @@ internal sealed partial class BatchSpool
     private static Batch Copy(Batch batch)
     {
         var copy = new Batch();
-        for (var i = 0; i < batch.Count; i++)
-        {
-            copy.Add(batch.Entry(i), batch.EventTicks(i), batch.HasIp(i));
-        }
-
+        copy.AddAll(batch);
         return copy;
     }
 

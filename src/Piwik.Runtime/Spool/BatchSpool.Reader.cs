@@ -235,19 +235,19 @@ internal sealed partial class BatchSpool
         }
     }
 
+    /// <summary>Records loaded by reading the disk (not from memory) so far.</summary>
+    internal long ReadBack => Interlocked.Read(ref _readBack);
+
     private bool Load(SpoolRecord record, Batch batch)
     {
-        if (record.InMemory is { } kept)
+        if ((record.InMemory ?? record.ReadCache) is { } kept)
         {
-            for (var i = 0; i < kept.Count; i++)
-            {
-                batch.Add(kept.Entry(i), kept.EventTicks(i), kept.HasIp(i));
-            }
-
+            batch.AddAll(kept);
             return true;
         }
 
         var segment = record.Segment!;
+        Interlocked.Increment(ref _readBack);
         // Pooled: the entries are copied into the batch, the buffer is not kept.
         var rented = ArrayPool<byte>.Shared.Rent(record.Length);
         var buffer = rented.AsSpan(0, record.Length);

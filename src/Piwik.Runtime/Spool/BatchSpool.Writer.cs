@@ -17,7 +17,7 @@ internal sealed partial class BatchSpool
     /// by its lane only once durable, in the order records were written. Returns once it is durable.
     /// </para>
     /// </summary>
-    public bool Append(Batch batch, int lane) => AppendAll(new ReadOnlySpan<Batch>(ref batch), lane) == 1;
+    public bool Append(Batch batch, int lane) => AppendAll([batch], lane) == 1;
 
     /// <summary>
     /// Appends several batches of one lane, in order, as <see cref="Append"/> does, with one fsync for all of them (per
@@ -25,7 +25,15 @@ internal sealed partial class BatchSpool
     /// were dropped for room and counted. While batches this lane keeps in memory are not delivered yet, waits for
     /// them first (bounded memory), until <paramref name="cancellationToken"/>.
     /// </summary>
-    public int AppendAll(ReadOnlySpan<Batch> batches, int lane, CancellationToken cancellationToken = default)
+    /// <param name="batches">The batches, in order.</param>
+    /// <param name="lane">Their lane.</param>
+    /// <param name="keepReadCaches">
+    /// Whether the spool may keep a batch as its record's read cache (<see cref="SpoolRecord.ReadCache"/>): it then
+    /// clears the batch's slot in <paramref name="batches"/>, and the caller must not touch that batch again; the lane
+    /// gets it back once it has taken the record.
+    /// </param>
+    /// <param name="cancellationToken">Ends a wait for memory.</param>
+    public int AppendAll(Span<Batch?> batches, int lane, bool keepReadCaches = false, CancellationToken cancellationToken = default)
     {
         WaitForMemory(lane, cancellationToken);
         var written = new List<(SpoolRecord Record, Batch Batch)>(batches.Length);
@@ -36,7 +44,7 @@ internal sealed partial class BatchSpool
         {
             foreach (var batch in batches)
             {
-                if (batch.Count == 0)
+                if (batch is null || batch.Count == 0)
                 {
                     kept++;
                 }
@@ -65,8 +73,15 @@ internal sealed partial class BatchSpool
 
         if (written.Count > 0)
         {
-            kept += Settle(written);
+            kept += Settle(written, keepReadCaches);
             takeable += written.Count;
+            for (var i = 0; i < batches.Length; i++)
+            {
+                if (batches[i]?.Record is { } record && record.ReadCache == batches[i])
+                {
+                    batches[i] = null; // the spool's now, until its lane takes it back (Lane.RunFromSpoolAsync)
+                }
+            }
         }
 
         if (takeable > 0)
@@ -81,7 +96,7 @@ internal sealed partial class BatchSpool
     /// Makes the records just written durable, one fsync per segment (for its last record: it covers the ones before),
     /// and makes them takeable; a record whose fsync failed is kept in memory instead. Returns how many are on disk.
     /// </summary>
-    private int Settle(List<(SpoolRecord Record, Batch Batch)> written)
+    private int Settle(List<(SpoolRecord Record, Batch Batch)> written, bool keepReadCaches)
     {
         var errors = new Dictionary<SpoolSegment, Exception?>(1);
         for (var i = written.Count - 1; i >= 0; i--)
@@ -104,6 +119,11 @@ internal sealed partial class BatchSpool
         var durable = 0;
         lock (_gate)
         {
+            // The lane's records ahead of this group (all written ones are of one lane): the first few of a lane that
+            // keeps up keep their batch as a read cache, so it is not read back from disk (bounded: a lane with a
+            // backlog reads from disk, and at most ReadCacheDepth batches per lane are held).
+            var ahead = _lanes[written[0].Record.Lane].Count - written.Count;
+            var position = 0;
             foreach (var (record, batch) in written)
             {
                 var segment = record.Segment!;
@@ -112,6 +132,7 @@ internal sealed partial class BatchSpool
                     segment.CloseWriter();
                 }
 
+                position++;
                 if (record.State != RecordState.Writing)
                 {
                     continue; // dropped for room meanwhile (by another lane's append)
@@ -120,6 +141,11 @@ internal sealed partial class BatchSpool
                 if (errors[segment] is null)
                 {
                     durable++;
+                    if (keepReadCaches && ahead + position <= ReadCacheDepth)
+                    {
+                        batch.Record = record;
+                        record.ReadCache = batch;
+                    }
                 }
                 else
                 {

@@ -28,6 +28,12 @@ internal sealed partial class BatchSpool : IDisposable
     /// <summary>How long an acknowledgement may stay in the OS's cache before it is flushed to disk.</summary>
     internal static readonly TimeSpan AckSyncInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How many of a lane's next records keep the batch they were written from (<see cref="SpoolRecord.ReadCache"/>),
+    /// so a lane that keeps up delivers what it just spooled without reading it back: at most this many batches per lane.
+    /// </summary>
+    internal const int ReadCacheDepth = 2;
+
     private readonly object _gate = new();
     private readonly string _directory;
     private readonly long _maxBytes;
@@ -49,6 +55,7 @@ internal sealed partial class BatchSpool : IDisposable
     private long _ackSyncs;
     private long _recordSyncs;
     private long _coveredAppends;
+    private long _readBack;
     private SpoolSegment? _current;
     private long _nextSequence = 1;
     private long _fileBytes;

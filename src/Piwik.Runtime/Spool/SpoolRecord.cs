@@ -27,6 +27,8 @@ internal sealed class SpoolRecord(SpoolSegment? segment, long offset, int length
     /// <summary>The segment file holding the record; null for a batch kept in memory.</summary>
     public SpoolSegment? Segment { get; private set; } = segment;
 
+    private Batch? _readCache;
+
     public long Offset { get; } = offset;
 
     public int Length { get; } = length;
@@ -47,6 +49,20 @@ internal sealed class SpoolRecord(SpoolSegment? segment, long offset, int length
 
     /// <summary>A copy of the batch when it is not on disk: delivered from here, lost (and counted) at shutdown.</summary>
     public Batch? InMemory { get; private set; }
+
+    /// <summary>
+    /// The batch this record was just written from, while its lane has few records ahead of it: the lane then loads
+    /// the record from memory instead of reading it back from disk (<see cref="BatchSpool.TakeAsync"/>), and gets the
+    /// batch back for reuse (<see cref="TakeReadCache"/>). The record is on disk all the same.
+    /// </summary>
+    public Batch? ReadCache
+    {
+        get => Volatile.Read(ref _readCache);
+        set => Volatile.Write(ref _readCache, value);
+    }
+
+    /// <summary>Takes the read cache away (the lane reuses its batch): later loads read the disk.</summary>
+    public Batch? TakeReadCache() => Interlocked.Exchange(ref _readCache, null);
 
     /// <summary>Detaches the record from its segment: from now on the batch is delivered from <paramref name="copy"/>.</summary>
     public void KeepInMemory(Batch copy)
