@@ -63,6 +63,40 @@ public class SenderTests
     }
 
     [Fact]
+    public async Task With_events_spread_over_eight_lanes_the_sender_wakes_a_few_times_per_batch_not_every_few_events()
+    {
+        await using var matomo = await StandInMatomo.StartAsync();
+        await using var app = await TestApp.StartAsync(o =>
+        {
+            o.Url = matomo.BaseUrl;
+            o.BatchSize = 100;
+            o.MaxConcurrentBatches = 8;
+            o.FlushInterval = TimeSpan.FromHours(1); // batches cut by size only: no flush timer
+        });
+        var sender = app.App.Services.GetRequiredService<Piwik.Sending.PiwikSender>();
+        var before = sender.WakeUps;
+
+        // 1,600 events of 16 signed-in visitors in turn, ten at a time, as a steady stream arrives: sixteen batches
+        // of 100 over the lanes (too slow to grow). Waiting for the nearest lane's missing events, as if they all went
+        // to it, woke the loop at almost every step once a lane neared full (70-90 wakes in a model of this run).
+        for (var step = 0; step < 160; step++)
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                var n = (step * 10) + i;
+                Assert.True(app.Tracker.TrackEvent("c", "e" + n, userId: "visitor-" + (n % 16)));
+            }
+
+            await Task.Delay(15);
+        }
+
+        // Each visitor sends 100 events, so every lane's share is whole batches: all are sent without a timer.
+        await Eventually.HoldsAsync(() => app.Metrics.Sent == 1_600, () => $"sent {app.Metrics.Sent}");
+        Assert.InRange(sender.WakeUps - before, 1, 40);
+        await app.AssertBalancedAsync();
+    }
+
+    [Fact]
     public async Task A_partial_batch_is_sent_after_the_flush_interval()
     {
         await using var matomo = await StandInMatomo.StartAsync();
