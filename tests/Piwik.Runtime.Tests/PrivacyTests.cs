@@ -24,6 +24,23 @@ public class PrivacyTests
     private static readonly long Day2 = new DateTime(2026, 11, 24, 0, 1, 0, DateTimeKind.Utc).Ticks;
 
     [Fact]
+    public void A_user_agent_keyed_by_an_object_standing_for_it_gets_the_id_of_its_text()
+    {
+        // The sender keys its visitor-id cache by the User-Agent's kept encoding instead of hashing the text again.
+        var ids = new VisitorIdGenerator("a-long-enough-secret");
+        var ip = IPAddress.Parse("203.0.0.0");
+        var firefox = new VisitorIdGenerator("a-long-enough-secret").ForAnonymous(ip, 0, "Firefox", Day1);
+        var standsForFirefox = new object();
+        Assert.Equal(firefox, ids.ForAnonymous(ip, 0, "Firefox", Day1, standsForFirefox));
+        Assert.Equal(firefox, ids.ForAnonymous(ip, 0, "Firefox", Day1, standsForFirefox)); // from the cache
+        Assert.Equal(firefox, ids.ForAnonymous(ip, 0, "Firefox", Day1, new object())); // another stand-in (the cache was cleared)
+        Assert.Equal(firefox, ids.ForAnonymous(ip, 0, "Firefox", Day1)); // by text
+        Assert.NotEqual(firefox, ids.ForAnonymous(IPAddress.Parse("198.51.0.0"), 0, "Firefox", Day1, standsForFirefox)); // the IP still counts
+        Assert.NotEqual(firefox, ids.ForAnonymous(ip, 0, "Firefox", Day2, standsForFirefox)); // and the day
+        Assert.NotEqual(firefox, ids.ForAnonymous(ip, 0, "Chrome", Day1, new object()));
+    }
+
+    [Fact]
     public void Anonymous_visitor_id_is_stable_within_a_day_and_differs_between_visitors_and_days()
     {
         var ids = new VisitorIdGenerator("a-long-enough-secret");

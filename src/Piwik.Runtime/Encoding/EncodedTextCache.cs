@@ -24,6 +24,8 @@ internal sealed class EncodedTextCache
     private readonly Dictionary<string, byte[]> _encoded = new(StringComparer.Ordinal);
     private readonly ArrayBufferWriter<byte> _scratch = new(256);
     private readonly Action<string, IBufferWriter<byte>> _encode;
+    private string? _lastValue;
+    private byte[]? _lastEncoded;
 
     /// <param name="encode">Writes a value's encoded form (nothing when it has none); the same value always gives the same bytes.</param>
     public EncodedTextCache(Action<string, IBufferWriter<byte>> encode)
@@ -38,26 +40,25 @@ internal sealed class EncodedTextCache
     /// <summary>Values kept now (for tests).</summary>
     internal int Count => _encoded.Count;
 
-    /// <summary>Writes <paramref name="prefix"/> and the encoded value; nothing when the value is null or empty or encodes to nothing.</summary>
-    public void Write(IBufferWriter<byte> output, ReadOnlySpan<byte> prefix, string? value)
+    /// <summary>
+    /// The kept encoding of <paramref name="value"/> (kept now if it was not), or null when the value is null, empty or
+    /// too long to keep. The same array for the same text while it is kept, so it can stand for the text (a visitor id
+    /// cache keys on it); the value just asked for is remembered by reference, so asking again for it (the encoder right
+    /// after the visitor id, or the same header string Kestrel reuses on a connection) costs no lookup.
+    /// </summary>
+    public byte[]? Encoded(string? value)
     {
-        if (string.IsNullOrEmpty(value))
+        if (string.IsNullOrEmpty(value) || value.Length > LongestCached)
         {
-            return;
+            return null;
         }
 
-        ReadOnlySpan<byte> encoded;
-        if (value.Length > LongestCached)
+        if (ReferenceEquals(value, _lastValue))
         {
-            _scratch.ResetWrittenCount();
-            _encode(value, _scratch);
-            encoded = _scratch.WrittenSpan;
+            return _lastEncoded;
         }
-        else if (_encoded.TryGetValue(value, out var kept))
-        {
-            encoded = kept;
-        }
-        else
+
+        if (!_encoded.TryGetValue(value, out var kept))
         {
             _scratch.ResetWrittenCount();
             _encode(value, _scratch);
@@ -68,7 +69,31 @@ internal sealed class EncodedTextCache
             }
 
             _encoded[value] = kept;
+        }
+
+        _lastValue = value;
+        _lastEncoded = kept;
+        return kept;
+    }
+
+    /// <summary>Writes <paramref name="prefix"/> and the encoded value; nothing when the value is null or empty or encodes to nothing.</summary>
+    public void Write(IBufferWriter<byte> output, ReadOnlySpan<byte> prefix, string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return;
+        }
+
+        ReadOnlySpan<byte> encoded;
+        if (Encoded(value) is { } kept)
+        {
             encoded = kept;
+        }
+        else
+        {
+            _scratch.ResetWrittenCount();
+            _encode(value, _scratch);
+            encoded = _scratch.WrittenSpan;
         }
 
         if (!encoded.IsEmpty)

@@ -62,7 +62,10 @@ internal sealed partial class EntryEncoder
             return _visitorIds.ForUser(user);
         }
 
-        return _visitorIds.ForAnonymous(e.Request.RemoteIp, _maskBytes, e.Request.UserAgent, e.TimestampTicks);
+        // The User-Agent's kept encoding stands for its text in the visitor-id cache: its text is hashed once per event
+        // (here), and the entry's ua= right after reuses the same lookup.
+        var userAgent = e.Request.UserAgent;
+        return _visitorIds.ForAnonymous(e.Request.RemoteIp, _maskBytes, userAgent, e.TimestampTicks, _userAgents.Encoded(userAgent));
     }
 
     /// <param name="e">The event.</param>

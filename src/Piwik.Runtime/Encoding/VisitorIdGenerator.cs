@@ -53,7 +53,16 @@ internal sealed class VisitorIdGenerator
     /// The visitor id of an anonymous visitor, from the raw IP and the mask to apply. A cache hit (the usual case: a
     /// visitor makes many requests a day) allocates nothing: the cache is keyed by the masked bytes, not their text.
     /// </summary>
-    public string ForAnonymous(IPAddress? ip, int maskBytes, string? userAgent, long utcTicks)
+    /// <param name="ip">The visitor's raw IP (null when unknown).</param>
+    /// <param name="maskBytes">How many trailing bytes of it to zero.</param>
+    /// <param name="userAgent">The User-Agent header.</param>
+    /// <param name="utcTicks">The event's time (the salt rotates daily).</param>
+    /// <param name="userAgentIdentity">
+    /// Optional: an object that stands for this User-Agent's text for as long as it lives (the sender's cached encoding
+    /// of it, <see cref="EncodedTextCache.Encoded"/>): the cache is then keyed by that reference instead of by the
+    /// text, which is not hashed again. A miss still computes the id from the text, so the id is the same either way.
+    /// </param>
+    public string ForAnonymous(IPAddress? ip, int maskBytes, string? userAgent, long utcTicks, object? userAgentIdentity = null)
     {
         var day = utcTicks / TimeSpan.TicksPerDay;
         if (day != _saltDay)
@@ -66,7 +75,7 @@ internal sealed class VisitorIdGenerator
         // Hash at most what is sent (MatomoLimits.UserAgent): a hostile 100 KB header must not grow the cache.
         var ua = userAgent is { Length: > MatomoLimits.UserAgent } ? userAgent[..MatomoLimits.UserAgent] : userAgent ?? string.Empty;
         var (bytes, length, scope) = ip is null ? default : IpAnonymizer.Key(ip, maskBytes);
-        var key = new AnonymousKey(bytes, length, scope, ua);
+        var key = new AnonymousKey(bytes, length, scope, userAgentIdentity ?? ua);
         if (_anonymousCache.TryGetValue(key, out var cached))
         {
             return cached;
@@ -78,8 +87,11 @@ internal sealed class VisitorIdGenerator
         return id;
     }
 
-    /// <summary>An anonymous visitor: the anonymised IP (see <see cref="IpAnonymizer.Key"/>) and the User-Agent.</summary>
-    private readonly record struct AnonymousKey(UInt128 Ip, int IpLength, long ScopeId, string UserAgent);
+    /// <summary>
+    /// An anonymous visitor: the anonymised IP (see <see cref="IpAnonymizer.Key"/>) and the User-Agent, as its text
+    /// (compared by content) or as an object that stands for it (compared by reference: never equal to a text).
+    /// </summary>
+    private readonly record struct AnonymousKey(UInt128 Ip, int IpLength, long ScopeId, object UserAgent);
 
     private static void Remember<TKey>(Dictionary<TKey, string> cache, TKey key, string id)
         where TKey : notnull
