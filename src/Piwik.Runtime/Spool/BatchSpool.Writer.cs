@@ -36,14 +36,15 @@ internal sealed partial class BatchSpool
     public int AppendAll(Span<Batch?> batches, int lane, bool keepReadCaches = false, CancellationToken cancellationToken = default)
     {
         WaitForMemory(lane, cancellationToken);
-        var written = new List<(SpoolRecord Record, Batch Batch)>(batches.Length);
+        var written = new List<(SpoolRecord Record, Batch Batch, int Slot)>(batches.Length);
         var kept = 0;
         var takeable = 0;
         Exception? unexpected = null;
         try
         {
-            foreach (var batch in batches)
+            for (var slot = 0; slot < batches.Length; slot++)
             {
+                var batch = batches[slot];
                 if (batch is null || batch.Count == 0)
                 {
                     kept++;
@@ -52,7 +53,7 @@ internal sealed partial class BatchSpool
                 {
                     if (record.InMemory is null)
                     {
-                        written.Add((record, batch));
+                        written.Add((record, batch, slot));
                     }
                     else
                     {
@@ -73,15 +74,8 @@ internal sealed partial class BatchSpool
 
         if (written.Count > 0)
         {
-            kept += Settle(written, keepReadCaches);
+            kept += Settle(written, keepReadCaches ? batches : default);
             takeable += written.Count;
-            for (var i = 0; i < batches.Length; i++)
-            {
-                if (batches[i]?.Record is { } record && record.ReadCache == batches[i])
-                {
-                    batches[i] = null; // the spool's now, until its lane takes it back (Lane.RunFromSpoolAsync)
-                }
-            }
         }
 
         if (takeable > 0)
@@ -96,7 +90,12 @@ internal sealed partial class BatchSpool
     /// Makes the records just written durable, one fsync per segment (for its last record: it covers the ones before),
     /// and makes them takeable; a record whose fsync failed is kept in memory instead. Returns how many are on disk.
     /// </summary>
-    private int Settle(List<(SpoolRecord Record, Batch Batch)> written, bool keepReadCaches)
+    /// <param name="written">The records written, with their batches and the batches' slots.</param>
+    /// <param name="cacheSlots">
+    /// The caller's batches when the spool may keep some as read caches (empty otherwise): a batch kept is taken out of
+    /// its slot here, before its record can be taken (after that its lane may take the record and reuse the batch).
+    /// </param>
+    private int Settle(List<(SpoolRecord Record, Batch Batch, int Slot)> written, Span<Batch?> cacheSlots)
     {
         var errors = new Dictionary<SpoolSegment, Exception?>(1);
         for (var i = written.Count - 1; i >= 0; i--)
@@ -124,7 +123,7 @@ internal sealed partial class BatchSpool
             // backlog reads from disk, and at most ReadCacheDepth batches per lane are held).
             var ahead = _lanes[written[0].Record.Lane].Count - written.Count;
             var position = 0;
-            foreach (var (record, batch) in written)
+            foreach (var (record, batch, slot) in written)
             {
                 var segment = record.Segment!;
                 if (--segment.WriterUsers == 0 && segment != _current)
@@ -141,9 +140,9 @@ internal sealed partial class BatchSpool
                 if (errors[segment] is null)
                 {
                     durable++;
-                    if (keepReadCaches && ahead + position <= ReadCacheDepth)
+                    if (!cacheSlots.IsEmpty && ahead + position <= ReadCacheDepth)
                     {
-                        batch.Record = record;
+                        cacheSlots[slot] = null; // the spool's now, until its lane takes it back (Lane.RunFromSpoolAsync)
                         record.ReadCache = batch;
                     }
                 }
