@@ -28,6 +28,9 @@ internal sealed class Batch
     /// <summary>Oldest event time (UTC ticks) in the batch.</summary>
     public long OldestEventTicks { get; private set; } = long.MaxValue;
 
+    /// <summary>Newest event time (UTC ticks) in the batch.</summary>
+    public long NewestEventTicks { get; private set; } = long.MinValue;
+
     /// <summary>Bytes of all entries.</summary>
     public int ByteCount => _entries.WrittenCount;
 
@@ -54,6 +57,11 @@ internal sealed class Batch
         if (eventTicks < OldestEventTicks)
         {
             OldestEventTicks = eventTicks;
+        }
+
+        if (eventTicks > NewestEventTicks)
+        {
+            NewestEventTicks = eventTicks;
         }
     }
 
@@ -94,6 +102,11 @@ internal sealed class Batch
         {
             OldestEventTicks = other.OldestEventTicks;
         }
+
+        if (other.NewestEventTicks > NewestEventTicks)
+        {
+            NewestEventTicks = other.NewestEventTicks;
+        }
     }
 
     public ReadOnlySpan<byte> Entry(int index)
@@ -115,6 +128,7 @@ internal sealed class Batch
         _ticks.Clear();
         _hasIp.Clear();
         OldestEventTicks = long.MaxValue;
+        NewestEventTicks = long.MinValue;
         Record = null;
     }
 }

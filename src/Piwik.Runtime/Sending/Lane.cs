@@ -45,13 +45,16 @@ internal sealed partial class Lane
     public int Target { get; private set; }
 
     /// <summary>
-    /// The current batch is full: a batch that filled within <paramref name="fillGoal"/> (timestamp ticks) doubles the
-    /// next one, up to <paramref name="cap"/>; one that took more than four times that halves it, down to the batch size.
+    /// The current batch is full: a batch whose events were recorded within <paramref name="fillGoal"/> doubles the
+    /// next one, up to <paramref name="cap"/>; one whose events took more than four times that halves it, down to the
+    /// batch size. Measured by the events' own times, not by when the read loop took them: the loop takes events in
+    /// bursts (once per batch or so), which would make any batch look filled at once.
     /// </summary>
-    public void NoteFull(long now, long fillGoal, int cap)
+    public void NoteFull(TimeSpan fillGoal, int cap)
     {
-        var took = now - Current.StartedTimestamp;
-        var next = took < fillGoal ? Target * 2 : took > 4 * fillGoal ? Target / 2 : Target;
+        var took = Current.NewestEventTicks - Current.OldestEventTicks;
+        var goal = fillGoal.Ticks;
+        var next = took < goal ? Target * 2 : took > 4 * goal ? Target / 2 : Target;
         Target = Math.Clamp(next, _batchSize, Math.Max(_batchSize, cap));
     }
 

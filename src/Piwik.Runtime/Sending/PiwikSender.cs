@@ -342,7 +342,7 @@ internal sealed class PiwikSender : BackgroundService
 
         if (lane.Current.Count >= lane.Target || lane.Current.ByteCount >= Batch.MaxBytes)
         {
-            lane.NoteFull(_time.GetTimestamp(), _fillGoalTicks, _delivery.BatchSizeCap(_options.BatchSize, LargestBatch, FillGoal));
+            lane.NoteFull(FillGoal, _delivery.BatchSizeCap(_options.BatchSize, LargestBatch, FillGoal));
             await lane.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
     }
