@@ -45,14 +45,18 @@ internal sealed partial class Lane
     public int Target { get; private set; }
 
     /// <summary>
-    /// The current batch is full: a batch whose events were recorded within <paramref name="fillGoal"/> doubles the
-    /// next one, up to <paramref name="cap"/>; one whose events took more than four times that halves it, down to the
-    /// batch size. Measured by the events' own times, not by when the read loop took them: the loop takes events in
-    /// bursts (once per batch or so), which would make any batch look filled at once.
+    /// The current batch is full: a batch filled within <paramref name="fillGoal"/> doubles the next one, up to
+    /// <paramref name="cap"/>; one that took more than four times that halves it, down to the batch size. Filled means
+    /// both: its events were recorded within that time (the read loop takes events in bursts, once per batch or so,
+    /// which alone would make any batch look filled at once), and the read loop filled it within that time (it waits
+    /// while Matomo holds the lanes back, so a backlog, all recorded at once, does not grow batches Matomo is slow to take).
     /// </summary>
-    public void NoteFull(TimeSpan fillGoal, int cap)
+    /// <param name="loopTook">How long the read loop took from the batch's first event to its last.</param>
+    /// <param name="fillGoal">The fill goal.</param>
+    /// <param name="cap">The largest batch Matomo answers in time.</param>
+    public void NoteFull(TimeSpan loopTook, TimeSpan fillGoal, int cap)
     {
-        var took = Current.NewestEventTicks - Current.OldestEventTicks;
+        var took = Math.Max(loopTook.Ticks, Current.NewestEventTicks - Current.OldestEventTicks);
         var goal = fillGoal.Ticks;
         var next = took < goal ? Target * 2 : took > 4 * goal ? Target / 2 : Target;
         Target = Math.Clamp(next, _batchSize, Math.Max(_batchSize, cap));

@@ -342,7 +342,7 @@ internal sealed class PiwikSender : BackgroundService
 
         if (lane.Current.Count >= lane.Target || lane.Current.ByteCount >= Batch.MaxBytes)
         {
-            lane.NoteFull(FillGoal, _delivery.BatchSizeCap(_options.BatchSize, LargestBatch, FillGoal));
+            lane.NoteFull(_time.GetElapsedTime(lane.Current.StartedTimestamp), FillGoal, _delivery.BatchSizeCap(_options.BatchSize, LargestBatch, FillGoal));
             await lane.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
     }
