@@ -60,9 +60,7 @@ internal sealed class EncodedTextCache
 
         if (!_encoded.TryGetValue(value, out var kept))
         {
-            _scratch.ResetWrittenCount();
-            _encode(value, _scratch);
-            kept = _scratch.WrittenSpan.ToArray();
+            kept = Encode(value).ToArray();
             if (_encoded.Count >= Capacity)
             {
                 _encoded.Clear();
@@ -84,22 +82,19 @@ internal sealed class EncodedTextCache
             return;
         }
 
-        ReadOnlySpan<byte> encoded;
-        if (Encoded(value) is { } kept)
-        {
-            encoded = kept;
-        }
-        else
-        {
-            _scratch.ResetWrittenCount();
-            _encode(value, _scratch);
-            encoded = _scratch.WrittenSpan;
-        }
-
+        var encoded = Encoded(value) is { } kept ? kept : Encode(value); // a value too long to keep: encoded every time
         if (!encoded.IsEmpty)
         {
             output.Write(prefix);
             output.Write(encoded);
         }
+    }
+
+    /// <summary>The value's encoding, in the scratch buffer (valid until the next call).</summary>
+    private ReadOnlySpan<byte> Encode(string value)
+    {
+        _scratch.ResetWrittenCount();
+        _encode(value, _scratch);
+        return _scratch.WrittenSpan;
     }
 }
