@@ -61,4 +61,27 @@ public class EncodingBreakdownBenchmarks
 
     [Benchmark(OperationsPerInvoke = 100, Description = "bulk JSON body, per entry")]
     public int Body() => _writer.Write(_batch, 0, _batch.Count, null).Length;
+
+    /// <summary>
+    /// Encodes entries in a loop for <c>--seconds</c> (10) or <c>--events</c>, for a profiler (<c>perf record</c> with
+    /// <c>DOTNET_PerfMapEnabled=1</c>): the per-event work of the sender's read loop without the queue or the lanes.
+    /// </summary>
+    internal static int Loop(Arguments args)
+    {
+        var benchmarks = new EncodingBreakdownBenchmarks();
+        benchmarks.Setup();
+        var seconds = args.Number("seconds", 10);
+        var events = (long)args.Number("events", 0); // a fixed count instead, for `perf stat -e instructions`
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        long count = 0;
+        while (events > 0 ? count < events : watch.Elapsed.TotalSeconds < seconds)
+        {
+            benchmarks.VisitorId();
+            benchmarks.Entry();
+            count += N;
+        }
+
+        Console.WriteLine($"{count} events, {watch.Elapsed.TotalNanoseconds / count:F1} ns each (visitor id and entry)");
+        return 0;
+    }
 }

@@ -6,7 +6,8 @@
 //   ... -- standin --url-file F --ids-file F                                                     tests' StandInMatomo as a process
 //   ... -- standin-cost [--seconds 3]                                                            the stand-in's validation per entry, in place and plain
 //   ... -- app --variant none|piwik|django --port P [--matomo URL]                               the side-by-side app
-//   ... -- request-loop [--seconds 10] [--variant tracked|plain|filter|noname|failure|plainarg|argument|all] [--headers Kestrel]                             the request path in a loop, for a profiler
+//   ... -- encode-loop [--seconds 10]                                                            the sender's visitor id and entry in a loop, for a profiler
+//   ... -- request-loop [--seconds 10] [--variant tracked|plain|filter|noname|failure|plainarg|argument|all] [--headers Kestrel] [--drain sender]                             the request path in a loop, for a profiler
 using System.Globalization;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
@@ -45,8 +46,10 @@ switch (mode)
         return await SideBySideApp.RunAsync(new Arguments(rest)).ConfigureAwait(false);
     case "request-loop":
         return RequestPathBenchmarks.Loop(new Arguments(rest));
+    case "encode-loop":
+        return EncodingBreakdownBenchmarks.Loop(new Arguments(rest));
     default:
-        Console.Error.WriteLine($"Unknown mode '{mode}': bdn, delivery, matomo, matomo-burst, standin, standin-cost, app or request-loop.");
+        Console.Error.WriteLine($"Unknown mode '{mode}': bdn, delivery, matomo, matomo-burst, standin, standin-cost, app, request-loop or encode-loop.");
         return 2;
 }
 

@@ -91,19 +91,23 @@ internal ref struct PercentEncoder
             }
         }
 
+        // Locals, not fields: this struct is reached by reference, so its fields would be stored on every character.
         var unreserved = UnreservedTable;
+        var budget = _budget;
+        var measure = _measure;
+        var truncated = false;
         for (var i = start; i < text.Length; i++)
         {
             var c = text[i];
             if (c < 0x80 && unreserved[c] != 0)
             {
-                if (_budget < 1)
+                if (budget < 1)
                 {
-                    _truncated = true;
+                    truncated = true;
                     break;
                 }
 
-                _budget--;
+                budget--;
                 span[written++] = (byte)c;
                 continue;
             }
@@ -112,14 +116,14 @@ internal ref struct PercentEncoder
             {
                 // Reserved or control ASCII: one byte, percent-encoded (control characters become a space).
                 var ascii = char.IsControl(c) ? (byte)' ' : (byte)c;
-                var cost = _measure == TextMeasure.Utf8Bytes ? 1 : EscapedLength(ascii);
-                if (_budget < cost)
+                var cost = measure == TextMeasure.Utf8Bytes ? 1 : EscapedLength(ascii);
+                if (budget < cost)
                 {
-                    _truncated = true;
+                    truncated = true;
                     break;
                 }
 
-                _budget -= cost;
+                budget -= cost;
                 span[written++] = (byte)'%';
                 span[written++] = Hex[ascii >> 4];
                 span[written++] = Hex[ascii & 0xF];
@@ -146,14 +150,14 @@ internal ref struct PercentEncoder
             }
 
             var length = rune.Utf8SequenceLength;
-            var runeCost = _measure == TextMeasure.EscapedCharacters ? 1 : length;
-            if (runeCost > _budget)
+            var runeCost = measure == TextMeasure.EscapedCharacters ? 1 : length;
+            if (runeCost > budget)
             {
-                _truncated = true;
+                truncated = true;
                 break;
             }
 
-            _budget -= runeCost;
+            budget -= runeCost;
             if (rune.Value < 0x80 && IsUnreserved((byte)rune.Value))
             {
                 span[written++] = (byte)rune.Value;
@@ -169,6 +173,8 @@ internal ref struct PercentEncoder
             }
         }
 
+        _budget = budget;
+        _truncated |= truncated;
         _output.Advance(written);
     }
 

@@ -191,6 +191,14 @@ internal sealed class TrackedUrls
     /// <summary>Appends ASCII URL text as it is, cut at the limit.</summary>
     private void Put(ReadOnlySpan<char> ascii)
     {
+        if (_length + ascii.Length <= _buffer.Length && !ascii.Contains('%'))
+        {
+            // Fits, and holds no escape to keep whole: one copy (the common case, a host or a path).
+            ascii.CopyTo(_buffer.AsSpan(_length));
+            _length += ascii.Length;
+            return;
+        }
+
         foreach (var c in ascii)
         {
             if (c == '%')
