@@ -61,8 +61,19 @@ public sealed class UnfilteredPathTests
                 app.MapGet("/maybe/{id?}", [TrackAs("maybe", Name = "{id}")] (int? id) => TypedResults.Ok());
                 app.MapGroup("/orgs/{org}").MapGet("/home", [TrackAs("org", Name = "{org}")] () => TypedResults.Ok());
 
-                // Templates that read more than route values, or a failure action: the filter.
+                // Templates that read query values: unfiltered too. Each has a twin that keeps the filter (a failure
+                // action), so the two must record the same name for the same query.
                 app.MapGet("/search", [TrackAs("search", Name = "{q}")] ([FromQuery] string q) => TypedResults.Ok());
+                app.MapGet("/search-f", [TrackAs("search", Name = "{q}", FailureAction = "x")] ([FromQuery] string q) => TypedResults.Ok());
+                app.MapGet("/find", [TrackAs("find", Name = "{term}")] (string? term) => TypedResults.Ok());
+                app.MapGet("/find-f", [TrackAs("find", Name = "{term}", FailureAction = "x")] (string? term) => TypedResults.Ok());
+                app.MapGet("/page/{id}", [TrackAs("page", Name = "{id} p{page}", Value = "{page}")] (string id, [FromQuery] int? page) => TypedResults.Ok());
+                app.MapGet("/page-f/{id}", [TrackAs("page", Name = "{id} p{page}", Value = "{page}", FailureAction = "x")] (string id, [FromQuery] int? page) => TypedResults.Ok());
+
+                // Templates that read more than route and query values, a default value only the argument holds, or a
+                // failure action: the filter.
+                app.MapGet("/sorted", [TrackAs("sorted", Name = "{order}")] (string order = "newest") => TypedResults.Ok());
+                app.MapGet("/aliased", [TrackAs("aliased", Name = "{q}")] ([FromQuery(Name = "query")] string q) => TypedResults.Ok());
                 app.MapGet("/renamed/{key}", [TrackAs("renamed", Name = "{id}")] ([FromRoute(Name = "key")] string id) => TypedResults.Ok());
                 app.MapPost("/body/{id}", [TrackAs("body", Name = "{note.Text}")] (string id, Note note) => TypedResults.Ok());
                 app.MapPost("/checked", [TrackAs("checked", FailureAction = "check-failed")] (Note note) =>
@@ -96,13 +107,13 @@ public sealed class UnfilteredPathTests
             // Which endpoints are wrapped and which filtered: the delegate ASP.NET Core will call says so.
             var endpoints = ((IEndpointRouteBuilder)app).DataSources.SelectMany(s => s.Endpoints).Cast<RouteEndpoint>()
                 .ToDictionary(e => e.RoutePattern.RawText!);
-            foreach (var route in new[] { "/text", "/created", "/refused", "/teapot", "/moved", "/throws", "/outer/inner/nested", "/named/{id:int}", "/label/{id:int}/{slug}", "/amount/{cents:long}", "/maybe/{id?}", "/orgs/{org}/home" })
+            foreach (var route in new[] { "/text", "/created", "/refused", "/teapot", "/moved", "/throws", "/outer/inner/nested", "/named/{id:int}", "/label/{id:int}/{slug}", "/amount/{cents:long}", "/maybe/{id?}", "/orgs/{org}/home", "/search", "/find", "/page/{id}" })
             {
                 Assert.IsType<TrackedRequestDelegate>(endpoints[route].RequestDelegate!.Target);
                 Assert.True(endpoints[route].Metadata.GetMetadata<TrackingEndpointMetadata>()!.FilterAttached);
             }
 
-            foreach (var route in new[] { "/search", "/renamed/{key}", "/body/{id}", "/checked" })
+            foreach (var route in new[] { "/search-f", "/find-f", "/page-f/{id}", "/sorted", "/aliased", "/renamed/{key}", "/body/{id}", "/checked" })
             {
                 Assert.IsNotType<TrackedRequestDelegate>(endpoints[route].RequestDelegate!.Target);
                 Assert.True(endpoints[route].Metadata.GetMetadata<TrackingEndpointMetadata>()!.FilterAttached);
@@ -124,7 +135,18 @@ public sealed class UnfilteredPathTests
             await CompileAndRunTests.Expect(client, HttpMethod.Get, "/maybe/12", null, HttpStatusCode.OK);
             await CompileAndRunTests.Expect(client, HttpMethod.Get, "/maybe/x", null, HttpStatusCode.BadRequest); // binding failed: nothing
             await CompileAndRunTests.Expect(client, HttpMethod.Get, "/orgs/acme/home", null, HttpStatusCode.OK);
-            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/search?q=shoes", null, HttpStatusCode.OK);
+            foreach (var twin in new[] { "", "-f" })
+            {
+                await CompileAndRunTests.Expect(client, HttpMethod.Get, $"/search{twin}?q=shoes", null, HttpStatusCode.OK);
+                await CompileAndRunTests.Expect(client, HttpMethod.Get, $"/search{twin}?q=red&q=blue%20sky", null, HttpStatusCode.OK); // several values
+                await CompileAndRunTests.Expect(client, HttpMethod.Get, $"/find{twin}?term=caf%C3%A9", null, HttpStatusCode.OK);
+                await CompileAndRunTests.Expect(client, HttpMethod.Get, $"/find{twin}", null, HttpStatusCode.OK); // absent: null
+                await CompileAndRunTests.Expect(client, HttpMethod.Get, $"/page{twin}/a1?page=007", null, HttpStatusCode.OK);
+                await CompileAndRunTests.Expect(client, HttpMethod.Get, $"/page{twin}/a1", null, HttpStatusCode.OK);
+                await CompileAndRunTests.Expect(client, HttpMethod.Get, $"/page{twin}/a1?page=x", null, HttpStatusCode.BadRequest); // binding failed: nothing
+            }
+
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/sorted", null, HttpStatusCode.OK);
             await CompileAndRunTests.Expect(client, HttpMethod.Get, "/renamed/k1", null, HttpStatusCode.OK);
             await CompileAndRunTests.Expect(client, HttpMethod.Post, "/body/b1", """{"text":"from body"}""", HttpStatusCode.OK);
             await CompileAndRunTests.Expect(client, HttpMethod.Post, "/checked", """{"text":""}""", HttpStatusCode.BadRequest);
@@ -134,7 +156,8 @@ public sealed class UnfilteredPathTests
         }
 
         // Exactly one event per 2xx of a wrapped endpoint (one for the nested group: wrapped once, not per group);
-        // the failure action only where the handler ran and answered 4xx.
+        // the failure action only where the handler ran and answered 4xx. Query templates read without the filter
+        // give what their filtered twins read from the arguments.
         string[] expected =
         [
             "app/text//",
@@ -146,7 +169,9 @@ public sealed class UnfilteredPathTests
             "app/maybe//",
             "app/maybe/12/",
             "app/org/acme/",
-            "app/search/shoes/",
+            "app/search/shoes/", "app/search/red,blue sky/", "app/find/café/", "app/find//", "app/page/a1 p7/7", "app/page/a1 p/",
+            "app/search/shoes/", "app/search/red,blue sky/", "app/find/café/", "app/find//", "app/page/a1 p7/7", "app/page/a1 p/",
+            "app/sorted/newest/",
             "app/renamed/k1/",
             "app/body/from body/",
             "app/check-failed//",

@@ -108,7 +108,7 @@ internal static class TemplateBinder
         var parameter = handler.Parameters[index];
         var expression = "context.GetArgument<" + TypeName(parameter.Type) + ">(" + index.ToString(CultureInfo.InvariantCulture) + ")";
         return Walk(placeholder, parameter.Type, expression, lifted: false, scalar, compilation, (kind, memberPath) => path.Length == 1
-            ? new PlaceholderBinding(BindingSource.Parameter, root, index, memberPath, kind, BindsFromRoute: BindsFromRoute(parameter))
+            ? new PlaceholderBinding(BindingSource.Parameter, root, index, memberPath, kind, BindsFromRoute: Binds(parameter, "IFromRouteMetadata"), BindsFromQuery: Binds(parameter, "IFromQueryMetadata"))
             : new PlaceholderBinding(BindingSource.Member, root, index, memberPath, kind, BindsFromRoute: false));
     }
 
@@ -284,11 +284,18 @@ internal static class TemplateBinder
         type.IsReferenceType || type.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T;
 
     /// <summary>
-    /// Whether ASP.NET Core binds the parameter from the route value of its own name when the route has one: no binding
-    /// attribute other than <c>[FromRoute]</c> without another name.
+    /// Whether ASP.NET Core may bind the parameter from the source whose metadata interface is <paramref name="source"/>
+    /// (<c>IFromRouteMetadata</c> or <c>IFromQueryMetadata</c>) under its own name: it has that source's attribute
+    /// without another name, or no binding attribute at all (a simple type then binds from the route value of its name
+    /// when the route has one, else from the query); never when it has a default value (an absent value binds it).
     /// </summary>
-    private static bool BindsFromRoute(IParameterSymbol parameter)
+    private static bool Binds(IParameterSymbol parameter, string source)
     {
+        if (parameter.HasExplicitDefaultValue)
+        {
+            return false; // an absent value binds the default, which only the argument holds
+        }
+
         foreach (var attribute in parameter.GetAttributes())
         {
             if (attribute.AttributeClass is not { } type)
@@ -305,7 +312,12 @@ internal static class TemplateBinder
             {
                 switch (@interface.Name)
                 {
-                    case "IFromRouteMetadata":
+                    case "IFromRouteMetadata" or "IFromQueryMetadata":
+                        if (@interface.Name != source)
+                        {
+                            return false;
+                        }
+
                         var renamed = attribute.NamedArguments.Any(a => a.Key == "Name" && a.Value.Value is string name && name != parameter.Name);
                         if (renamed)
                         {
@@ -313,7 +325,7 @@ internal static class TemplateBinder
                         }
 
                         break;
-                    case "IFromQueryMetadata" or "IFromHeaderMetadata" or "IFromBodyMetadata" or "IFromFormMetadata" or "IFromServiceMetadata":
+                    case "IFromHeaderMetadata" or "IFromBodyMetadata" or "IFromFormMetadata" or "IFromServiceMetadata":
                         return false;
                 }
             }

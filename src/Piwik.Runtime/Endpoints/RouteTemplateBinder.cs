@@ -7,16 +7,18 @@ namespace Piwik.Endpoints;
 
 /// <summary>
 /// Builds accessors that read a <see cref="TrackAsAttribute"/> Name or Value template from the request's route values
-/// alone, from the placeholder bindings the generator decided (<see cref="PlaceholderBinding"/>): it does not bind
+/// and query string alone, from the placeholder bindings the generator decided (<see cref="PlaceholderBinding"/>): it does not bind
 /// again, it only checks each binding against the route pattern, which is known at start-up. A template qualifies when
 /// every placeholder is a route value that is not a parameter (a group prefix's), or a whole handler parameter of kind
 /// <see cref="ScalarKind.String"/>, <see cref="ScalarKind.Int32"/> or <see cref="ScalarKind.Int64"/> that binds from the
-/// route under its own name. Such a handler then needs no endpoint filter (see <see cref="TrackedRequestDelegate"/>).
+/// route or the query string under its own name. Such a handler then needs no endpoint filter (see <see cref="TrackedRequestDelegate"/>).
 /// </summary>
 /// <remarks>
-/// Equivalence with the argument: a route string reaches a string parameter as it is, and an integer parameter is
-/// parsed by <see cref="TemplateValues.RouteNumber(HttpContext, string, ScalarKind)"/> as ASP.NET Core binds it; these
-/// accessors only run after a 2xx answer, so the binding succeeded and the same parse succeeds here.
+/// Equivalence with the argument: a route string reaches a string parameter as it is, a query value as ASP.NET Core
+/// turns its values into a string (<see cref="TemplateValues.QueryText"/>: absent is null, several are joined with
+/// commas), and an integer parameter is parsed as ASP.NET Core binds it; these accessors only run after a 2xx answer,
+/// so the binding succeeded and the same parse succeeds here. The query was parsed by the binding, so reading it again
+/// allocates nothing.
 /// </remarks>
 internal static class RouteTemplateBinder
 {
@@ -63,16 +65,14 @@ internal static class RouteTemplateBinder
     /// <summary>A literal part has <see cref="ScalarKind.NotScalar"/>; a route value read as text, <see cref="ScalarKind.String"/>.</summary>
     private static Part? PartFor(PlaceholderBinding binding, RoutePattern pattern)
     {
-        if (pattern.GetParameter(binding.Root) is null)
-        {
-            return null;
-        }
-
+        var inRoute = pattern.GetParameter(binding.Root) is not null;
         return binding.Source switch
         {
-            BindingSource.RouteValue => new Part(ScalarKind.String, binding.Root),
-            BindingSource.Parameter when binding.BindsFromRoute && binding.Kind is ScalarKind.String or ScalarKind.Int32 or ScalarKind.Int64 =>
-                new Part(binding.Kind, binding.Root),
+            BindingSource.RouteValue when inRoute => new Part(ScalarKind.String, binding.Root),
+            BindingSource.Parameter when binding.Kind is ScalarKind.String or ScalarKind.Int32 or ScalarKind.Int64 =>
+                binding.BindsFromRoute && inRoute ? new Part(binding.Kind, binding.Root)
+                : binding.BindsFromQuery && !(binding.BindsFromRoute && inRoute) ? new Part(binding.Kind, binding.Root, FromQuery: true)
+                : null,
             _ => null,
         };
     }
@@ -86,7 +86,9 @@ internal static class RouteTemplateBinder
             return part.Kind switch
             {
                 ScalarKind.NotScalar => Constant(TrackedValue.FromText(key)),
+                ScalarKind.String when part.FromQuery => context => TrackedValue.FromText(TemplateValues.QueryText(context, key)),
                 ScalarKind.String => context => TrackedValue.FromText(TemplateValues.RouteText(context, key)),
+                _ when part.FromQuery => context => TemplateValues.QueryNumber(context, key, part.Kind),
                 _ => context => TemplateValues.RouteNumber(context, key, part.Kind),
             };
         }
@@ -101,8 +103,8 @@ internal static class RouteTemplateBinder
                 text.Append(part.Kind switch
                 {
                     ScalarKind.NotScalar => part.Text,
-                    ScalarKind.String => TemplateValues.RouteText(context, part.Text),
-                    _ => TemplateValues.RouteNumber(context, part.Text, part.Kind).ToString(),
+                    ScalarKind.String => part.FromQuery ? TemplateValues.QueryText(context, part.Text) : TemplateValues.RouteText(context, part.Text),
+                    _ => (part.FromQuery ? TemplateValues.QueryNumber(context, part.Text, part.Kind) : TemplateValues.RouteNumber(context, part.Text, part.Kind)).ToString(),
                 });
             }
 
@@ -122,12 +124,15 @@ internal static class RouteTemplateBinder
         return part.Kind switch
         {
             ScalarKind.NotScalar => double.TryParse(key, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) ? Constant(TrackedValue.FromNumber(number)) : null,
+            ScalarKind.Int32 or ScalarKind.Int64 when part.FromQuery => context => TemplateValues.QueryNumber(context, key, part.Kind),
             ScalarKind.Int32 or ScalarKind.Int64 => context => TemplateValues.RouteNumber(context, key, part.Kind),
+            _ when part.FromQuery => context => TemplateValues.QueryNumber(context, key, ScalarKind.Double),
             _ => context => TemplateValues.RouteNumber(context, key, ScalarKind.Double),
         };
     }
 
     private static Func<HttpContext, TrackedValue> Constant(TrackedValue value) => _ => value;
 
-    private sealed record Part(ScalarKind Kind, string Text);
+    /// <summary>A literal (<see cref="ScalarKind.NotScalar"/>) or a value read by name from the route, or from the query.</summary>
+    private sealed record Part(ScalarKind Kind, string Text, bool FromQuery = false);
 }

@@ -4,7 +4,8 @@ namespace Piwik.Endpoints;
 
 /// <summary>
 /// The endpoint filter of a tracked endpoint that needs one: a handler with a failure action (a 4xx must be told apart
-/// from a failed binding's 400, which never reaches filters), a template that reads its arguments or its result, or an
+/// from a failed binding's 400: a body that does not bind never reaches filters, a parameter that does not bind reaches
+/// them with the 400 set), a template that reads its arguments or its result, or an
 /// order, search or dimension. It records nothing itself: it leaves the invocation for <see cref="FilteredRequestDelegate"/>,
 /// which records once the response status is final (a result that states 200 may still fail as it executes).
 /// </summary>
@@ -23,6 +24,14 @@ internal sealed class TrackedEndpointFilter
 
     public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context)
     {
+        if (context.HttpContext.Response.StatusCode == StatusCodes.Status400BadRequest)
+        {
+            // A parameter failed to bind (a query or route value that does not parse, a required one left out): ASP.NET
+            // Core runs the filters with the 400 already set and does not call the handler (the check is its own). Nothing
+            // is handed over, so no failure action is recorded for a request the handler never saw.
+            return _next(context);
+        }
+
         if (!_keepResult)
         {
             // Before the handler: an exception from it passes through, and the wrapper sees the exception, not the status.

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
 using Piwik.Shared;
 
 namespace Piwik.Infrastructure;
@@ -130,9 +131,26 @@ public static class TemplateValues
     /// with <see cref="NumberStyles.Integer"/> (as ASP.NET Core binds it), anything else as a <see cref="double"/>.
     /// The one parse of route numbers, for generated code and the runtime alike.
     /// </summary>
-    internal static TrackedValue RouteNumber(HttpContext context, string name, ScalarKind kind)
+    internal static TrackedValue RouteNumber(HttpContext context, string name, ScalarKind kind) =>
+        Number(context.Request.RouteValues[name] as string, kind);
+
+    /// <summary>
+    /// A query value as ASP.NET Core hands it to a <c>string</c> parameter: null when absent, else its values as one
+    /// string (several joined with commas, by <see cref="StringValues"/>' own conversion). The binding parsed the
+    /// query already: this reads the parsed collection, no allocation.
+    /// </summary>
+    internal static string? QueryText(HttpContext context, string name)
     {
-        if (context.Request.RouteValues[name] is not string text)
+        var values = context.Request.Query[name];
+        return values.Count > 0 ? (string?)values : null;
+    }
+
+    /// <summary>A query value parsed as <see cref="RouteNumber(HttpContext, string, ScalarKind)"/> parses a route value.</summary>
+    internal static TrackedValue QueryNumber(HttpContext context, string name, ScalarKind kind) => Number(QueryText(context, name), kind);
+
+    private static TrackedValue Number(string? text, ScalarKind kind)
+    {
+        if (text is null)
         {
             return TrackedValue.None; // an optional value left out: null, as the argument is
         }

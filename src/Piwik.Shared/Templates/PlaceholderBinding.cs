@@ -72,7 +72,12 @@ internal enum ScalarKind : byte
 /// route has one (no <c>[FromQuery]</c>, <c>[FromBody]</c>, <c>[FromServices]</c>, <c>[AsParameters]</c>, renamed
 /// <c>[FromRoute]</c>...). Only the route pattern, known at start-up, then says whether it does.
 /// </param>
-internal sealed record PlaceholderBinding(BindingSource Source, string Root, int ParameterIndex, string MemberPath, ScalarKind Kind, bool BindsFromRoute)
+/// <param name="BindsFromQuery">
+/// For a <see cref="BindingSource.Parameter"/>: ASP.NET Core binds it from the query value of its own name when it
+/// does not bind from the route: a parameter with no binding attribute whose name the route does not have, or one
+/// with <c>[FromQuery]</c> that does not rename it.
+/// </param>
+internal sealed record PlaceholderBinding(BindingSource Source, string Root, int ParameterIndex, string MemberPath, ScalarKind Kind, bool BindsFromRoute, bool BindsFromQuery = false)
 {
     /// <summary>A route value that is not a handler parameter.</summary>
     public static PlaceholderBinding RouteValue(string name) => new(BindingSource.RouteValue, name, -1, string.Empty, ScalarKind.String, BindsFromRoute: true);
@@ -109,16 +114,25 @@ internal sealed record PlaceholderBinding(BindingSource Source, string Root, int
     public static bool IsNumeric(ScalarKind kind) => kind is >= ScalarKind.SByte and <= ScalarKind.Decimal;
 
     /// <summary>
-    /// The binding as one token of a generated table: <c>r:name</c> for a route value, <c>p0:Int32:R</c> for a
-    /// parameter (<c>R</c>: binds from the route; <c>-</c>: does not), <c>m0:Decimal:Total.Amount</c> for a member path,
+    /// The binding as one token of a generated table: <c>r:name</c> for a route value, <c>p0:Int32:RQ:id</c> for a
+    /// parameter (<c>R</c>: binds from the route when it has the name; <c>Q</c>: else from the query; <c>-</c>:
+    /// neither), <c>m0:Decimal:Total.Amount</c> for a member path,
     /// <c>x:Int32:Id</c> for a member of the handler's result (<c>x:Int32:</c> for the result itself).
     /// </summary>
     public string Format() => Source switch
     {
         BindingSource.RouteValue => "r:" + Root,
         BindingSource.Result => "x:" + Kind + ":" + MemberPath,
-        BindingSource.Parameter => "p" + ParameterIndex.ToString(CultureInfo.InvariantCulture) + ":" + Kind + ":" + (BindsFromRoute ? "R" : "-") + ":" + Root,
+        BindingSource.Parameter => "p" + ParameterIndex.ToString(CultureInfo.InvariantCulture) + ":" + Kind + ":" + Sources() + ":" + Root,
         _ => "m" + ParameterIndex.ToString(CultureInfo.InvariantCulture) + ":" + Kind + ":" + MemberPath + ":" + Root,
+    };
+
+    private string Sources() => (BindsFromRoute, BindsFromQuery) switch
+    {
+        (true, true) => "RQ",
+        (true, false) => "R",
+        (false, true) => "Q",
+        _ => "-",
     };
 
     /// <summary>The bindings of a template's placeholders, in order, as one table field (<c>,</c>-separated).</summary>
@@ -206,7 +220,7 @@ internal sealed record PlaceholderBinding(BindingSource Source, string Root, int
         }
 
         return parts[0][0] == 'p'
-            ? parts[2] is "R" or "-" ? new PlaceholderBinding(BindingSource.Parameter, parts[3], index, string.Empty, kind, parts[2] == "R") : null
+            ? parts[2] is "RQ" or "R" or "Q" or "-" ? new PlaceholderBinding(BindingSource.Parameter, parts[3], index, string.Empty, kind, parts[2] is "RQ" or "R", parts[2] is "RQ" or "Q") : null
             : parts[2].Length > 0 ? new PlaceholderBinding(BindingSource.Member, parts[3], index, parts[2], kind, BindsFromRoute: false) : null;
     }
 }

@@ -54,12 +54,12 @@ namespace Piwik.Generated
             MapPost("/signup") lambda|account|signup|~|{signup.Plan}|~|0||m0:String:Plan:signup|~|1|signup
             MapPost("/move") lambda|~|move|~|{signup.Address.City}-{signup.Address.Floor}|~|1||m0:String:Address.City:signup,m0:Int32:Address.Floor:signup|~|1|signup
             MapPost("/orders") lambda|shop|order|~|{order.Items}|{order.Total}|2|3|m0:Int32:Items:order|m0:Decimal:Total:order|2|order
-            MapGet("/plain/{id:int}") lambda|~|plain|~|~|{id}||4|~|p0:Int32:R:id|3|id
+            MapGet("/plain/{id:int}") lambda|~|plain|~|~|{id}||4|~|p0:Int32:RQ:id|3|id
             MapGet("/void") lambda|~|void|~|~|~|||~|~|4|context
             MapGet("/boom") lambda|~|boom|~|~|~|||~|~
-            MapGet("/") lambda|groups|view|~|group {groupId}|~|5||p0:String:R:groupId|~|0|groupId
+            MapGet("/") lambda|groups|view|~|group {groupId}|~|5||p0:String:RQ:groupId|~|0|groupId
             MapGet("/late") lambda|~|late|~|~|~|||~|~
-            local function Join|groups|join|join-failed|{groupId}|~|6||p0:String:R:groupId|~|0|groupId|1|member
+            local function Join|groups|join|join-failed|{groupId}|~|6||p0:String:RQ:groupId|~|0|groupId|1|member
             """;
     }
 }
