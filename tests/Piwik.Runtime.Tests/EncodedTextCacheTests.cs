@@ -32,10 +32,15 @@ public class EncodedTextCacheTests
 
     private static readonly string?[] Languages = ["fr-CH, en;q=0.8", "en-GB,en;q=0.9", "", null];
 
-    [Fact]
-    public void An_encoder_that_has_seen_a_value_writes_the_entry_a_fresh_encoder_writes()
+    // The page URL's origin is kept too (the last one): hosts that change between events, ports, a hostile Host header.
+    private static readonly string[] Hosts = ["app.example.com", "app.example.com:8443", "b.example", "[::1]:5000", "évil host/x", ""];
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("https://pinned.example/base")]
+    public void An_encoder_that_has_seen_a_value_writes_the_entry_a_fresh_encoder_writes(string? applicationUrl)
     {
-        var options = new PiwikOptions { VisitorIdSecret = "0123456789abcdef-secret", QueryString = QueryStringMode.Redact };
+        var options = new PiwikOptions { VisitorIdSecret = "0123456789abcdef-secret", QueryString = QueryStringMode.Redact, ApplicationUrl = applicationUrl };
         var warm = new EntryEncoder(options);
         for (var round = 0; round < 3; round++)
         {
@@ -44,7 +49,8 @@ public class EncodedTextCacheTests
                 var e = EncodingTests.Event(
                     userAgent: UserAgents[i % UserAgents.Length],
                     referrer: Referrers[i % Referrers.Length],
-                    language: Languages[i % Languages.Length]);
+                    language: Languages[i % Languages.Length],
+                    host: Hosts[(i / 2) % Hosts.Length]);
                 Assert.Equal(Entry(new EntryEncoder(options), e), Entry(warm, e));
             }
         }

@@ -38,6 +38,9 @@ internal sealed class TrackedUrls
     public static bool NeedsQuery(PiwikOptions options) =>
         options.QueryString == QueryStringMode.Redact || (options.KeepCampaignParameters && options.CampaignParameterPrefixes.Any(p => !string.IsNullOrEmpty(p)));
 
+    /// <summary>How many characters of the last <see cref="Page"/> URL are its origin (scheme and host): what repeats from event to event.</summary>
+    public int OriginLength { get; private set; }
+
     /// <summary>
     /// The page's URL; empty when there is none (no Host header and no <see cref="PiwikOptions.ApplicationUrl"/>).
     /// <paramref name="host"/> is the host the URL names when it came from the request (null when pinned or absent).
@@ -68,6 +71,7 @@ internal sealed class TrackedUrls
             return default;
         }
 
+        OriginLength = _length;
         var pathBase = PathUri(request.PathBase);
         var path = PathUri(request.Path);
         Put(pathBase);

@@ -166,9 +166,9 @@ internal sealed class PiwikSender : BackgroundService
         _queue.Close();
         try
         {
-            while (_queue.Reader.TryRead(out var e))
+            while (AddQueued(_queue.Reader) is { } full)
             {
-                await AddAsync(e, _deadline.Token).ConfigureAwait(false);
+                await FlushFullAsync(full, _deadline.Token).ConfigureAwait(false);
             }
 
             foreach (var lane in _lanes)
@@ -227,9 +227,9 @@ internal sealed class PiwikSender : BackgroundService
         var flushTicks = (long)(_options.FlushInterval.TotalSeconds * _time.TimestampFrequency);
         while (!stoppingToken.IsCancellationRequested)
         {
-            while (reader.TryRead(out var e))
+            while (AddQueued(reader) is { } full)
             {
-                await AddAsync(e, stoppingToken).ConfigureAwait(false);
+                await FlushFullAsync(full, stoppingToken).ConfigureAwait(false);
             }
 
             // Flush partial batches that are FlushInterval old; find when the next one will be.
@@ -296,7 +296,28 @@ internal sealed class PiwikSender : BackgroundService
     internal static int WakeThreshold(int fewestMissing, int lanesFilling, int queueCapacity) =>
         (int)Math.Clamp((long)fewestMissing * Math.Max(1, lanesFilling), 1, Math.Max(1, queueCapacity / 4));
 
-    private async ValueTask AddAsync(TrackedEvent e, CancellationToken cancellationToken)
+    /// <summary>
+    /// Encodes the queued events until a lane's batch is full (returned, for the caller to flush) or the queue is empty
+    /// (null). Synchronous, so each event is read into a local on the stack, not into the async state machine.
+    /// </summary>
+    private Lane? AddQueued(ChannelReader<TrackedEvent> reader)
+    {
+        while (reader.TryRead(out var e))
+        {
+            if (Add(in e) is { } full)
+            {
+                return full;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Encodes an event into its lane's batch; returns the lane when that batch is now full (the caller flushes it), else
+    /// null. Synchronous, the event by reference: no state machine and no copy of the event per event.
+    /// </summary>
+    private Lane? Add(in TrackedEvent e)
     {
         Lane lane;
         try
@@ -306,24 +327,24 @@ internal sealed class PiwikSender : BackgroundService
                 // Matomo needs the token for a cdt older than 24 h; sending it with a wrong time would corrupt reports.
                 _metrics.AddDropped(DropReason.StaleWithoutToken);
                 _token.NoteStaleDropped();
-                return;
+                return null;
             }
 
             if (!HitEncoder.HasValidNumbers(in e))
             {
                 // A negative or non-finite amount would be stored as a wrong figure (or refused): never sent, counted.
                 _metrics.AddDropped(DropReason.InvalidNumber);
-                return;
+                return null;
             }
 
-            var visitorId = _encoder.VisitorId(e);
+            var visitorId = _encoder.VisitorId(in e);
             lane = _lanes[Lane.For(visitorId, _lanes.Length)];
             var batch = lane.Current;
             batch.Begin(_time);
             var withIp = _token.Usable;
             try
             {
-                _encoder.Encode(e, visitorId, withIp, batch.Writer);
+                _encoder.Encode(in e, visitorId, withIp, batch.Writer);
             }
             catch (Exception)
             {
@@ -337,13 +358,16 @@ internal sealed class PiwikSender : BackgroundService
         {
             _metrics.AddDropped(DropReason.EncodingFailed);
             SenderLog.EncodingFailed(_logger, ex);
-            return;
+            return null;
         }
 
-        if (lane.Current.Count >= lane.Target || lane.Current.ByteCount >= Batch.MaxBytes)
-        {
-            lane.NoteFull(_time.GetElapsedTime(lane.Current.StartedTimestamp), FillGoal, _delivery.BatchSizeCap(_options.BatchSize, LargestBatch, FillGoal));
-            await lane.FlushAsync(cancellationToken).ConfigureAwait(false);
-        }
+        return lane.Current.Count >= lane.Target || lane.Current.ByteCount >= Batch.MaxBytes ? lane : null;
+    }
+
+    /// <summary>Hands a lane's full batch on, noting how fast it filled (batch growth).</summary>
+    private ValueTask FlushFullAsync(Lane lane, CancellationToken cancellationToken)
+    {
+        lane.NoteFull(_time.GetElapsedTime(lane.Current.StartedTimestamp), FillGoal, _delivery.BatchSizeCap(_options.BatchSize, LargestBatch, FillGoal));
+        return lane.FlushAsync(cancellationToken);
     }
 }
