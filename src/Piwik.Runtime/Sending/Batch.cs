@@ -15,10 +15,10 @@ internal sealed class Batch
     /// </summary>
     public const int MaxBytes = 512 * 1024;
 
-    private readonly ArrayBufferWriter<byte> _entries = new(16 * 1024);
-    private readonly List<int> _ends = new();
-    private readonly List<long> _ticks = new();
-    private readonly List<bool> _hasIp = new();
+    private ArrayBufferWriter<byte> _entries = new(16 * 1024);
+    private List<int> _ends = new();
+    private List<long> _ticks = new();
+    private List<bool> _hasIp = new();
 
     public int Count => _ends.Count;
 
@@ -107,6 +107,22 @@ internal sealed class Batch
         {
             NewestEventTicks = other.NewestEventTicks;
         }
+    }
+
+    /// <summary>
+    /// Exchanges contents with <paramref name="other"/> (its entries, their buffers and its state): the entries of one
+    /// batch move to the other without copying a byte. Neither may be in use elsewhere.
+    /// </summary>
+    public void SwapWith(Batch other)
+    {
+        (_entries, other._entries) = (other._entries, _entries);
+        (_ends, other._ends) = (other._ends, _ends);
+        (_ticks, other._ticks) = (other._ticks, _ticks);
+        (_hasIp, other._hasIp) = (other._hasIp, _hasIp);
+        (StartedTimestamp, other.StartedTimestamp) = (other.StartedTimestamp, StartedTimestamp);
+        (OldestEventTicks, other.OldestEventTicks) = (other.OldestEventTicks, OldestEventTicks);
+        (NewestEventTicks, other.NewestEventTicks) = (other.NewestEventTicks, NewestEventTicks);
+        (Record, other.Record) = (other.Record, Record);
     }
 
     public ReadOnlySpan<byte> Entry(int index)

@@ -148,7 +148,7 @@ internal sealed partial class Lane
 
             if (record.TakeReadCache() is { } cached)
             {
-                Recycle(cached); // loaded from it, not from disk; a retry after a release reads the disk
+                Recycle(cached); // its entries were swapped into the batch (not read from disk); a retry after a release reads the disk
             }
 
             try

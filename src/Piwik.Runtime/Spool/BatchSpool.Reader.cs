@@ -240,9 +240,16 @@ internal sealed partial class BatchSpool
 
     private bool Load(SpoolRecord record, Batch batch)
     {
-        if ((record.InMemory ?? record.ReadCache) is { } kept)
+        if (record.InMemory is { } kept)
         {
-            batch.AddAll(kept);
+            batch.AddAll(kept); // the spool keeps its copy until the batch is delivered
+            return true;
+        }
+
+        if (record.ReadCache is { } cache)
+        {
+            // The batch it was written from, which the lane gets back (TakeReadCache): the entries change hands, not bytes.
+            batch.SwapWith(cache);
             return true;
         }
 
