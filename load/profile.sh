@@ -2,15 +2,17 @@
 # Where the tracked app's CPU goes under load: the sample (Release, spool on unless SPOOL=off) pinned to core 0, wrk
 # and the counting receiver on core 1; after WARMUP seconds (tiered compilation over, see load/paired.sh) `perf record`
 # samples the app for DURATION seconds and prints its hottest symbols, self time, with the app's CPU per request over
-# the sampled window (perf's own cost included). ENABLED=false profiles the untracked app. Timed: holds /tmp/piwik-bench.lock.
+# the sampled window (perf's own cost included). ENABLED=false profiles the untracked app. MODE=stat counts instead:
+# the app's fsyncs, writes, sends and context switches over the window, per second and per request. Timed: holds
+# /tmp/piwik-bench.lock.
 #
-#   load/profile.sh                    # WARMUP=90 DURATION=20 SPOOL=on ENABLED=true TOP=60
+#   load/profile.sh                    # WARMUP=90 DURATION=20 SPOOL=on ENABLED=true TOP=60 MODE=record
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${PIWIK_BENCH_LOCKED:-}" != 1 ]; then
   exec env PIWIK_BENCH_LOCKED=1 flock -o /tmp/piwik-bench.lock "$0" "$@"
 fi
-WARMUP=${WARMUP:-90}; DURATION=${DURATION:-20}; SPOOL=${SPOOL:-on}; ENABLED=${ENABLED:-true}; TOP=${TOP:-60}
+WARMUP=${WARMUP:-90}; DURATION=${DURATION:-20}; SPOOL=${SPOOL:-on}; ENABLED=${ENABLED:-true}; TOP=${TOP:-60}; MODE=${MODE:-record}
 APP_PORT=${APP_PORT:-5198}
 command -v perf >/dev/null || { echo "perf is needed (Debian: linux-perf)" >&2; exit 1; }
 work=$(mktemp -d); pids=()
@@ -29,9 +31,19 @@ taskset -c 1 wrk -t1 -c64 -d"$((WARMUP + DURATION + 5))s" -s load/signup.lua "ht
 wrk_pid=$!; pids+=($wrk_pid)
 sleep "$WARMUP"
 cpu0=$(awk '{print $14+$15}' "/proc/$app/stat"); n0=$(cat "$work"/ids-prof-*.txt 2>/dev/null | wc -l)
-perf record -F 1999 -g -p "$app" -o "$work/perf.data" -- sleep "$DURATION" 2>"$work/perf.log" >/dev/null
+if [ "$MODE" = stat ]; then
+  # Counts instead of samples: the app's fsyncs, writes and context switches over the window (no sampling cost).
+  perf stat -x, -e syscalls:sys_enter_fsync,syscalls:sys_enter_fdatasync,syscalls:sys_enter_pwrite64,syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg,context-switches \
+    -p "$app" -o "$work/stat.txt" -- sleep "$DURATION" >/dev/null 2>&1
+else
+  perf record -F 1999 -g -p "$app" -o "$work/perf.data" -- sleep "$DURATION" 2>"$work/perf.log" >/dev/null
+fi
 cpu1=$(awk '{print $14+$15}' "/proc/$app/stat"); n1=$(cat "$work"/ids-prof-*.txt 2>/dev/null | wc -l)
 wait "$wrk_pid" || true
 echo "app CPU over the sampled window: $(awk -v a="$cpu0" -v b="$cpu1" -v n="$((n1 - n0))" -v t="$(getconf CLK_TCK)" 'BEGIN{printf "%.2f s, %d requests (ids wrk recorded, written in blocks), %.1f us per request", (b-a)/t, n, (b-a)/t*1e6/n}')"
+if [ "$MODE" = stat ]; then
+  awk -F, -v n="$((n1 - n0))" -v d="$DURATION" '/^[0-9]/ {printf "  %-32s %10d  %8.1f/s  %8.4f per request\n", $3, $1, $1/d, $1/n}' "$work/stat.txt"
+  exit 0
+fi
 perf report -i "$work/perf.data" --no-children --sort dso,symbol -g none 2>/dev/null | grep -v '^#' | grep '%' | head -"$TOP" | cut -c1-220
 echo "perf data: $work/perf.data (perf report -i ... --no-children -g caller)"
