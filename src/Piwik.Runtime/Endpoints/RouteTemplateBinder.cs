@@ -71,7 +71,7 @@ internal static class RouteTemplateBinder
             BindingSource.RouteValue when inRoute => new Part(ScalarKind.String, binding.Root),
             BindingSource.Parameter when binding.Kind is ScalarKind.String or ScalarKind.Int32 or ScalarKind.Int64 =>
                 binding.BindsFromRoute && inRoute ? new Part(binding.Kind, binding.Root)
-                : binding.BindsFromQuery && !(binding.BindsFromRoute && inRoute) ? new Part(binding.Kind, binding.Root, FromQuery: true)
+                : binding.BindsFromQuery ? new Part(binding.Kind, binding.Root, FromQuery: true)
                 : null,
             _ => null,
         };
@@ -82,14 +82,11 @@ internal static class RouteTemplateBinder
         if (parts.Count == 1)
         {
             var part = parts[0];
-            var key = part.Text;
             return part.Kind switch
             {
-                ScalarKind.NotScalar => Constant(TrackedValue.FromText(key)),
-                ScalarKind.String when part.FromQuery => context => TrackedValue.FromText(TemplateValues.QueryText(context, key)),
-                ScalarKind.String => context => TrackedValue.FromText(TemplateValues.RouteText(context, key)),
-                _ when part.FromQuery => context => TemplateValues.QueryNumber(context, key, part.Kind),
-                _ => context => TemplateValues.RouteNumber(context, key, part.Kind),
+                ScalarKind.NotScalar => Constant(TrackedValue.FromText(part.Text)),
+                ScalarKind.String => context => TrackedValue.FromText(part.ReadText(context)),
+                _ => context => part.ReadNumber(context, part.Kind),
             };
         }
 
@@ -103,8 +100,8 @@ internal static class RouteTemplateBinder
                 text.Append(part.Kind switch
                 {
                     ScalarKind.NotScalar => part.Text,
-                    ScalarKind.String => part.FromQuery ? TemplateValues.QueryText(context, part.Text) : TemplateValues.RouteText(context, part.Text),
-                    _ => (part.FromQuery ? TemplateValues.QueryNumber(context, part.Text, part.Kind) : TemplateValues.RouteNumber(context, part.Text, part.Kind)).ToString(),
+                    ScalarKind.String => part.ReadText(context),
+                    _ => part.ReadNumber(context, part.Kind).ToString(),
                 });
             }
 
@@ -120,19 +117,23 @@ internal static class RouteTemplateBinder
         }
 
         var part = parts[0];
-        var key = part.Text;
         return part.Kind switch
         {
-            ScalarKind.NotScalar => double.TryParse(key, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) ? Constant(TrackedValue.FromNumber(number)) : null,
-            ScalarKind.Int32 or ScalarKind.Int64 when part.FromQuery => context => TemplateValues.QueryNumber(context, key, part.Kind),
-            ScalarKind.Int32 or ScalarKind.Int64 => context => TemplateValues.RouteNumber(context, key, part.Kind),
-            _ when part.FromQuery => context => TemplateValues.QueryNumber(context, key, ScalarKind.Double),
-            _ => context => TemplateValues.RouteNumber(context, key, ScalarKind.Double),
+            ScalarKind.NotScalar => double.TryParse(part.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) ? Constant(TrackedValue.FromNumber(number)) : null,
+            ScalarKind.Int32 or ScalarKind.Int64 => context => part.ReadNumber(context, part.Kind),
+            _ => context => part.ReadNumber(context, ScalarKind.Double),
         };
     }
 
     private static Func<HttpContext, TrackedValue> Constant(TrackedValue value) => _ => value;
 
     /// <summary>A literal (<see cref="ScalarKind.NotScalar"/>) or a value read by name from the route, or from the query.</summary>
-    private sealed record Part(ScalarKind Kind, string Text, bool FromQuery = false);
+    private sealed record Part(ScalarKind Kind, string Text, bool FromQuery = false)
+    {
+        public string? ReadText(HttpContext context) =>
+            FromQuery ? TemplateValues.QueryText(context, Text) : TemplateValues.RouteText(context, Text);
+
+        public TrackedValue ReadNumber(HttpContext context, ScalarKind kind) =>
+            FromQuery ? TemplateValues.QueryNumber(context, Text, kind) : TemplateValues.RouteNumber(context, Text, kind);
+    }
 }
