@@ -73,6 +73,7 @@ public sealed class UnfilteredPathTests
                 // Templates that read more than route and query values, a default value only the argument holds, or a
                 // failure action: the filter.
                 app.MapGet("/sorted", [TrackAs("sorted", Name = "{order}")] (string order = "newest") => TypedResults.Ok());
+                app.MapGet("/shelf/{n?}", [TrackAs("shelf", Name = "{n}")] (int n = 5) => TypedResults.Ok());
                 app.MapGet("/aliased", [TrackAs("aliased", Name = "{q}")] ([FromQuery(Name = "query")] string q) => TypedResults.Ok());
                 app.MapGet("/renamed/{key}", [TrackAs("renamed", Name = "{id}")] ([FromRoute(Name = "key")] string id) => TypedResults.Ok());
                 app.MapPost("/body/{id}", [TrackAs("body", Name = "{note.Text}")] (string id, Note note) => TypedResults.Ok());
@@ -113,7 +114,7 @@ public sealed class UnfilteredPathTests
                 Assert.True(endpoints[route].Metadata.GetMetadata<TrackingEndpointMetadata>()!.FilterAttached);
             }
 
-            foreach (var route in new[] { "/search-f", "/find-f", "/page-f/{id}", "/sorted", "/aliased", "/renamed/{key}", "/body/{id}", "/checked" })
+            foreach (var route in new[] { "/search-f", "/find-f", "/page-f/{id}", "/sorted", "/shelf/{n?}", "/aliased", "/renamed/{key}", "/body/{id}", "/checked" })
             {
                 Assert.IsNotType<TrackedRequestDelegate>(endpoints[route].RequestDelegate!.Target);
                 Assert.True(endpoints[route].Metadata.GetMetadata<TrackingEndpointMetadata>()!.FilterAttached);
@@ -147,6 +148,7 @@ public sealed class UnfilteredPathTests
             }
 
             await CompileAndRunTests.Expect(client, HttpMethod.Get, "/sorted", null, HttpStatusCode.OK);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/shelf", null, HttpStatusCode.OK);
             await CompileAndRunTests.Expect(client, HttpMethod.Get, "/renamed/k1", null, HttpStatusCode.OK);
             await CompileAndRunTests.Expect(client, HttpMethod.Post, "/body/b1", """{"text":"from body"}""", HttpStatusCode.OK);
             await CompileAndRunTests.Expect(client, HttpMethod.Post, "/checked", """{"text":""}""", HttpStatusCode.BadRequest);
@@ -172,6 +174,7 @@ public sealed class UnfilteredPathTests
             "app/search/shoes/", "app/search/red,blue sky/", "app/find/café/", "app/find//", "app/page/a1 p7/7", "app/page/a1 p/",
             "app/search/shoes/", "app/search/red,blue sky/", "app/find/café/", "app/find//", "app/page/a1 p7/7", "app/page/a1 p/",
             "app/sorted/newest/",
+            "app/shelf/5/", // the default value, which only the argument holds
             "app/renamed/k1/",
             "app/body/from body/",
             "app/check-failed//",
