@@ -236,6 +236,7 @@ public class EncodingTests
         var options = new PiwikOptions { ApplicationUrl = "https://Bücher.example:8443/ignored/path" };
         Assert.Equal("https://xn--bcher-kva.example:8443/signup", Encode(Event(host: "attacker.example"), options)["url"]);
         Assert.Equal("https://xn--bcher-kva.example:8443/signup", Encode(Event(host: "<not a host>"), options)["url"]);
+        Assert.Equal("https://app.example/signup", Encode(Event(), new PiwikOptions { ApplicationUrl = "https://app.example./" })["url"]);
     }
 
     [Theory]
@@ -245,6 +246,7 @@ public class EncodingTests
     [InlineData("https://user:pass@r.example/p#frag", QueryStringMode.Redact, "https://r.example/p")]
     [InlineData("HTTP://R.example:80/p", QueryStringMode.Omit, "http://r.example/p")]
     [InlineData("https://bücher.example/ä", QueryStringMode.Omit, "https://xn--bcher-kva.example/%C3%A4")]
+    [InlineData("http://k./p", QueryStringMode.Omit, "http://k/p")] // the root label: the same host, as for the page's Host
     [InlineData("javascript:alert(1)", QueryStringMode.Redact, null)]
     [InlineData("data:text/html,<script>alert(1)</script>", QueryStringMode.Redact, null)]
     [InlineData("ftp://r.example/file", QueryStringMode.Redact, null)]

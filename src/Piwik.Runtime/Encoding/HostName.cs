@@ -118,13 +118,20 @@ internal static class HostName
         }
     }
 
-    /// <summary>The scheme and authority of an absolute http(s) URL (<see cref="PiwikOptions.ApplicationUrl"/>), host as punycode.</summary>
+    /// <summary>
+    /// The scheme and authority of an absolute http(s) URL (<see cref="PiwikOptions.ApplicationUrl"/>, a referrer), host as
+    /// punycode, without the root label's trailing dot (<c>example.com.</c> is <c>example.com</c>, as for a Host header).
+    /// </summary>
     public static string Origin(Uri url)
     {
         var host = url.IdnHost;
         if (url.HostNameType == UriHostNameType.IPv6 && !host.StartsWith('['))
         {
             host = "[" + host + "]";
+        }
+        else if (host.Length > 1 && host[^1] == '.')
+        {
+            host = host[..^1];
         }
 
         return url.IsDefaultPort
