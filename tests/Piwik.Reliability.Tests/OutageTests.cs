@@ -62,9 +62,10 @@ public class OutageTests
     [Fact]
     public async Task A_Matomo_that_has_been_answering_slowly_is_waited_for_rather_than_sent_a_batch_twice()
     {
-        // Matomo stores each batch and answers after 0.8 s, then (loaded) after 2.6 s; RequestTimeout is 2 s. Having
-        // heard 0.8 s answers, the sender waits up to four times that (3.2 s, within 4 x RequestTimeout), so the slow
-        // batches are heard once, not timed out and sent again.
+        // Matomo stores each batch and answers after 1 s, then (loaded) after 2.6 s; RequestTimeout is 2 s. Having
+        // heard 1 s answers, the sender waits up to four times that (4 s, within 4 x RequestTimeout), so the slow
+        // batches are heard once, not timed out and sent again. (With 0.8 s, a 3.2 s wait, a CI machine running the
+        // whole suite on two cores once delivered a 2.6 s answer after more than 3.2 s.)
         // A first, fast round warms the app and the connection up, so that no first-request cost counts.
         await using var matomo = await StandInMatomo.StartAsync();
         await using var app = await ReliabilityApp.StartAsync(o =>
@@ -78,7 +79,7 @@ public class OutageTests
         Track(app, 10, prefix: "warm");
         await Eventually.HoldsAsync(() => app.Metrics.Accounted == 10, () => app.Accounting);
 
-        matomo.EveryRequest = () => new Fault(Delay: TimeSpan.FromSeconds(0.8), StoreThenDelay: true);
+        matomo.EveryRequest = () => new Fault(Delay: TimeSpan.FromSeconds(1), StoreThenDelay: true);
         Track(app, 10, prefix: "slow");
         await Eventually.HoldsAsync(() => app.Metrics.Accounted == 20, () => app.Accounting);
 
