@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Piwik.Diagnostics;
 using Piwik.Sending;
@@ -17,9 +16,12 @@ namespace Piwik.Benchmarks;
 /// <c>matomo_log_link_visit_action</c> of the run's site over the time from the first event to the last answer. Each run also checks that no visit was split
 /// (a visitor with two visits) and that nothing is missing or stored twice (every event name is unique).
 /// <para>
-/// The raw client sends the very bodies the sender would: the library batches and encodes the burst into a recording
-/// transport first (not timed), then the raw client posts those bodies with one task per lane (a visitor's bodies on
-/// one lane, in order), from memory, over one <see cref="HttpClient"/>: no encoding, no queue, no spool.
+/// The raw client sends the very bodies the sender sent: those of the latest sender run with the same requests in
+/// flight, as Matomo accepted them (so the same batch sizes, which the sender may have grown under the backlog), into
+/// a site of their own, with one task per lane (a visitor's bodies on one lane, in order), from memory, over one
+/// <see cref="HttpClient"/>: no encoding, no queue, no spool. Until 7 December the bodies came from a run into a
+/// transport that answered at once, where the sender grew its batches to 500 events and more: the raw client then
+/// posted 9-13 bodies where the sender, against Matomo's answer times, posted 50 (see the requests column).
 /// </para>
 /// </summary>
 internal static class MatomoBurst
@@ -43,25 +45,34 @@ internal static class MatomoBurst
 
         // Warm-up: JIT on our side, OPcache and the buffer pool on Matomo's. Not reported.
         var warm = settings with { Events = Math.Min(settings.Events, 1000) };
-        await RawAsync(http, warm, 2, "warm-raw").ConfigureAwait(false);
-        await SenderAsync(http, warm, 2, fixedLimit: true, "warm-sender").ConfigureAwait(false);
+        var (_, warmBodies) = await SenderAsync(http, warm, 2, fixedLimit: true, "warm-sender").ConfigureAwait(false);
+        await RawAsync(http, warm, 2, warmBodies, "warm-raw").ConfigureAwait(false);
 
         Console.WriteLine($"Burst of {settings.Events} events from {settings.Visitors} visitors into a real Matomo ({label}), batch size {settings.BatchSize}, {rounds} round(s), load average before: {LoadAverage()}");
-        Console.WriteLine("| round | client | in flight | events/s stored | stored | missing | duplicates | split visits | seconds | load avg |");
-        Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---|");
+        Console.WriteLine("| round | client | in flight | events/s stored | stored | missing | duplicates | split visits | seconds | requests | load avg |");
+        Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         var results = new List<BurstResult>();
         var clean = true;
+        var sent = new Dictionary<int, byte[][]>(); // per requests in flight: the bodies of the latest sender run
         for (var round = 1; round <= rounds; round++)
         {
-            // Alternate which client goes first, so that neither always meets a Matomo just warmed by the other.
-            var order = round % 2 == 1 ? new[] { "raw", "sender" } : new[] { "sender", "raw" };
+            // Alternate which client goes first, so that neither always meets a Matomo just warmed by the other. The raw
+            // client replays the latest sender run's bodies: in round 1 the sender's of that round, later the previous one's.
+            var order = round % 2 == 1 ? new[] { "sender", "raw" } : new[] { "raw", "sender" };
             foreach (var k in inFlight)
             {
                 foreach (var client in order)
                 {
-                    var result = client == "raw"
-                        ? await RawAsync(http, settings, k, $"r{round}-raw-{k}").ConfigureAwait(false)
-                        : await SenderAsync(http, settings, k, fixedLimit: true, $"r{round}-sender-{k}").ConfigureAwait(false);
+                    BurstResult result;
+                    if (client == "raw")
+                    {
+                        result = await RawAsync(http, settings, k, sent[k], $"r{round}-raw-{k}").ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        (result, sent[k]) = await SenderAsync(http, settings, k, fixedLimit: true, $"r{round}-sender-{k}").ConfigureAwait(false);
+                    }
+
                     results.Add(result with { Round = round });
                     clean &= Print(round, result);
                 }
@@ -69,7 +80,7 @@ internal static class MatomoBurst
 
             if (adaptive)
             {
-                var result = await SenderAsync(http, settings, 0, fixedLimit: false, $"r{round}-sender-default").ConfigureAwait(false);
+                var (result, _) = await SenderAsync(http, settings, 0, fixedLimit: false, $"r{round}-sender-default").ConfigureAwait(false);
                 results.Add(result with { Round = round });
                 clean &= Print(round, result);
             }
@@ -102,24 +113,20 @@ internal static class MatomoBurst
     private static bool Print(int round, BurstResult r)
     {
         var inFlight = r.InFlight == 0 ? "default" : r.InFlight.ToString(CultureInfo.InvariantCulture);
-        Console.WriteLine($"| {round} | {r.Client} | {inFlight} | {r.Rate:F0} | {r.Stored} | {r.Missing} | {r.Duplicates} | {r.SplitVisits} | {r.Seconds:F2} | {r.Load} |");
+        Console.WriteLine($"| {round} | {r.Client} | {inFlight} | {r.Rate:F0} | {r.Stored} | {r.Missing} | {r.Duplicates} | {r.SplitVisits} | {r.Seconds:F2} | {r.Requests} | {r.Load} |");
         return r.Missing == 0 && r.Duplicates == 0 && r.SplitVisits == 0;
     }
 
-    /// <summary>The raw client: the bodies the library would send, posted from memory by <paramref name="inFlight"/> lanes.</summary>
-    private static async Task<BurstResult> RawAsync(HttpClient http, BurstSettings settings, int inFlight, string tag)
+    /// <summary>
+    /// The raw client: the bodies a sender run sent, into a site of their own, posted from memory by
+    /// <paramref name="inFlight"/> lanes.
+    /// </summary>
+    private static async Task<BurstResult> RawAsync(HttpClient http, BurstSettings settings, int inFlight, byte[][] sent, string tag)
     {
         var site = await AddSiteAsync(http, settings, tag).ConfigureAwait(false);
-        var recorder = new RecordingTransport();
-        await using (var host = await StartHostAsync(settings, site, inFlight, fixedLimit: true, recorder).ConfigureAwait(false))
-        {
-            Feed(host.Services, settings, tag);
-            await WaitAccountedAsync(host.Services, settings.Events).ConfigureAwait(false);
-            await host.StopAsync().ConfigureAwait(false);
-        }
 
         // A body's lane is its first visitor's lane: every entry of a body shares it.
-        var lanes = recorder.Bodies.GroupBy(b => LaneOf(b, inFlight)).Select(g => g.ToArray()).ToArray();
+        var lanes = sent.Select(body => ToSite(body, site)).GroupBy(b => LaneOf(b, inFlight)).Select(g => g.ToArray()).ToArray();
         var endpoint = new Uri(new Uri(settings.MatomoUrl), "matomo.php");
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(lanes.Select(async bodies =>
@@ -137,15 +144,19 @@ internal static class MatomoBurst
             }
         })).ConfigureAwait(false);
         var seconds = clock.Elapsed.TotalSeconds;
-        return await CheckAsync(settings, site, "raw", inFlight, seconds).ConfigureAwait(false);
+        return await CheckAsync(settings, site, "raw", inFlight, seconds).ConfigureAwait(false) with { Requests = lanes.Sum(l => l.Length) };
     }
 
-    /// <summary>The library's real sender (<c>PiwikSender</c>, <c>MatomoClient</c>), fed the whole burst at once.</summary>
-    private static async Task<BurstResult> SenderAsync(HttpClient http, BurstSettings settings, int inFlight, bool fixedLimit, string tag)
+    /// <summary>
+    /// The library's real sender (<c>PiwikSender</c>, <c>MatomoClient</c>), fed the whole burst at once; with the bodies
+    /// Matomo accepted, in the order they were sent.
+    /// </summary>
+    private static async Task<(BurstResult Result, byte[][] Bodies)> SenderAsync(HttpClient http, BurstSettings settings, int inFlight, bool fixedLimit, string tag)
     {
         var site = await AddSiteAsync(http, settings, tag).ConfigureAwait(false);
         double seconds;
-        await using (var host = await StartHostAsync(settings, site, inFlight, fixedLimit, transport: null).ConfigureAwait(false))
+        var requests = new BodyCapture();
+        await using (var host = await StartHostAsync(settings, site, inFlight, fixedLimit, requests).ConfigureAwait(false))
         {
             var clock = Stopwatch.StartNew();
             Feed(host.Services, settings, tag);
@@ -154,19 +165,15 @@ internal static class MatomoBurst
             await host.StopAsync().ConfigureAwait(false);
         }
 
-        return await CheckAsync(settings, site, fixedLimit ? "sender" : "sender-default", inFlight, seconds).ConfigureAwait(false);
+        var result = await CheckAsync(settings, site, fixedLimit ? "sender" : "sender-default", inFlight, seconds).ConfigureAwait(false);
+        return (result with { Requests = requests.Count }, requests.Accepted);
     }
 
-    private static async Task<HostHandle> StartHostAsync(BurstSettings settings, int site, int inFlight, bool fixedLimit, IBulkTransport? transport)
+    private static async Task<HostHandle> StartHostAsync(BurstSettings settings, int site, int inFlight, bool fixedLimit, BodyCapture requests)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        if (transport is not null)
-        {
-            builder.Services.TryAddSingleton(transport); // before AddPiwikTracking, whose TryAdd then keeps it
-        }
-
-        builder.Services.AddPiwikTracking(options =>
+        var client = builder.Services.AddPiwikTracking(options =>
         {
             options.Url = settings.MatomoUrl;
             options.AllowInsecureHttp = true;
@@ -179,6 +186,8 @@ internal static class MatomoBurst
             options.ShutdownTimeout = TimeSpan.FromSeconds(30);
             ConfigureInFlight(options, inFlight, fixedLimit);
         });
+        client.AddHttpMessageHandler(() => new CapturingHandler(requests)); // the bulk requests the sender made
+
         var host = builder.Build();
         await host.StartAsync().ConfigureAwait(false);
         return new HostHandle(host);
@@ -221,6 +230,11 @@ internal static class MatomoBurst
             Console.Error.WriteLine($"  sender: {metrics.Rejected} rejected, {metrics.Dropped} dropped");
         }
     }
+
+    /// <summary>A body with every entry's site changed to <paramref name="site"/>.</summary>
+    private static byte[] ToSite(byte[] body, int site) =>
+        System.Text.Encoding.UTF8.GetBytes(System.Text.RegularExpressions.Regex.Replace(
+            System.Text.Encoding.UTF8.GetString(body), "\\?idsite=[0-9]+&", "?idsite=" + site.ToString(CultureInfo.InvariantCulture) + "&"));
 
     private static int LaneOf(byte[] body, int lanes)
     {
@@ -282,32 +296,49 @@ internal static class MatomoBurst
 
     private sealed record BurstSettings(string MatomoUrl, string Token, string Database, int Events, int Visitors, int BatchSize);
 
-    private sealed record BurstResult(int Round, string Client, int InFlight, double Rate, long Stored, long Missing, long Duplicates, long SplitVisits, double Seconds, string Load);
+    private sealed record BurstResult(int Round, string Client, int InFlight, double Rate, long Stored, long Missing, long Duplicates, long SplitVisits, double Seconds, string Load, int Requests = 0);
 
     /// <summary>Keeps every body the sender hands over, and answers that Matomo tracked it all.</summary>
-    private sealed class RecordingTransport : IBulkTransport
+    /// <summary>The bulk requests a sender run made, and the bodies Matomo accepted (HTTP 200), in the order sent.</summary>
+    private sealed class BodyCapture
     {
-        private readonly List<byte[]> _bodies = [];
+        private readonly List<byte[]> _accepted = [];
+        private int _count;
 
-        public IReadOnlyList<byte[]> Bodies
+        public int Count => Volatile.Read(ref _count);
+
+        public byte[][] Accepted
         {
             get
             {
-                lock (_bodies)
+                lock (_accepted)
                 {
-                    return [.. _bodies];
+                    return [.. _accepted];
                 }
             }
         }
 
-        public Task<DeliveryResult> SendAsync(ReadOnlyMemory<byte> body, int entryCount, TimeSpan timeout, CancellationToken cancellationToken)
+        public void Add(byte[] body, bool accepted)
         {
-            lock (_bodies)
+            Interlocked.Increment(ref _count);
+            if (accepted)
             {
-                _bodies.Add(body.ToArray());
+                lock (_accepted)
+                {
+                    _accepted.Add(body);
+                }
             }
+        }
+    }
 
-            return Task.FromResult(DeliveryResult.Delivered(entryCount, 0));
+    private sealed class CapturingHandler(BodyCapture capture) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var body = await request.Content!.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            capture.Add(body, response.StatusCode == HttpStatusCode.OK);
+            return response;
         }
     }
 
