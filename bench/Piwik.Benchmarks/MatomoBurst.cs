@@ -45,15 +45,18 @@ internal static class MatomoBurst
 
         // Warm-up: JIT on our side, OPcache and the buffer pool on Matomo's. Not reported.
         var warm = settings with { Events = Math.Min(settings.Events, 1000) };
-        var (_, warmBodies) = await SenderAsync(http, warm, 2, fixedLimit: true, "warm-sender").ConfigureAwait(false);
-        await RawAsync(http, warm, 2, warmBodies, "warm-raw").ConfigureAwait(false);
+        // Event names carry the run's start time: Matomo keeps names in one table for every site, and a name it already
+        // holds (from an earlier run on the same instance) costs it a lookup, not an insert.
+        var run = DateTime.UtcNow.ToString("MMddHHmmss", CultureInfo.InvariantCulture);
+        var (_, warmBodies) = await SenderAsync(http, warm, 2, fixedLimit: true, $"{run}-warm-sender").ConfigureAwait(false);
+        await RawAsync(http, warm, 2, ($"{run}-warm-sender", warmBodies), $"{run}-warm-raw").ConfigureAwait(false);
 
         Console.WriteLine($"Burst of {settings.Events} events from {settings.Visitors} visitors into a real Matomo ({label}), batch size {settings.BatchSize}, {rounds} round(s), load average before: {LoadAverage()}");
-        Console.WriteLine("| round | client | in flight | events/s stored | stored | missing | duplicates | split visits | seconds | requests | load avg |");
-        Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        Console.WriteLine("| round | client | in flight | events/s stored | stored | missing | duplicates | split visits | seconds | requests | slowest answer (s) | load avg |");
+        Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         var results = new List<BurstResult>();
         var clean = true;
-        var sent = new Dictionary<int, byte[][]>(); // per requests in flight: the bodies of the latest sender run
+        var sent = new Dictionary<int, (string Tag, byte[][] Bodies)>(); // per requests in flight: the latest sender run's
         for (var round = 1; round <= rounds; round++)
         {
             // Alternate which client goes first, so that neither always meets a Matomo just warmed by the other. The raw
@@ -66,11 +69,13 @@ internal static class MatomoBurst
                     BurstResult result;
                     if (client == "raw")
                     {
-                        result = await RawAsync(http, settings, k, sent[k], $"r{round}-raw-{k}").ConfigureAwait(false);
+                        result = await RawAsync(http, settings, k, sent[k], $"{run}-r{round}-raw-{k}").ConfigureAwait(false);
                     }
                     else
                     {
-                        (result, sent[k]) = await SenderAsync(http, settings, k, fixedLimit: true, $"r{round}-sender-{k}").ConfigureAwait(false);
+                        var tag = $"{run}-r{round}-sender-{k}";
+                        (result, var bodies) = await SenderAsync(http, settings, k, fixedLimit: true, tag).ConfigureAwait(false);
+                        sent[k] = (tag, bodies);
                     }
 
                     results.Add(result with { Round = round });
@@ -80,7 +85,7 @@ internal static class MatomoBurst
 
             if (adaptive)
             {
-                var (result, _) = await SenderAsync(http, settings, 0, fixedLimit: false, $"r{round}-sender-default").ConfigureAwait(false);
+                var (result, _) = await SenderAsync(http, settings, 0, fixedLimit: false, $"{run}-r{round}-sender-default").ConfigureAwait(false);
                 results.Add(result with { Round = round });
                 clean &= Print(round, result);
             }
@@ -113,7 +118,7 @@ internal static class MatomoBurst
     private static bool Print(int round, BurstResult r)
     {
         var inFlight = r.InFlight == 0 ? "default" : r.InFlight.ToString(CultureInfo.InvariantCulture);
-        Console.WriteLine($"| {round} | {r.Client} | {inFlight} | {r.Rate:F0} | {r.Stored} | {r.Missing} | {r.Duplicates} | {r.SplitVisits} | {r.Seconds:F2} | {r.Requests} | {r.Load} |");
+        Console.WriteLine($"| {round} | {r.Client} | {inFlight} | {r.Rate:F0} | {r.Stored} | {r.Missing} | {r.Duplicates} | {r.SplitVisits} | {r.Seconds:F2} | {r.Requests} | {r.SlowestAnswer:F2} | {r.Load} |");
         return r.Missing == 0 && r.Duplicates == 0 && r.SplitVisits == 0;
     }
 
@@ -121,18 +126,20 @@ internal static class MatomoBurst
     /// The raw client: the bodies a sender run sent, into a site of their own, posted from memory by
     /// <paramref name="inFlight"/> lanes.
     /// </summary>
-    private static async Task<BurstResult> RawAsync(HttpClient http, BurstSettings settings, int inFlight, byte[][] sent, string tag)
+    private static async Task<BurstResult> RawAsync(HttpClient http, BurstSettings settings, int inFlight, (string Tag, byte[][] Bodies) sent, string tag)
     {
         var site = await AddSiteAsync(http, settings, tag).ConfigureAwait(false);
 
         // A body's lane is its first visitor's lane: every entry of a body shares it.
-        var lanes = sent.Select(body => ToSite(body, site)).GroupBy(b => LaneOf(b, inFlight)).Select(g => g.ToArray()).ToArray();
+        var lanes = sent.Bodies.Select(body => Rewrite(body, site, sent.Tag, tag)).GroupBy(b => LaneOf(b, inFlight)).Select(g => g.ToArray()).ToArray();
         var endpoint = new Uri(new Uri(settings.MatomoUrl), "matomo.php");
         var clock = Stopwatch.StartNew();
+        long slowest = 0;
         await Task.WhenAll(lanes.Select(async bodies =>
         {
             foreach (var body in bodies)
             {
+                var started = Stopwatch.GetTimestamp();
                 using var content = new ByteArrayContent(body);
                 content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
                 using var response = await http.PostAsync(endpoint, content).ConfigureAwait(false);
@@ -141,10 +148,12 @@ internal static class MatomoBurst
                 {
                     Console.Error.WriteLine($"raw client: HTTP {(int)response.StatusCode} {answer[..Math.Min(200, answer.Length)]}");
                 }
+
+                InterlockedMax(ref slowest, Stopwatch.GetTimestamp() - started);
             }
         })).ConfigureAwait(false);
         var seconds = clock.Elapsed.TotalSeconds;
-        return await CheckAsync(settings, site, "raw", inFlight, seconds).ConfigureAwait(false) with { Requests = lanes.Sum(l => l.Length) };
+        return await CheckAsync(settings, site, "raw", inFlight, seconds).ConfigureAwait(false) with { Requests = lanes.Sum(l => l.Length), SlowestAnswer = Stopwatch.GetElapsedTime(0, slowest).TotalSeconds };
     }
 
     /// <summary>
@@ -166,7 +175,12 @@ internal static class MatomoBurst
         }
 
         var result = await CheckAsync(settings, site, fixedLimit ? "sender" : "sender-default", inFlight, seconds).ConfigureAwait(false);
-        return (result with { Requests = requests.Count }, requests.Accepted);
+        if (requests.Failures.Count > 0)
+        {
+            Console.Error.WriteLine($"  {tag}: {string.Join(", ", requests.Failures)}");
+        }
+
+        return (result with { Requests = requests.Count, SlowestAnswer = requests.Slowest.TotalSeconds }, requests.Accepted);
     }
 
     private static async Task<HostHandle> StartHostAsync(BurstSettings settings, int site, int inFlight, bool fixedLimit, BodyCapture requests)
@@ -225,16 +239,29 @@ internal static class MatomoBurst
             await Task.Delay(5).ConfigureAwait(false);
         }
 
-        if (metrics.Rejected + metrics.Dropped > 0)
+        if (metrics.Rejected + metrics.Dropped + metrics.Retries + metrics.Ambiguous > 0)
         {
-            Console.Error.WriteLine($"  sender: {metrics.Rejected} rejected, {metrics.Dropped} dropped");
+            Console.Error.WriteLine($"  sender: {metrics.Rejected} rejected, {metrics.Dropped} dropped, {metrics.Retries} retries, {metrics.Ambiguous} events of unknown outcome");
         }
     }
 
-    /// <summary>A body with every entry's site changed to <paramref name="site"/>.</summary>
-    private static byte[] ToSite(byte[] body, int site) =>
+    /// <summary>
+    /// A body with every entry's site changed to <paramref name="site"/>, and its event names to names of the raw run's own
+    /// (<paramref name="tag"/> for <paramref name="sentTag"/>): Matomo keeps names in one table for every site, and a name it
+    /// already holds costs it a lookup, not an insert, so replaying the sender's names would give the raw client less work.
+    /// </summary>
+    private static byte[] Rewrite(byte[] body, int site, string sentTag, string tag) =>
         System.Text.Encoding.UTF8.GetBytes(System.Text.RegularExpressions.Regex.Replace(
-            System.Text.Encoding.UTF8.GetString(body), "\\?idsite=[0-9]+&", "?idsite=" + site.ToString(CultureInfo.InvariantCulture) + "&"));
+            System.Text.Encoding.UTF8.GetString(body), "\\?idsite=[0-9]+&", "?idsite=" + site.ToString(CultureInfo.InvariantCulture) + "&")
+            .Replace(sentTag + "-", tag + "-", StringComparison.Ordinal));
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        long seen;
+        while (value > (seen = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, seen) != seen)
+        {
+        }
+    }
 
     private static int LaneOf(byte[] body, int lanes)
     {
@@ -296,7 +323,7 @@ internal static class MatomoBurst
 
     private sealed record BurstSettings(string MatomoUrl, string Token, string Database, int Events, int Visitors, int BatchSize);
 
-    private sealed record BurstResult(int Round, string Client, int InFlight, double Rate, long Stored, long Missing, long Duplicates, long SplitVisits, double Seconds, string Load, int Requests = 0);
+    private sealed record BurstResult(int Round, string Client, int InFlight, double Rate, long Stored, long Missing, long Duplicates, long SplitVisits, double Seconds, string Load, int Requests = 0, double SlowestAnswer = 0);
 
     /// <summary>Keeps every body the sender hands over, and answers that Matomo tracked it all.</summary>
     /// <summary>The bulk requests a sender run made, and the bodies Matomo accepted (HTTP 200), in the order sent.</summary>
@@ -314,6 +341,35 @@ internal static class MatomoBurst
                 lock (_accepted)
                 {
                     return [.. _accepted];
+                }
+            }
+        }
+
+        private readonly List<string> _failures = [];
+        private long _slowest;
+
+        /// <summary>The requests not answered 200, and how: status, or exception, and when the answer came (seconds).</summary>
+        public IReadOnlyList<string> Failures
+        {
+            get
+            {
+                lock (_failures)
+                {
+                    return [.. _failures];
+                }
+            }
+        }
+
+        public TimeSpan Slowest => Stopwatch.GetElapsedTime(0, Volatile.Read(ref _slowest));
+
+        public void NoteAnswer(long ticks, string? failure)
+        {
+            InterlockedMax(ref _slowest, ticks);
+            if (failure is not null)
+            {
+                lock (_failures)
+                {
+                    _failures.Add($"{failure} after {Stopwatch.GetElapsedTime(0, ticks).TotalSeconds:F2} s");
                 }
             }
         }
@@ -336,7 +392,20 @@ internal static class MatomoBurst
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             var body = await request.Content!.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            var started = Stopwatch.GetTimestamp();
+            HttpResponseMessage response;
+            try
+            {
+                response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                capture.NoteAnswer(Stopwatch.GetTimestamp() - started, ex.GetType().Name);
+                throw;
+            }
+
+            // Headers only: the sender reads the answer after this (a 200 whose answer says otherwise is not seen here).
+            capture.NoteAnswer(Stopwatch.GetTimestamp() - started, response.StatusCode == HttpStatusCode.OK ? null : "HTTP " + (int)response.StatusCode);
             capture.Add(body, response.StatusCode == HttpStatusCode.OK);
             return response;
         }
