@@ -6,8 +6,15 @@ namespace Piwik.Sending;
 
 /// <summary>
 /// One lane of delivery (there are <see cref="PiwikOptions.MaxConcurrentBatches"/>): a batch being filled, and a
-/// one-slot hand-off to the lane's delivery loop (or, with the spool, to its appender; see <c>LaneSpool.cs</c>). A
-/// visitor's events always take the same lane, and a lane delivers one batch at a time, so they reach Matomo in order.
+/// hand-off to the lane's delivery loop (or, with the spool, to its appender; see <c>LaneSpool.cs</c>). A visitor's
+/// events always take the same lane, and a lane delivers one batch at a time, so they reach Matomo in order.
+/// <para>
+/// Without the spool the lanes share one bound on the full batches handed over and not yet delivered
+/// (<see cref="HandOffPerLane"/> per lane), not a bound each: the read loop fills every lane's batch from one queue,
+/// and with a bound of two per lane it waited on whichever lane had two batches out while other lanes ran dry
+/// (head-of-line blocking: under a burst, lanes sat idle with their next batch still in the queue; bench/NOTES.md).
+/// A lane may now hold more while another holds fewer.
+/// </para>
 /// </summary>
 internal sealed partial class Lane
 {
@@ -16,15 +23,24 @@ internal sealed partial class Lane
     private readonly PiwikMetrics _metrics;
     private readonly ILogger _logger;
     private readonly CancellationToken _deadline;
-    private readonly Channel<Batch> _ready = Channel.CreateBounded<Batch>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
+    private readonly Channel<Batch> _ready = Channel.CreateUnbounded<Batch>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly SemaphoreSlim _handOff;
     private readonly Stack<Batch> _free = new();
     private readonly BulkRequestWriter _writer = new();
     private readonly int _batchSize;
     private volatile bool _completing;
 
-    public Lane(int index, int batchSize, BatchDelivery delivery, PiwikMetrics metrics, ILogger logger, CancellationToken deadline)
+    /// <param name="index">The lane's number.</param>
+    /// <param name="batchSize">The configured batch size.</param>
+    /// <param name="delivery">Delivers a batch.</param>
+    /// <param name="metrics">The metrics.</param>
+    /// <param name="logger">The sender's logger.</param>
+    /// <param name="handOff">The lanes' shared bound on full batches handed over and not yet delivered (no spool).</param>
+    /// <param name="deadline">The shutdown deadline.</param>
+    public Lane(int index, int batchSize, BatchDelivery delivery, PiwikMetrics metrics, ILogger logger, SemaphoreSlim handOff, CancellationToken deadline)
     {
         _index = index;
+        _handOff = handOff;
         _batchSize = batchSize;
         Target = batchSize;
         _delivery = delivery;
@@ -33,6 +49,9 @@ internal sealed partial class Lane
         _deadline = deadline;
         Current = new Batch();
     }
+
+    /// <summary>Full batches handed over and not yet delivered, per lane, that the lanes share (no spool).</summary>
+    public const int HandOffPerLane = 4;
 
     public Batch Current { get; private set; }
 
@@ -93,10 +112,21 @@ internal sealed partial class Lane
 
         // With the spool: on disk before it is sent (a lane that keeps up then sends it from memory, one with a backlog
         // reads it back from disk), and memory stays bounded during an outage, since appending never waits for Matomo.
-        await (_toDisk ? _toSpool : _ready).Writer.WriteAsync(Current, cancellationToken).ConfigureAwait(false);
         if (_toDisk)
         {
+            await _toSpool.Writer.WriteAsync(Current, cancellationToken).ConfigureAwait(false);
             NoteHandedToSpool();
+        }
+        else
+        {
+            // A place among the lanes' batches handed over (released once delivered): waits only when every lane
+            // together has HandOffPerLane each out, not when this one has.
+            await _handOff.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (!_ready.Writer.TryWrite(Current))
+            {
+                _handOff.Release();
+                throw new ChannelClosedException(); // completed: the sender is past its final flush
+            }
         }
 
         lock (_free)
@@ -122,6 +152,7 @@ internal sealed partial class Lane
         {
             count += batch.Count;
             batch.Reset();
+            _handOff.Release();
         }
 
         return count;
@@ -144,6 +175,7 @@ internal sealed partial class Lane
             }
 
             Recycle(batch);
+            _handOff.Release();
             if (_deadline.IsCancellationRequested)
             {
                 break;

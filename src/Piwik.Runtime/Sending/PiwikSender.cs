@@ -52,9 +52,10 @@ internal sealed class PiwikSender : BackgroundService
         _delivery = new BatchDelivery(new LimitedBulkTransport(transport, InFlight), metrics, logger, time, _options, _token, _deadline.Token);
         _fillGoalTicks = (long)(FillGoal.TotalSeconds * time.TimestampFrequency);
         _lanes = new Lane[_options.MaxConcurrentBatches];
+        var handOff = new SemaphoreSlim(Lane.HandOffPerLane * _lanes.Length);
         for (var i = 0; i < _lanes.Length; i++)
         {
-            _lanes[i] = new Lane(i, _options.BatchSize, _delivery, metrics, logger, _deadline.Token);
+            _lanes[i] = new Lane(i, _options.BatchSize, _delivery, metrics, logger, handOff, _deadline.Token);
         }
     }
 

@@ -1,0 +1,123 @@
+using Microsoft.Extensions.DependencyInjection;
+using Piwik.Sending;
+using Piwik.Testing;
+using Xunit;
+
+namespace Piwik.Runtime.Tests;
+
+/// <summary>
+/// The read loop hands full batches to the lanes from one queue (no spool): a lane whose Matomo requests hang holds its
+/// own batches back, never the other lanes'.
+/// </summary>
+public sealed class HandOffTests
+{
+    [Fact]
+    public async Task A_lane_whose_request_hangs_does_not_hold_back_the_batches_of_the_other_lane()
+    {
+        const string secret = "hand-off-test-secret-0123456789ab";
+        var ids = new Piwik.Encoding.VisitorIdGenerator(secret);
+        var users = Enumerable.Range(0, 1000).Select(i => "user-" + i).DistinctBy(u => Lane.For(ids.ForUser(u), 2)).ToList();
+        var transport = new LaneHeldTransport(ids.ForUser(users[0]));
+        await using var app = await TestApp.StartAsync(
+            o =>
+            {
+                o.Url = "http://127.0.0.1:9/";
+                o.MaxConcurrentBatches = 2;
+                o.AdaptiveConcurrency = false;
+                o.BatchSize = 10;
+                o.FlushInterval = TimeSpan.FromMilliseconds(200);
+                o.VisitorIdSecret = secret;
+            },
+            services: s => s.AddSingleton<IBulkTransport>(transport));
+
+        // The held lane's visitor first: three full batches (one sent and held, two waiting), then the other lane's 50
+        // events behind them in the queue. With a one-batch hand-off per lane, the read loop waited to hand over the
+        // held lane's third batch and never read the other lane's events.
+        Track(app, users[0], "held", 30);
+        Track(app, users[1], "free", 50);
+        await Eventually.HoldsAsync(() => app.Metrics.Sent == 50, () => app.Accounting);
+        Assert.Equal(1, transport.Held);
+        Assert.Equal(50, transport.Delivered);
+
+        transport.Open();
+        await Eventually.HoldsAsync(() => app.Metrics.Sent == 80, () => app.Accounting);
+        await app.AssertBalancedAsync();
+    }
+
+    [Fact]
+    public async Task While_no_request_is_answered_the_lanes_hold_four_full_batches_each_and_the_rest_stays_queued()
+    {
+        const string secret = "hand-off-test-secret-0123456789ab";
+        var ids = new Piwik.Encoding.VisitorIdGenerator(secret);
+        var users = Enumerable.Range(0, 1000).Select(i => "user-" + i).DistinctBy(u => Lane.For(ids.ForUser(u), 2)).ToList();
+        var transport = new LaneHeldTransport(heldVisitor: "");
+        await using var app = await TestApp.StartAsync(
+            o =>
+            {
+                o.Url = "http://127.0.0.1:9/";
+                o.MaxConcurrentBatches = 2;
+                o.AdaptiveConcurrency = false;
+                o.BatchSize = 10;
+                o.FlushInterval = TimeSpan.FromHours(1);
+                o.VisitorIdSecret = secret;
+            },
+            services: s => s.AddSingleton<IBulkTransport>(transport));
+        var queue = app.App.Services.GetRequiredService<Piwik.Capture.EventQueue>();
+
+        // The two lanes' events in turn: eight full batches go out (two sent and held, six waiting), the ninth is full
+        // and waits for a place, the other lane's ninth holds 9 events: 200 - 99 stay in the queue, in memory as events.
+        for (var i = 0; i < 100; i++)
+        {
+            Track(app, users[0], "a" + i + "-", 1);
+            Track(app, users[1], "b" + i + "-", 1);
+        }
+
+        await Eventually.HoldsAsync(() => queue.Count == 101 && transport.Held == 2, () => $"queued {queue.Count}, held {transport.Held}; {app.Accounting}");
+        await Task.Delay(300);
+        Assert.Equal(101, queue.Count);
+
+        transport.Open();
+        await Eventually.HoldsAsync(() => app.Metrics.Sent == 200, () => app.Accounting);
+        await app.AssertBalancedAsync();
+    }
+
+    private static void Track(TestApp app, string user, string prefix, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            Assert.True(app.Tracker.TrackEvent("c", prefix + i, userId: user));
+        }
+    }
+
+    /// <summary>
+    /// Holds the requests that carry one visitor's events (every request, for "") until <see cref="Open"/>; answers the
+    /// others at once.
+    /// </summary>
+    private sealed class LaneHeldTransport(string heldVisitor) : IBulkTransport
+    {
+        private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _held;
+        private int _delivered;
+
+        public int Held => Volatile.Read(ref _held);
+
+        public int Delivered => Volatile.Read(ref _delivered);
+
+        public void Open() => _open.TrySetResult();
+
+        public async Task<DeliveryResult> SendAsync(ReadOnlyMemory<byte> body, int entryCount, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            if (System.Text.Encoding.UTF8.GetString(body.Span).Contains(heldVisitor, StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _held);
+                await _open.Task.WaitAsync(cancellationToken);
+            }
+            else
+            {
+                Interlocked.Add(ref _delivered, entryCount);
+            }
+
+            return DeliveryResult.Delivered(entryCount, 0);
+        }
+    }
+}
