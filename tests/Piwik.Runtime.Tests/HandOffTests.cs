@@ -11,30 +11,23 @@ namespace Piwik.Runtime.Tests;
 /// </summary>
 public sealed class HandOffTests
 {
+    private const string Secret = "hand-off-test-secret-0123456789ab";
+    private static readonly Piwik.Encoding.VisitorIdGenerator Ids = new(Secret);
+
+    /// <summary>Two users whose events take the two lanes, one each.</summary>
+    private static readonly List<string> Users = Enumerable.Range(0, 1000).Select(i => "user-" + i).DistinctBy(u => Lane.For(Ids.ForUser(u), 2)).ToList();
+
     [Fact]
     public async Task A_lane_whose_request_hangs_does_not_hold_back_the_batches_of_the_other_lane()
     {
-        const string secret = "hand-off-test-secret-0123456789ab";
-        var ids = new Piwik.Encoding.VisitorIdGenerator(secret);
-        var users = Enumerable.Range(0, 1000).Select(i => "user-" + i).DistinctBy(u => Lane.For(ids.ForUser(u), 2)).ToList();
-        var transport = new LaneHeldTransport(ids.ForUser(users[0]));
-        await using var app = await TestApp.StartAsync(
-            o =>
-            {
-                o.Url = "http://127.0.0.1:9/";
-                o.MaxConcurrentBatches = 2;
-                o.AdaptiveConcurrency = false;
-                o.BatchSize = 10;
-                o.FlushInterval = TimeSpan.FromMilliseconds(200);
-                o.VisitorIdSecret = secret;
-            },
-            services: s => s.AddSingleton<IBulkTransport>(transport));
+        var transport = new LaneHeldTransport(Ids.ForUser(Users[0]));
+        await using var app = await StartAsync(transport, TimeSpan.FromMilliseconds(200));
 
         // The held lane's visitor first: three full batches (one sent and held, two waiting), then the other lane's 50
         // events behind them in the queue. With a one-batch hand-off per lane, the read loop waited to hand over the
         // held lane's third batch and never read the other lane's events.
-        Track(app, users[0], "held", 30);
-        Track(app, users[1], "free", 50);
+        Track(app, Users[0], "held", 30);
+        Track(app, Users[1], "free", 50);
         await Eventually.HoldsAsync(() => app.Metrics.Sent == 50, () => app.Accounting);
         Assert.Equal(1, transport.Held);
         Assert.Equal(50, transport.Delivered);
@@ -47,29 +40,16 @@ public sealed class HandOffTests
     [Fact]
     public async Task While_no_request_is_answered_the_lanes_hold_four_full_batches_each_and_the_rest_stays_queued()
     {
-        const string secret = "hand-off-test-secret-0123456789ab";
-        var ids = new Piwik.Encoding.VisitorIdGenerator(secret);
-        var users = Enumerable.Range(0, 1000).Select(i => "user-" + i).DistinctBy(u => Lane.For(ids.ForUser(u), 2)).ToList();
         var transport = new LaneHeldTransport(heldVisitor: "");
-        await using var app = await TestApp.StartAsync(
-            o =>
-            {
-                o.Url = "http://127.0.0.1:9/";
-                o.MaxConcurrentBatches = 2;
-                o.AdaptiveConcurrency = false;
-                o.BatchSize = 10;
-                o.FlushInterval = TimeSpan.FromHours(1);
-                o.VisitorIdSecret = secret;
-            },
-            services: s => s.AddSingleton<IBulkTransport>(transport));
+        await using var app = await StartAsync(transport, TimeSpan.FromSeconds(2)); // the read loop waits before any flush is due
         var queue = app.App.Services.GetRequiredService<Piwik.Capture.EventQueue>();
 
         // The two lanes' events in turn: eight full batches go out (two sent and held, six waiting), the ninth is full
         // and waits for a place, the other lane's ninth holds 9 events: 200 - 99 stay in the queue, in memory as events.
         for (var i = 0; i < 100; i++)
         {
-            Track(app, users[0], "a" + i + "-", 1);
-            Track(app, users[1], "b" + i + "-", 1);
+            Track(app, Users[0], "a" + i + "-", 1);
+            Track(app, Users[1], "b" + i + "-", 1);
         }
 
         await Eventually.HoldsAsync(() => queue.Count == 101 && transport.Held == 2, () => $"queued {queue.Count}, held {transport.Held}; {app.Accounting}");
@@ -80,6 +60,20 @@ public sealed class HandOffTests
         await Eventually.HoldsAsync(() => app.Metrics.Sent == 200, () => app.Accounting);
         await app.AssertBalancedAsync();
     }
+
+    /// <summary>Two lanes, both always sending (no adaptive limit), batches of ten.</summary>
+    private static Task<TestApp> StartAsync(IBulkTransport transport, TimeSpan flushInterval) =>
+        TestApp.StartAsync(
+            o =>
+            {
+                o.Url = "http://127.0.0.1:9/";
+                o.MaxConcurrentBatches = 2;
+                o.AdaptiveConcurrency = false;
+                o.BatchSize = 10;
+                o.FlushInterval = flushInterval;
+                o.VisitorIdSecret = Secret;
+            },
+            services: s => s.AddSingleton(transport));
 
     private static void Track(TestApp app, string user, string prefix, int count)
     {
