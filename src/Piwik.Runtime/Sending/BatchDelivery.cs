@@ -218,6 +218,7 @@ internal sealed class BatchDelivery
             }
 
             var token = _token.For(tokenBound);
+            var tokenJudged = false;
             DeliveryResult result;
             var answersAtSend = Interlocked.Read(ref _deliveredAnswers);
             if (token is null && _token.AlwaysNeeded && _token.Configured)
@@ -254,6 +255,10 @@ internal sealed class BatchDelivery
                 try
                 {
                     sent = await SendAsync(delivery, first, count, writer, token, ambiguous).ConfigureAwait(false);
+
+                    // Judged before the gate opens: the next lane waiting for it must see the refusal this answer brings,
+                    // or it sends the token once more (one more failed login).
+                    tokenJudged = gated && sent is { } answer && JudgeToken(answer, tokenBound, count);
                 }
                 finally
                 {
@@ -275,7 +280,7 @@ internal sealed class BatchDelivery
             {
                 case DeliveryStatus.Delivered:
                     Interlocked.Increment(ref _deliveredAnswers);
-                    if (token is not null)
+                    if (token is not null && !tokenJudged)
                     {
                         _token.Judge(result, tokenBound, count);
                     }
@@ -302,7 +307,11 @@ internal sealed class BatchDelivery
                     // A request carrying the token refused as such (401, 403; 400 while Matomo never accepted it, as
                     // bulk_requests_require_authentication answers a wrong token): the token, not the batch, is at
                     // fault. The batch goes again without it.
-                    _token.NoteRefused(result.HttpStatus);
+                    if (!tokenJudged)
+                    {
+                        _token.NoteRefused(result.HttpStatus);
+                    }
+
                     NoteFailure(result);
                     return SliceOutcome.TokenRefused;
 
@@ -429,6 +438,27 @@ internal sealed class BatchDelivery
             {
                 return SliceOutcome.Halted;
             }
+        }
+    }
+
+    /// <summary>
+    /// What an answer to a request that carried the token says of the token, noted at once: accepted or not
+    /// (<see cref="TokenPolicy.Judge"/>), or refused as such (401, 403; 400 while Matomo never accepted it). Returns
+    /// whether the answer was one of those (the delivery's switch then does not note it again).
+    /// </summary>
+    private bool JudgeToken(in DeliveryResult result, int tokenBound, int count)
+    {
+        switch (result.Status)
+        {
+            case DeliveryStatus.Delivered:
+                _token.Judge(result, tokenBound, count);
+                return true;
+            case DeliveryStatus.Unauthorized:
+            case DeliveryStatus.Rejected when !_token.IsConfirmed:
+                _token.NoteRefused(result.HttpStatus);
+                return true;
+            default:
+                return false;
         }
     }
 
