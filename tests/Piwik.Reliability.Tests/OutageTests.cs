@@ -93,6 +93,46 @@ public class OutageTests
     }
 
     [Fact]
+    public async Task Requests_that_queue_inside_a_busy_Matomo_are_waited_for_not_sent_twice()
+    {
+        // One PHP worker, 300 ms a batch, eight batches sent at once (eight lanes, fixed): the last is answered after
+        // 2.4 s, each stored as it is answered. RequestTimeout is 1 s: the sender used to give up on the fourth to the
+        // eighth while they waited their turn, and sent them again (Matomo stored them twice). It now waits a request's
+        // timeout for each request allowed in flight (up to four).
+        await using var matomo = await StandInMatomo.StartAsync();
+        matomo.Workers = 1;
+        matomo.DelayPerEntry = TimeSpan.FromMilliseconds(60);
+        await using var app = await ReliabilityApp.StartAsync(o =>
+        {
+            Fast(o, matomo);
+            o.BatchSize = 5;
+            o.MaxConcurrentBatches = 8;
+            o.AdaptiveConcurrency = false;
+            o.FlushInterval = TimeSpan.FromHours(1);
+            o.RequestTimeout = TimeSpan.FromSeconds(1);
+        });
+
+        // One visitor per lane, five events each: one full batch in each of the eight lanes at once.
+        var ids = new Piwik.Encoding.VisitorIdGenerator("reliability-tests-secret");
+        var users = Enumerable.Range(0, 1000).Select(i => "user-" + i).DistinctBy(u => Piwik.Sending.Lane.For(ids.ForUser(u), 8)).ToList();
+        Assert.Equal(8, users.Count);
+        foreach (var user in users)
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                Assert.True(app.Tracker.TrackEvent("c", user + "-" + i, userId: user));
+            }
+        }
+
+        await Eventually.HoldsAsync(() => app.Metrics.Accounted == 40, () => app.Accounting);
+        Assert.Equal(40, app.Metrics.Sent);
+        Assert.Equal(0, app.Metrics.Ambiguous);
+        Assert.Equal(8, matomo.BulkCalls.Count);
+        Assert.Equal(40, matomo.Tracked.Count);
+        await app.AssertBalancedAsync();
+    }
+
+    [Fact]
     public async Task A_Matomo_that_always_answers_too_late_stores_a_batch_at_most_three_times_then_it_is_given_up_and_counted()
     {
         await using var matomo = await StandInMatomo.StartAsync();

@@ -97,6 +97,23 @@ public sealed partial class StandInMatomo : IAsyncDisposable
     /// <summary>Adds a fixed delay per entry to every bulk request (a Matomo that takes time to store).</summary>
     public TimeSpan DelayPerEntry { get; set; }
 
+    /// <summary>
+    /// While set, at most this many requests are worked on (<see cref="DelayPerEntry"/>) at once, as by Matomo's PHP
+    /// workers; the others wait their turn, as in php-fpm's queue. Set it before the first request.
+    /// </summary>
+    public int? Workers
+    {
+        get => _workerCount;
+        set
+        {
+            _workerCount = value;
+            _workers = value is { } count ? new SemaphoreSlim(count) : null;
+        }
+    }
+
+    private int? _workerCount;
+    private SemaphoreSlim? _workers;
+
     /// <summary>Entries stored, in the order Matomo stored them.</summary>
     public IReadOnlyList<TrackedEntry> Tracked
     {
@@ -391,7 +408,21 @@ public sealed partial class StandInMatomo : IAsyncDisposable
 
         if (DelayPerEntry > TimeSpan.Zero)
         {
-            await Task.Delay(DelayPerEntry * verdict.EntryCount).ConfigureAwait(false);
+            // A client that gives up does not stop the work: Matomo stores what it was sent.
+            var workers = _workers;
+            if (workers is not null)
+            {
+                await workers.WaitAsync().ConfigureAwait(false);
+            }
+
+            try
+            {
+                await Task.Delay(DelayPerEntry * verdict.EntryCount).ConfigureAwait(false);
+            }
+            finally
+            {
+                workers?.Release();
+            }
         }
 
         lock (_gate)

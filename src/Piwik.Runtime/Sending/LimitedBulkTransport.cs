@@ -12,7 +12,7 @@ internal sealed class LimitedBulkTransport(IBulkTransport inner, InFlightLimit l
         var permit = await limit.AcquireAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var result = await inner.SendAsync(body, entryCount, timeout, cancellationToken).ConfigureAwait(false);
+            var result = await inner.SendAsync(body, entryCount, limit.TimeoutFor(timeout), cancellationToken).ConfigureAwait(false);
             permit.Complete(entryCount, Classify(result));
             return result;
         }
