@@ -42,7 +42,7 @@ public class SenderTests
             o.Url = matomo.BaseUrl;
             o.BatchSize = 10;
             o.MaxConcurrentBatches = 1;
-            o.FlushInterval = TimeSpan.FromHours(1); // batches cut by size only: no flush timer
+            o.FlushInterval = TimeSpan.FromSeconds(2); // batches cut by size, but for a last partial one once batches grew
         });
         var sender = app.App.Services.GetRequiredService<Piwik.Sending.PiwikSender>();
 
@@ -57,7 +57,7 @@ public class SenderTests
             Assert.True(app.Tracker.TrackEvent("c", "e" + i));
         }
 
-        await Eventually.HoldsAsync(() => app.Metrics.Sent == 100, () => $"sent {app.Metrics.Sent}");
+        await Eventually.HoldsAsync(() => app.Metrics.Sent == 100, () => $"sent {app.Metrics.Sent}, batches {string.Join(",", matomo.BulkCalls.Select(c => c.EntryCount))}");
         Assert.InRange(sender.WakeUps - idle, 1, 20);
         await app.AssertBalancedAsync();
     }

@@ -270,7 +270,9 @@ internal sealed class PiwikSender : BackgroundService
             }
             else
             {
-                var delay = TimeSpan.FromSeconds((nextDue - now) / (double)_time.TimestampFrequency);
+                // Whole milliseconds, rounded up: a timer rounds a shorter wait down to none, and the loop then spun until the
+                // batch was due (hundreds of wake-ups in its last millisecond, seen once a batch waited for a grown target).
+                var delay = TimeSpan.FromMilliseconds(Math.Ceiling((nextDue - now) * 1000.0 / _time.TimestampFrequency));
                 using var timer = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 var data = _queue.WaitAsync(WakeThreshold(fewestMissing, filling, _queue.Capacity), timer.Token);
                 var flush = Task.Delay(delay, _time, timer.Token);
