@@ -113,8 +113,7 @@ public class OutageTests
         });
 
         // One visitor per lane, five events each: one full batch in each of the eight lanes at once.
-        var ids = new Piwik.Encoding.VisitorIdGenerator("reliability-tests-secret");
-        var users = Enumerable.Range(0, 1000).Select(i => "user-" + i).DistinctBy(u => Piwik.Sending.Lane.For(ids.ForUser(u), 8)).ToList();
+        var users = LaneUsers.OnePerLane("reliability-tests-secret", 8);
         Assert.Equal(8, users.Count);
         foreach (var user in users)
         {

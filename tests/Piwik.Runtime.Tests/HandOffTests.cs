@@ -15,7 +15,7 @@ public sealed class HandOffTests
     private static readonly Piwik.Encoding.VisitorIdGenerator Ids = new(Secret);
 
     /// <summary>Two users whose events take the two lanes, one each.</summary>
-    private static readonly List<string> Users = Enumerable.Range(0, 1000).Select(i => "user-" + i).DistinctBy(u => Lane.For(Ids.ForUser(u), 2)).ToList();
+    private static readonly List<string> Users = LaneUsers.OnePerLane(Secret, 2);
 
     [Fact]
     public async Task A_lane_whose_request_hangs_does_not_hold_back_the_batches_of_the_other_lane()

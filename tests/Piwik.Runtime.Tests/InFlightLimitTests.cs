@@ -169,8 +169,7 @@ public sealed class InFlightLimitTests
         var sender = app.App.Services.GetRequiredService<PiwikSender>();
 
         // One visitor per lane: one batch in each of the 8 lanes.
-        var ids = new Piwik.Encoding.VisitorIdGenerator(secret);
-        var users = Enumerable.Range(0, 1000).Select(i => "user-" + i).DistinctBy(u => Lane.For(ids.ForUser(u), 8)).ToList();
+        var users = Piwik.Testing.LaneUsers.OnePerLane(secret, 8);
         Assert.Equal(8, users.Count);
         users.ForEach(u => Assert.True(app.Tracker.TrackEvent("c", "a", userId: u)));
 
