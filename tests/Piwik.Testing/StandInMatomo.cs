@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -166,14 +167,28 @@ public sealed partial class StandInMatomo : IAsyncDisposable
     /// <summary>Whether the stand-in is listening (see <see cref="GoDownAsync"/>).</summary>
     public bool IsUp => _app is not null;
 
-    /// <summary>Stops listening: connections to <see cref="BaseUrl"/> are refused until <see cref="ComeBackAsync"/>. What was recorded is kept.</summary>
+    /// <summary>
+    /// Stops listening: connections to <see cref="BaseUrl"/> are refused until <see cref="ComeBackAsync"/>. What was
+    /// recorded is kept. The port stays bound, without a listener (the system refuses connections to it), so a server
+    /// started meanwhile by a test running in parallel cannot take it and answer in the stand-in's place.
+    /// </summary>
     public async Task GoDownAsync()
     {
-        if (_app is { } app)
+        if (await StopListeningAsync().ConfigureAwait(false))
         {
-            _app = null;
-            await app.StopAsync().ConfigureAwait(false);
-            await app.DisposeAsync().ConfigureAwait(false);
+            var endpoint = IPEndPoint.Parse(new Uri(BaseUrl).Authority);
+            var placeholder = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                placeholder.Bind(endpoint);
+            }
+            catch (SocketException e)
+            {
+                placeholder.Dispose();
+                throw new InvalidOperationException($"The stand-in's port {endpoint.Port} was taken while it went down: {e.Message}", e);
+            }
+
+            _placeholder = placeholder;
         }
     }
 
@@ -182,8 +197,26 @@ public sealed partial class StandInMatomo : IAsyncDisposable
     {
         if (_app is null)
         {
+            _placeholder?.Dispose();
+            _placeholder = null;
             await ListenAsync(BaseUrl.TrimEnd('/')).ConfigureAwait(false);
         }
+    }
+
+    private Socket? _placeholder;
+
+    /// <summary>Stops the server, if it runs; returns whether it did.</summary>
+    private async Task<bool> StopListeningAsync()
+    {
+        if (_app is not { } app)
+        {
+            return false;
+        }
+
+        _app = null;
+        await app.StopAsync().ConfigureAwait(false);
+        await app.DisposeAsync().ConfigureAwait(false);
+        return true;
     }
 
     private async Task ListenAsync(string url)
@@ -603,5 +636,10 @@ public sealed partial class StandInMatomo : IAsyncDisposable
     }
 
     /// <inheritdoc/>
-    public async ValueTask DisposeAsync() => await GoDownAsync().ConfigureAwait(false);
+    public async ValueTask DisposeAsync()
+    {
+        await StopListeningAsync().ConfigureAwait(false);
+        _placeholder?.Dispose();
+        _placeholder = null;
+    }
 }
