@@ -64,6 +64,24 @@ internal sealed class BatchDelivery
     /// </summary>
     public void BeginStop(long deadline) => Volatile.Write(ref _stopDeadlineTimestamp, deadline);
 
+    /// <summary>
+    /// Waits before a lane takes a batch again after an unexpected failure (a bug, not Matomo's answer), as before
+    /// retry <paramref name="attempt"/>, so that a failure that repeats is neither retried in a busy loop nor logged
+    /// thousands of times a second. Returns false when the deadline came first.
+    /// </summary>
+    public async Task<bool> PauseAfterFailureAsync(int attempt)
+    {
+        try
+        {
+            await Task.Delay(_retries.Backoff(attempt, null), _time, _deadline).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     private bool MayStart()
     {
         var deadline = Volatile.Read(ref _stopDeadlineTimestamp);

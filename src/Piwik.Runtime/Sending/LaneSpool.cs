@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using Piwik.Diagnostics;
 using Piwik.Spool;
 
 namespace Piwik.Sending;
@@ -50,19 +49,17 @@ internal sealed partial class Lane
 
                     try
                     {
-                        // Counts its own drops (spool_full); a disk fault keeps the batch in memory. Clears the slots of
-                        // the batches it keeps as read caches: they come back once delivered (RunFromSpoolAsync).
+                        // Counts its own drops (spool_full, and spool_failed for what it could not take on when it
+                        // throws); a disk fault keeps the batch in memory. Clears the slots of the batches it keeps as
+                        // read caches: they come back once delivered (RunFromSpoolAsync).
                         spool.AppendAll(batches.AsSpan(0, count), _index, keepReadCaches: true, _deadline);
+                    }
+                    catch (OperationCanceledException) when (_deadline.IsCancellationRequested)
+                    {
+                        // The shutdown deadline came while the spool waited for memory: counted by AppendAll.
                     }
                     catch (Exception ex)
                     {
-                        long lost = 0;
-                        for (var i = 0; i < count; i++)
-                        {
-                            lost += batches[i]?.Count ?? 0;
-                        }
-
-                        _metrics.AddDropped(DropReason.SpoolFailed, lost);
                         SenderLog.SenderFailed(_logger, ex);
                     }
 
@@ -129,6 +126,7 @@ internal sealed partial class Lane
     public async Task RunFromSpoolAsync(BatchSpool spool)
     {
         var batch = new Batch();
+        var failures = 0;
         while (true)
         {
             SpoolRecord? record;
@@ -159,11 +157,18 @@ internal sealed partial class Lane
                     spool.Release(record); // kept on disk for the next start
                     return;
                 }
+
+                failures = 0;
             }
             catch (Exception ex)
             {
+                // Kept, and taken again after a pause: the same failure at once would repeat in a busy loop.
                 spool.Release(record);
                 SenderLog.SenderFailed(_logger, ex);
+                if (!await _delivery.PauseAfterFailureAsync(++failures).ConfigureAwait(false))
+                {
+                    return;
+                }
             }
         }
     }

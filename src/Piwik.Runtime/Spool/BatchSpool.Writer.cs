@@ -33,16 +33,31 @@ internal sealed partial class BatchSpool
     /// gets it back once it has taken the record.
     /// </param>
     /// <param name="cancellationToken">Ends a wait for memory.</param>
+    /// <remarks>
+    /// When it throws (cancelled while waiting for memory, or a bug), the batches it had not taken on are counted as
+    /// dropped (<see cref="DropReason.SpoolFailed"/>) before the exception leaves; the ones before them are on disk, in
+    /// memory or counted, as on a normal return. So the caller counts nothing.
+    /// </remarks>
     public int AppendAll(Span<Batch?> batches, int lane, bool keepReadCaches = false, CancellationToken cancellationToken = default)
     {
-        WaitForMemory(lane, cancellationToken);
+        try
+        {
+            WaitForMemory(lane, cancellationToken);
+        }
+        catch (Exception)
+        {
+            CountFailed(batches);
+            throw;
+        }
+
         var written = new List<(SpoolRecord Record, Batch Batch, int Slot)>(batches.Length);
         var kept = 0;
         var takeable = 0;
+        var slot = 0;
         Exception? unexpected = null;
         try
         {
-            for (var slot = 0; slot < batches.Length; slot++)
+            for (; slot < batches.Length; slot++)
             {
                 var batch = batches[slot];
                 if (batch is null || batch.Count == 0)
@@ -65,7 +80,10 @@ internal sealed partial class BatchSpool
         }
         catch (Exception ex)
         {
-            unexpected = ex; // the records already written are still made durable (or kept in memory) below, never left half-done
+            // The records already written are still made durable (or kept in memory) below, never left half-done; the
+            // batch that failed and the ones after it are not kept.
+            unexpected = ex;
+            CountFailed(batches[slot..]);
         }
         finally
         {
@@ -84,6 +102,17 @@ internal sealed partial class BatchSpool
         }
         unexpected?.Rethrow();
         return kept;
+    }
+
+    private void CountFailed(ReadOnlySpan<Batch?> batches)
+    {
+        long lost = 0;
+        foreach (var batch in batches)
+        {
+            lost += batch?.Count ?? 0;
+        }
+
+        _metrics.AddDropped(DropReason.SpoolFailed, lost);
     }
 
     /// <summary>
