@@ -35,7 +35,7 @@ internal readonly struct TrackedEvent
         string action,
         TrackedValue name,
         TrackedValue value,
-        RequestSnapshot request,
+        in RequestSnapshot request,
         string? userId,
         HitExtras? extras = null)
     {
