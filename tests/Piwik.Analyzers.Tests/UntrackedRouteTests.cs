@@ -25,6 +25,15 @@ public sealed class UntrackedRouteTests
         """);
 
     [Fact]
+    public Task A_dimension_alone_records_nothing_and_is_reported() => Verify.Analyzer("""
+        using Piwik;
+        var app = WebApplication.Create();
+        app.{|#0:MapGet|}("/teams/{team}", [TrackDimension(1, "{team}")] (string team) => team);
+        app.MapGet("/teams/{team}/search", [TrackSearch(Keyword = "{q}"), TrackDimension(1, "{team}")] (string team, string q) => q);
+        """,
+        Untracked(0, "GET /teams/{team}"));
+
+    [Fact]
     public Task Every_map_method_names_its_verb() => Verify.Analyzer("""
         var app = WebApplication.Create();
         app.{|#0:MapPost|}("/a", () => 1);
