@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Piwik.Testing;
 
 using Microsoft.Extensions.DependencyInjection;
@@ -278,6 +279,30 @@ public class SpoolTests : IDisposable
         var taken1 = await lane1.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(segment.DurableBytes >= taken0!.Offset + taken0.Length);
         Assert.True(segment.DurableBytes >= taken1!.Offset + taken1.Length);
+        spool.Dispose();
+    }
+
+    [Fact]
+    public async Task With_a_sync_interval_an_early_fsync_waits_and_covers_what_another_lane_writes_meanwhile()
+    {
+        var (spool, _) = Open(lanes: 2);
+        var interval = TimeSpan.FromMilliseconds(800);
+        Assert.Equal(1, spool.AppendAll([BatchOf("a", 1)], 0, syncInterval: interval)); // the spool's first fsync does not wait
+        Assert.Equal((1, 0), (spool.RecordSyncs, spool.CoveredAppends));
+
+        var started = Stopwatch.StartNew();
+        // Threads of their own, as the appenders have (a busy thread pool could start c after b's fsync).
+        var b = Task.Factory.StartNew(() => spool.AppendAll([BatchOf("b", 1)], 0, syncInterval: interval), TaskCreationOptions.LongRunning); // too soon after a's: waits
+        await Task.Delay(100);
+        var c = Task.Factory.StartNew(() => spool.AppendAll([BatchOf("c", 1)], 1, syncInterval: interval), TaskCreationOptions.LongRunning); // written while b waits
+        Assert.Equal(1, await b.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(1, await c.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal((2, 1), (spool.RecordSyncs, spool.CoveredAppends)); // one fsync for b and c
+        Assert.True(started.Elapsed >= TimeSpan.FromMilliseconds(500), $"b's fsync did not wait: {started.Elapsed}");
+        var other = new Batch();
+        var taken = await spool.TakeAsync(1, other, CancellationToken.None);
+        spool.Commit(taken!, other.Count);
+        Assert.Equal(["a0", "b0"], await TakeAllAsync(spool));
         spool.Dispose();
     }
 

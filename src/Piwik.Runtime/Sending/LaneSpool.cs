@@ -12,7 +12,8 @@ internal sealed partial class Lane
     // With the spool: full batches on their way to disk. The read loop hands a batch over and goes on reading while
     // the lane's appender writes and fsyncs it. The appender commits in groups: after a batch arrives it waits up to
     // SpoolCommitDelay (or until SpoolHandOff batches wait) and writes them all with one fsync (BatchSpool.AppendAll);
-    // the lanes' appenders share fsyncs too (BatchSpool's group commit). An fsync costs the app hundreds of
+    // the lanes' appenders share fsyncs too (BatchSpool's group commit: an fsync waits until SpoolCommitDelay has passed
+    // since the last one, and covers what the other lanes wrote meanwhile). An fsync costs the app hundreds of
     // microseconds of CPU on a virtual disk: one per 100-event batch was most of the spool's cost under load
     // (bench/NOTES.md). The batches waiting meanwhile are in memory, as the batch being filled is, and are sent only
     // once on disk, as before.
@@ -52,7 +53,7 @@ internal sealed partial class Lane
                         // Counts its own drops (spool_full, and spool_failed for what it could not take on when it
                         // throws); a disk fault keeps the batch in memory. Clears the slots of the batches it keeps as
                         // read caches: they come back once delivered (RunFromSpoolAsync).
-                        spool.AppendAll(batches.AsSpan(0, count), _index, keepReadCaches: true, _deadline);
+                        spool.AppendAll(batches.AsSpan(0, count), _index, keepReadCaches: true, SpoolCommitDelay, _deadline);
                     }
                     catch (OperationCanceledException) when (_deadline.IsCancellationRequested)
                     {

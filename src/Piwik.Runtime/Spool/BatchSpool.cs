@@ -55,6 +55,7 @@ internal sealed partial class BatchSpool : IDisposable
     private long _ackSyncs;
     private long _recordSyncs;
     private long _coveredAppends;
+    private long _lastRecordSync; // when the last fsync of records ended (a TimeProvider timestamp; 0: none yet)
     private long _readBack;
     private SpoolSegment? _current;
     private long _nextSequence = 1;
