@@ -264,7 +264,7 @@ internal sealed partial class BatchSpool
     /// segment: a segment rolls every few seconds under load) waits out the rest, holding the segment's turn, so the
     /// writers that come meanwhile are covered by it. Returns the failure, or null.
     /// </summary>
-    private Exception? MakeDurable(SpoolSegment segment, long end, TimeSpan syncInterval = default)
+    private Exception? MakeDurable(SpoolSegment segment, long end, TimeSpan syncInterval)
     {
         lock (segment.SyncGate)
         {
