@@ -7,7 +7,11 @@
 # (target >= 0.97) and the CPU per tracked request, and checks that every tracked request wrk got a 2xx for reached
 # the receiver exactly once. Spool on unless SPOOL=off. Loopback only; stops by itself.
 #
-#   load/paired.sh                           # WARMUP=90 WINDOW=20 WINDOWS=6 CONNECTIONS=32 SPOOL=on
+#   load/paired.sh                           # WARMUP=90 WINDOW=20 WINDOWS=6 CONNECTIONS=32 SPOOL=on PROFILE=0
+#
+# PROFILE=1 samples both apps with `perf record` during the first window (same seconds, same core, same load) and
+# prints, per app, where its CPU per request went by binary and by symbol: the difference is what tracking costs, in
+# the regime it is measured in (profiles of the apps run one after the other differ in load, hence in cost per request).
 #
 # Warm-up: pinned to one core, .NET sees one CPU and its tiered compilation needs 60-90 s under load (bench/NOTES.md).
 # Both apps share core 0, so each gets about half of it: absolute requests/s are about half of one app alone; CPU per
@@ -18,7 +22,12 @@ cd "$(dirname "$0")/.."
 if [ "${PIWIK_BENCH_LOCKED:-}" != 1 ]; then
   exec env PIWIK_BENCH_LOCKED=1 flock -o /tmp/piwik-bench.lock "$0" "$@" # -o: servers started here must not hold the lock
 fi
-WARMUP=${WARMUP:-90}; WINDOW=${WINDOW:-20}; WINDOWS=${WINDOWS:-6}; CONNECTIONS=${CONNECTIONS:-32}; SPOOL=${SPOOL:-on}
+WARMUP=${WARMUP:-90}; WINDOW=${WINDOW:-20}; WINDOWS=${WINDOWS:-6}; CONNECTIONS=${CONNECTIONS:-32}; SPOOL=${SPOOL:-on}; PROFILE=${PROFILE:-0}
+profile_env=()
+if [ "$PROFILE" = 1 ]; then
+  command -v perf >/dev/null || { echo "PROFILE=1 needs perf (Debian: linux-perf)" >&2; exit 1; }
+  profile_env=(DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0) # JIT'd code named in the profile
+fi
 PORT_ON=${PORT_ON:-5201}; PORT_OFF=${PORT_OFF:-5202}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 command -v wrk >/dev/null || { echo "wrk is needed (load/run.sh installs it)" >&2; exit 1; }
@@ -33,7 +42,7 @@ start_receiver
 spool_settings
 start_app() { # port enabled
   env ASPNETCORE_URLS="http://127.0.0.1:$1" Piwik__Url="$(cat "$work/matomo-url")" Piwik__Enabled="$2" "${spool_env[@]}" \
-    Logging__LogLevel__Default=Warning taskset -c 0 dotnet samples/MinimalApi/bin/Release/net10.0/MinimalApi.dll >"$work/app-$2.log" 2>&1 &
+    Logging__LogLevel__Default=Warning "${profile_env[@]}" taskset -c 0 dotnet samples/MinimalApi/bin/Release/net10.0/MinimalApi.dll >"$work/app-$2.log" 2>&1 &
   echo $!
 }
 app_on=$(start_app "$PORT_ON" true); pids+=("$app_on")
@@ -58,12 +67,32 @@ ticks=$(getconf CLK_TCK)
 printf '| window | on: us per request | off: us per request | off / on | us per tracked request | requests on / off | load |\n|---:|---:|---:|---:|---:|---:|---|\n'
 for w in $(seq 1 "$WINDOWS"); do
   c_on0=$(cpu "$app_on"); c_off0=$(cpu "$app_off"); n_on0=$(answered Ton); n_off0=$(answered Toff)
-  sleep "$WINDOW"
+  if [ "$PROFILE" = 1 ] && [ "$w" = 1 ]; then
+    perf record -F 999 -p "$app_on,$app_off" -o "$work/perf.data" -- sleep "$WINDOW" >/dev/null 2>"$work/perf.log"
+  else
+    sleep "$WINDOW"
+  fi
   c_on1=$(cpu "$app_on"); c_off1=$(cpu "$app_off"); n_on1=$(answered Ton); n_off1=$(answered Toff)
   echo "$w $((c_on1 - c_on0)) $((n_on1 - n_on0)) $((c_off1 - c_off0)) $((n_off1 - n_off0))" >>"$work/windows.txt"
   awk -v t="$ticks" -v l="$(cut -d' ' -f1 /proc/loadavg)" '{on=$2/t*1e6/$3; off=$4/t*1e6/$5; printf "| %s | %.1f | %.1f | %.3f | %.1f | %d / %d | %s |\n", $1, on, off, off/on, on-off, $3, $5, l}' <<<"$(tail -1 "$work/windows.txt")"
 done
 awk -v t="$ticks" '{con+=$2; non+=$3; coff+=$4; noff+=$5} END {on=con/t*1e6/non; off=coff/t*1e6/noff; printf "all windows: %.1f us per request on, %.1f off: off / on = %.3f (target 1: >= 0.97), %.1f us per tracked request\n", on, off, off/on, on-off}' "$work/windows.txt"
+
+if [ "$PROFILE" = 1 ]; then
+  # Per app, over the profiled window: each symbol's share of that app's samples (self time), as us per request, and
+  # what the tracked app spends more. Read from `perf script` by process (perf report's --pid filter missed samples of
+  # one of the two processes here). Unnamed native code (libcoreclr: the GC, write barriers, stubs) is "[unknown]".
+  read -r _ c_on n_on c_off n_off < <(head -1 "$work/windows.txt")
+  us_on=$(awk -v c="$c_on" -v n="$n_on" -v t="$ticks" 'BEGIN {printf "%.3f", c/t*1e6/n}')
+  us_off=$(awk -v c="$c_off" -v n="$n_off" -v t="$ticks" 'BEGIN {printf "%.3f", c/t*1e6/n}')
+  echo "profile of window 1 (perf's own cost included): $us_on us per request on, $us_off off; symbols by what tracking adds, us per request (added, on, off):"
+  perf script -i "$work/perf.data" -G -F pid,ip,sym 2>/dev/null | awk -v on="$app_on" -v off="$app_off" -v uson="$us_on" -v usoff="$us_off" '
+    { pid = $1; $1 = ""; $2 = ""; s = $0; sub(/^ +/, "", s); sub(/\(.*/, "", s); sub(/\[(Optimized|Tier|Instrumented|QuickJitted).*/, "", s)
+      c[pid "\t" s]++; t[pid]++ }
+    END { for (k in c) { split(k, a, "\t"); if (a[1] == on) von[a[2]] = c[k] / t[on] * uson; else if (a[1] == off) voff[a[2]] = c[k] / t[off] * usoff; keys[a[2]] = 1 }
+          for (s in keys) printf "  %6.2f %6.2f %6.2f  %s\n", von[s] - voff[s], von[s], voff[s], substr(s, 1, 140) }' | sort -rn | head -30 || true
+  echo "perf data: $work/perf.data (perf script -i ... -F pid,ip,sym)"
+fi
 
 wait "$wrk_on" "$wrk_off" || true
 kill -TERM "$app_on" "$app_off" # graceful: the sender flushes what is queued before the process exits
