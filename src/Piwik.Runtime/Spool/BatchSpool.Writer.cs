@@ -294,7 +294,7 @@ internal sealed partial class BatchSpool
             var last = Interlocked.Read(ref _lastRecordSync);
             if (last != 0 && syncInterval - _time.GetElapsedTime(last) is { Ticks: > 0 } rest)
             {
-                Thread.Sleep(rest); // an appender's own thread, not the thread pool's
+                Thread.Sleep(rest < syncInterval ? rest : syncInterval); // an appender's own thread; a clock set back waits no longer
             }
 
             var target = Volatile.Read(ref segment.WrittenBytes); // every write up to here has completed
