@@ -62,7 +62,7 @@ sleep "$WARMUP"
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
 # Requests per window: the ids each wrk script records (2xx answers; written in blocks of a few hundred, which moves
 # a 20 s window's count by well under 1 %).
-answered() { cat "$work"/ids-"$1"-*.txt 2>/dev/null | wc -l; }
+answered() { cat "$work"/ans-"$1"-*.txt 2>/dev/null | grep -c '^2$' || true; }
 ticks=$(getconf CLK_TCK)
 printf '| window | on: us per request | off: us per request | off / on | us per tracked request | requests on / off | load |\n|---:|---:|---:|---:|---:|---:|---|\n'
 for w in $(seq 1 "$WINDOWS"); do
@@ -98,9 +98,5 @@ wait "$wrk_on" "$wrk_off" || true
 kill -TERM "$app_on" "$app_off" # graceful: the sender flushes what is queued before the process exits
 for _ in $(seq 1 300); do kill -0 "$app_on" 2>/dev/null || kill -0 "$app_off" 2>/dev/null || break; sleep 0.1; done # not children of this shell: no wait
 kill -TERM "$receiver"; wait "$receiver" 2>/dev/null || true
-sort "$work"/ids-Ton-*.txt >"$work/sent.txt"; sort "$work/delivered.txt" >"$work/delivered-sorted.txt"
-sent=$(wc -l <"$work/sent.txt"); delivered=$(wc -l <"$work/delivered-sorted.txt"); unique=$(sort -u "$work/delivered-sorted.txt" | wc -l)
-missing=$(comm -23 "$work/sent.txt" <(sort -u "$work/delivered-sorted.txt") | wc -l)
-echo "tracked requests answered 2xx: $sent; stored by the receiver: $delivered; missing: $missing, duplicates: $((delivered - unique)); load average after: $(cut -d' ' -f1-3 /proc/loadavg); logs in $work"
-[ "$missing" -eq 0 ] && [ "$delivered" -eq "$unique" ] || { echo "delivery: NOT exactly once" >&2; exit 1; }
-echo "delivery: every tracked request delivered exactly once"
+load/exactly-once.sh "$work" Ton "$work/delivered.txt" "$CONNECTIONS" || { echo "delivery: NOT exactly once (logs in $work)" >&2; exit 1; }
+echo "delivery: every tracked request delivered exactly once; load average after: $(cut -d' ' -f1-3 /proc/loadavg); logs in $work"
