@@ -35,7 +35,7 @@ function init(args)
   ids = io.open(dir .. "/ids-" .. prefix .. "-" .. tid .. ".txt", "w")
   ids:setvbuf("full")
   answers = io.open(dir .. "/ans-" .. prefix .. "-" .. tid .. ".txt", "w")
-  answers:setvbuf("full")
+  answers:setvbuf("full", 512) -- load/paired.sh counts the answers per window: at most 256 behind
 end
 
 function request()
