@@ -33,6 +33,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 work=$(mktemp -d)
 pids=()
+source load/common.sh # answered
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
@@ -67,7 +68,7 @@ run() { # run on|off -> peak RSS (kB) of the app over the burst (and, tracking o
   done
   wait "$wrk_pid"
   local rps; rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk-$mode.txt")
-  local ok; ok=$(cat "$work"/ans-B"$mode"-*.txt | grep -c '^2$' || true)
+  local ok; ok=$(answered B"$mode")
   printf '  tracking %-3s: burst of %ss at %s requests/s, %s answered 2xx; RSS %s MB at start, peak %s MB during the burst; load %s\n' \
     "$mode" "$BURST" "$rps" "$ok" "$((rss0 / 1024))" "$((peak / 1024))" "$(cut -d' ' -f1 /proc/loadavg)" >&2
   if [ "$mode" = on ]; then
@@ -92,7 +93,7 @@ run() { # run on|off -> peak RSS (kB) of the app over the burst (and, tracking o
 }
 
 finish() { # finish: the app again, on the same spool, sending to a fast receiver, until everything answered 2xx is stored
-  local ok; ok=$(cat "$work"/ans-Bon-*.txt | grep -c '^2$' || true)
+  local ok; ok=$(answered Bon)
   # Events a full spool dropped (counted, warning 1202) cannot arrive: not waited for (they still count as missing).
   local dropped; dropped=$({ grep -o 'dropped the [0-9]* oldest' "$work/app-on.log" || true; } | awk '{n += $3} END {print n + 0}')
   ok=$((ok - dropped))

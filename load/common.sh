@@ -15,6 +15,10 @@ start_receiver() { # sets receiver (its pid); its URL is in $work/matomo-url, th
   for _ in $(seq 1 150); do [ -s "$work/matomo-url" ] && break; sleep 0.2; done
 }
 
+answered() { # answered PREFIX: 2xx answers load/signup.lua has written so far (flushed every 256)
+  cat "$work"/ans-"$1"-*.txt 2>/dev/null | grep -c '^2$' || true
+}
+
 spool_settings() { # sets spool_env for SPOOL=on|off
   spool_env=(Piwik__SpoolDirectory="$work/spool")
   if [ "${SPOOL:-on}" = off ]; then

@@ -8,9 +8,10 @@
 #   load/exactly-once.sh WORK PREFIX DELIVERED CONNECTIONS
 set -euo pipefail
 work=$1; prefix=$2; delivered_file=$3; connections=$4
+source "$(dirname "$0")/common.sh" # answered
 
 sent=$(cat "$work"/ids-"$prefix"-*.txt | wc -l)
-answered=$(cat "$work"/ans-"$prefix"-*.txt | grep -c '^2$' || true)
+answered=$(answered "$prefix")
 other=$(cat "$work"/ans-"$prefix"-*.txt | grep -vc '^2$' || true)
 unanswered=$((sent - answered - other))
 sort "$work"/ids-"$prefix"-*.txt >"$work/sent-$prefix.txt"

@@ -10,8 +10,8 @@
 #   load/paired.sh                           # WARMUP=150 WINDOW=20 WINDOWS=6 CONNECTIONS=32 SPOOL=on PROFILE=0
 #
 # PROFILE=1 samples both apps with `perf record` during the first window (same seconds, same core, same load) and
-# prints, per app, where its CPU per request went by binary and by symbol: the difference is what tracking costs, in
-# the regime it is measured in (profiles of the apps run one after the other differ in load, hence in cost per request).
+# prints, per symbol, each app's CPU per request in it and the difference: what tracking costs, in the regime it is
+# measured in (profiles of the apps run one after the other differ in load, hence in cost per request).
 #
 # Warm-up: pinned to one core, .NET sees one CPU and its tiered compilation needs 60-90 s under load untracked, and the
 # tracked app (more code that first runs minutes in) was still compiling at 100 s and done by 160 s (bench/NOTES.md).
@@ -61,9 +61,8 @@ echo "Both apps on core 0, each with its own wrk -c$CONNECTIONS on core 1; spool
 sleep "$WARMUP"
 
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
-# Requests per window: the ids each wrk script records (2xx answers; written in blocks of a few hundred, which moves
-# a 20 s window's count by well under 1 %).
-answered() { cat "$work"/ans-"$1"-*.txt 2>/dev/null | grep -c '^2$' || true; }
+# Requests per window: the 2xx answers each wrk script records (answered in common.sh; written in blocks of 256, which
+# moves a 20 s window's count by well under 1 %).
 ticks=$(getconf CLK_TCK)
 printf '| window | on: us per request | off: us per request | off / on | us per tracked request | requests on / off | load |\n|---:|---:|---:|---:|---:|---:|---|\n'
 for w in $(seq 1 "$WINDOWS"); do

@@ -30,7 +30,7 @@ for _ in $(seq 1 150); do (echo >"/dev/tcp/127.0.0.1/$APP_PORT") 2>/dev/null && 
 taskset -c 1 wrk -t1 -c64 -d"$((WARMUP + DURATION + 5))s" -s load/signup.lua "http://127.0.0.1:$APP_PORT" -- prof "$work" >"$work/wrk.txt" &
 wrk_pid=$!; pids+=($wrk_pid)
 sleep "$WARMUP"
-cpu0=$(awk '{print $14+$15}' "/proc/$app/stat"); n0=$(cat "$work"/ans-prof-*.txt 2>/dev/null | grep -c '^2$' || true)
+cpu0=$(awk '{print $14+$15}' "/proc/$app/stat"); n0=$(answered prof)
 if [ "$MODE" = stat ]; then
   # Counts instead of samples: the app's fsyncs, writes and context switches over the window (no sampling cost).
   perf stat -x, -e syscalls:sys_enter_fsync,syscalls:sys_enter_fdatasync,syscalls:sys_enter_pwrite64,syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg,context-switches \
@@ -38,7 +38,7 @@ if [ "$MODE" = stat ]; then
 else
   perf record -F 1999 -g -p "$app" -o "$work/perf.data" -- sleep "$DURATION" 2>"$work/perf.log" >/dev/null
 fi
-cpu1=$(awk '{print $14+$15}' "/proc/$app/stat"); n1=$(cat "$work"/ans-prof-*.txt 2>/dev/null | grep -c '^2$' || true)
+cpu1=$(awk '{print $14+$15}' "/proc/$app/stat"); n1=$(answered prof)
 wait "$wrk_pid" || true
 echo "app CPU over the sampled window: $(awk -v a="$cpu0" -v b="$cpu1" -v n="$((n1 - n0))" -v t="$(getconf CLK_TCK)" 'BEGIN{printf "%.2f s, %d requests (ids wrk recorded, written in blocks), %.1f us per request", (b-a)/t, n, (b-a)/t*1e6/n}')"
 if [ "$MODE" = stat ]; then
