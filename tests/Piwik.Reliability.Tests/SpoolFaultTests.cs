@@ -322,4 +322,93 @@ public class SpoolFaultTests : IDisposable
         Assert.Equal(0, spool.PendingRecords);
         spool.Dispose();
     }
+
+    /// <summary>An fsync that throws as a failing disk's does (EIO) on the calls <paramref name="fails"/> says.</summary>
+    private static Action<Microsoft.Win32.SafeHandles.SafeFileHandle> FailingFsync(Func<int, bool> fails)
+    {
+        var calls = 0;
+        return handle =>
+        {
+            if (fails(Interlocked.Increment(ref calls)))
+            {
+                throw new IOException("Input/output error (injected)");
+            }
+
+            RandomAccess.FlushToDisk(handle);
+        };
+    }
+
+    private static string[] ActionsOf(Batch batch) =>
+        Enumerable.Range(0, batch.Count)
+            .Select(i => System.Text.Encoding.ASCII.GetString(batch.Entry(i)).Split('&').Single(p => p.StartsWith("e_a=", StringComparison.Ordinal))[4..])
+            .ToArray();
+
+    [Fact]
+    public async Task A_batch_whose_fsync_failed_is_taken_from_memory_in_its_place_and_the_next_goes_to_a_new_file()
+    {
+        var (spool, metrics, _) = Open();
+        Assert.True(spool.Append(BatchOf("a", 2), 0));
+        var file = Assert.Single(Directory.GetFiles(_directory.Path, "*.spool"));
+        spool.FlushRecords = FailingFsync(call => call == 1);
+        Assert.True(spool.Append(BatchOf("b", 2), 0)); // kept, in memory: its bytes may not be on the disk
+        Assert.Equal(1, spool.Faults);
+        Assert.Equal(2, metrics.Spooled); // only a is on the disk's books
+
+        var batch = new Batch();
+        var a = await spool.TakeAsync(0, batch, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(["a0", "a1"], ActionsOf(batch));
+        spool.Commit(a!, 2);
+        var b = await spool.TakeAsync(0, batch, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(["b0", "b1"], ActionsOf(batch));
+        Assert.Null(b!.Segment);
+        spool.Commit(b, 2);
+
+        Assert.True(spool.Append(BatchOf("c", 2), 0)); // the file whose fsync failed is not written again
+        var c = await spool.TakeAsync(0, batch, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(["c0", "c1"], ActionsOf(batch));
+        Assert.NotEqual(file, c!.Segment!.Path);
+        spool.Commit(c, 2);
+        Assert.Equal(0, metrics.Spooled);
+        Assert.Equal(1, _logs.Entries.Count(e => e.Id.Id == 1204));
+        spool.Dispose();
+    }
+
+    [Fact]
+    public async Task A_batch_whose_fsync_failed_is_not_replayed_by_the_next_process()
+    {
+        // The failed fsync's bytes were written (pwrite) and the page cache may well put them on the disk after all:
+        // the batch is delivered (or counted dropped) from memory by this process, so the next must not send it too.
+        var (spool, _, _) = Open();
+        Assert.True(spool.Append(BatchOf("a", 2), 0));
+        spool.FlushRecords = FailingFsync(call => call == 1);
+        Assert.True(spool.Append(BatchOf("b", 3), 0));
+        spool.Dispose();
+
+        var (next, metrics, _) = Open();
+        Assert.Equal(2, metrics.Restored);
+        var batch = new Batch();
+        var record = await next.TakeAsync(0, batch, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(["a0", "a1"], ActionsOf(batch));
+        next.Commit(record!, 2);
+        Assert.Equal(0, next.PendingRecords);
+        next.Dispose();
+    }
+
+    [Fact]
+    public async Task Fsyncs_that_fail_every_other_time_lose_nothing_send_nothing_twice_and_keep_each_visitor_in_order()
+    {
+        await using var matomo = await StandInMatomo.StartAsync();
+        await using var app = await ReliabilityApp.StartAsync(o => Fast(o, matomo, _directory.Path));
+        app.Sender.Spool!.FlushRecords = FailingFsync(call => call % 2 == 1);
+        Track(app, 0, 300);
+
+        await Eventually.HoldsAsync(() => app.Metrics.Sent == 300, () => app.Accounting);
+        Assert.True(app.Balanced, app.Accounting);
+        Assert.Equal(0, app.Metrics.Dropped);
+        Assert.Equal(0, app.Metrics.Spooled);
+        Assert.True(app.Sender.Spool.Faults > 0, "no fsync failed");
+        Delivered.AssertNoDuplicates(matomo);
+        Delivered.AssertOrderedPerVisitor(matomo);
+        Assert.Equal(300, matomo.Tracked.Count);
+    }
 }

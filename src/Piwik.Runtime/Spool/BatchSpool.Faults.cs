@@ -15,6 +15,12 @@ internal sealed partial class BatchSpool
 {
     private static readonly TimeSpan FaultLogInterval = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// The fsync of a segment's records (<see cref="RandomAccess.FlushToDisk"/>). Tests replace it with one that fails
+    /// now and then: no real disk fails an fsync on demand, and the path taken then is the one that must lose nothing.
+    /// </summary>
+    internal Action<Microsoft.Win32.SafeHandles.SafeFileHandle> FlushRecords { get; set; } = RandomAccess.FlushToDisk;
+
     /// <summary>Spool operations that failed (a write, an fsync, an acknowledgement, a deletion, a read) so far.</summary>
     public long Faults => Interlocked.Read(ref _faults);
 

@@ -123,7 +123,8 @@ internal sealed partial class BatchSpool
 
     /// <summary>
     /// Makes the records just written durable, one fsync per segment (for its last record: it covers the ones before),
-    /// and makes them takeable; a record whose fsync failed is kept in memory instead. Returns how many are on disk.
+    /// and makes them takeable; a record whose fsync failed is kept in memory instead. Returns how many are kept (on
+    /// disk or, after a failed fsync, in memory), not those another lane's append dropped for room meanwhile.
     /// </summary>
     /// <param name="written">The records written, with their batches and the batches' slots.</param>
     /// <param name="cacheSlots">
@@ -151,7 +152,7 @@ internal sealed partial class BatchSpool
             }
         }
 
-        var durable = 0;
+        var kept = 0;
         lock (_gate)
         {
             // The lane's records ahead of this group (all written ones are of one lane): the first few of a lane that
@@ -173,9 +174,9 @@ internal sealed partial class BatchSpool
                     continue; // dropped for room meanwhile (by another lane's append)
                 }
 
+                kept++;
                 if (errors[segment] is null)
                 {
-                    durable++;
                     if (!cacheSlots.IsEmpty && ahead + position <= ReadCacheDepth)
                     {
                         cacheSlots[slot] = null; // the spool's now, until its lane takes it back (Lane.RunFromSpoolAsync)
@@ -198,7 +199,7 @@ internal sealed partial class BatchSpool
         }
 
         DeleteRetired();
-        return durable;
+        return kept;
     }
 
     /// <summary>
@@ -300,7 +301,7 @@ internal sealed partial class BatchSpool
             var target = Volatile.Read(ref segment.WrittenBytes); // every write up to here has completed
             try
             {
-                RandomAccess.FlushToDisk(segment.Writer!);
+                FlushRecords(segment.Writer!);
                 Interlocked.Increment(ref _recordSyncs);
                 segment.DurableBytes = target;
                 Interlocked.Exchange(ref _lastRecordSync, _time.GetTimestamp());
