@@ -90,11 +90,10 @@ run() { # run on|off -> peak RSS (kB) of the app over the burst and the DRAIN_WA
   local ok; ok=$(answered B"$mode")
   printf '  tracking %-3s: burst of %ss at %s requests/s, %s answered 2xx; RSS %s MB at start, peak %s MB during the burst; load %s\n' \
     "$mode" "$BURST" "$rps" "$ok" "$((rss0 / 1024))" "$((peak / 1024))" "$(cut -d' ' -f1 /proc/loadavg)" >&2
-  # After the burst, both apps are watched for DRAIN_WATCH seconds, RSS every second: the tracked one drains, and
-  # both tier up what the saturated core left at tier 0 (in the tracked app, a peak 10-15 MB above the burst's, gone
-  # with DOTNET_TieredCompilation=0; bench/NOTES.md). Comparing the tracked app's burst and drain with the untracked
-  # app's burst alone put that into the difference. With tracking on, the receiver's count is read until it holds
-  # every 2xx request.
+  # After the burst, both apps are watched for DRAIN_WATCH seconds, RSS every second, as the tracked one drains and
+  # the runtime compiles its tier 1 then (a peak 10-15 MB above its burst's, none with DOTNET_TieredCompilation=0;
+  # bench/NOTES.md); the untracked app was measured over its burst alone before. With tracking on, the receiver's
+  # count is read until it holds every 2xx request.
   local burst_peak=$peak s0=0 s=0 t0 t_stored
   t0=$(date +%s); t_stored=$t0
   [ "$mode" = on ] && { s0=$(stored); s=$s0; }
