@@ -15,7 +15,7 @@
 # then the app is stopped (SIGTERM: what is unsent stays in the spool), and started again on the same spool with a
 # fast receiver, which must get the rest: nothing lost across the restart either.
 # GCDUMP=1 prints, for each app two thirds into the burst and 8 s after it, the GC's counters, the largest types on
-# the heap and resident memory by mapping (needs dotnet-counters and dotnet-gcdump; its figures are then not comparable).
+# the heap and resident memory by mapping (needs dotnet-counters and dotnet-dump; its figures are then not comparable).
 # Pinned (PIN=1: the app on core 0, wrk and the receiver on core 1). Holds /tmp/piwik-bench.lock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,11 +52,18 @@ pids+=("$receiver")
 for _ in $(seq 1 150); do [ -s "$work/matomo-url" ] && break; sleep 0.2; done
 matomo_url=$(cat "$work/matomo-url")
 stored() { curl -s "${matomo_url}counts" | sed 's/.*"entries":\([0-9]*\).*/\1/'; }
-heap_top() { # heap_top PID LABEL: the GC's counters over 3 s (dotnet-counters), then the largest types on the heap (dotnet-gcdump)
-  local gcdump=${DOTNET_GCDUMP:-$HOME/.dotnet/tools/dotnet-gcdump}
+heap_top() { # heap_top PID LABEL: the GC's counters over 3 s (dotnet-counters), the largest types on the heap (dotnet-dump), memory by mapping
   "$HOME/.dotnet/tools/dotnet-counters" collect -p "$1" --counters System.Runtime --refresh-interval 1 --duration 00:00:00:03 -o "$work/$2.counters.csv" >/dev/null 2>&1 &&
     { echo "  GC ($2), last of 3 s (MB):"; awk -F, '/gc/ && /(committed|heap.size|fragmentation)/ {v[$4] = $NF} END {for (k in v) printf "    %7.1f  %s\n", v[k] / 1048576, k}' "$work/$2.counters.csv" | sort -k2; } >&2
-  "$gcdump" collect -p "$1" -o "$work/$2.gcdump" >/dev/null 2>&1 && { echo "  heap ($2, RSS $(($(rss_kb "$1") / 1024)) MB):"; "$gcdump" report "$work/$2.gcdump" 2>/dev/null | head -12; } >&2
+  local dump=${DOTNET_DUMP:-$HOME/.dotnet/tools/dotnet-dump}
+  "$dump" collect -p "$1" --type Heap -o "$work/$2.dump" >/dev/null 2>&1 &&
+    "$dump" analyze "$work/$2.dump" -c "dumpheap -stat -live" -c "dumpheap -type System.Byte[] -min 16384 -live" -c exit >"$work/$2.heap.txt" 2>&1 && rm -f "$work/$2.dump" &&
+    { echo "  largest types on the heap, live ($2, RSS $(($(rss_kb "$1") / 1024)) MB): count, bytes, type"
+      awk '/^Statistics:/ {s++} s == 1 && $1 ~ /^[0-9a-f]+$/ && NF >= 4 {c = $2; b = $3; gsub(",", "", b); $1 = $2 = $3 = ""; print b, c, $0}' "$work/$2.heap.txt" |
+        sort -rn | head -10 | sed 's/^/    /'
+      grep -E "^Total" "$work/$2.heap.txt" | head -1 | sed 's/^/    /'
+      echo "    byte arrays of 16 KB and more: bytes each, count"
+      grep -E "^ +[0-9a-f]+ +[0-9a-f]+ +[0-9,]+ *$" "$work/$2.heap.txt" | awk '{b = $3; gsub(",", "", b); n[b]++} END {for (k in n) print "      " k, n[k]}' | sort -n; } >&2
   echo "  resident memory by mapping (MB):" >&2 # anonymous memory is the GC's and the runtime's (JIT code, loader heaps, stacks)
   awk '/^[0-9a-f]+-[0-9a-f]+ / {name = NF >= 6 ? $6 : "[anonymous]"; sub(/.*\//, "", name)} /^Rss:/ {rss[name] += $2}
        END {for (n in rss) if (rss[n] >= 512) printf "    %7.1f  %s\n", rss[n] / 1024, n}' "/proc/$1/smaps" | sort -rn | head -12 >&2
