@@ -152,7 +152,7 @@ public sealed class ResultCompileAndRunTests
         var generated = string.Join("\n", run.Results.SelectMany(r => r.GeneratedSources).Select(s => s.SourceText.ToString()));
         Assert.Contains("global::Piwik.Infrastructure.TemplateValues.Result<global::ResultApp.GroupCreated>(context)?.Id", generated, StringComparison.Ordinal);
         Assert.Contains("global::Piwik.Infrastructure.TemplateValues.ResultValue<global::ResultApp.Page>(context)?.Count", generated, StringComparison.Ordinal);
-        Assert.Contains("TemplateValues.Lines(context.GetArgument<global::ResultApp.Cart>(0)?.Lines, static item => new global::Piwik.Infrastructure.TrackedOrderLine(item.Sku, null, null, (double?)(item.Price), (double?)(item.Quantity)))", generated, StringComparison.Ordinal);
+        Assert.Contains("TemplateValues.Lines(((global::ResultApp.Cart?)context.Arguments[0])?.Lines, static item => new global::Piwik.Infrastructure.TrackedOrderLine(item.Sku, null, null, (double?)(item.Price), (double?)(item.Quantity)))", generated, StringComparison.Ordinal);
         Assert.Contains("readsResult: true", generated, StringComparison.Ordinal);
         Assert.Contains("x:Int32:Id", generated, StringComparison.Ordinal);
     }

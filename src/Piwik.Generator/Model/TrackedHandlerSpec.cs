@@ -56,7 +56,7 @@ internal enum PartSource
     /// <summary>Literal template text.</summary>
     Literal,
 
-    /// <summary>A handler argument (<c>GetArgument&lt;T&gt;(index)</c>) or its result (<c>TemplateValues.Result&lt;T&gt;(context)</c>), then member accesses.</summary>
+    /// <summary>A handler argument (<c>Arguments[index]</c> cast to its type, or <c>GetArgument&lt;T&gt;(index)</c> for a value type) or its result (<c>TemplateValues.Result&lt;T&gt;(context)</c>), then member accesses.</summary>
     Argument,
 
     /// <summary>A route value (a string), read from <c>HttpContext.Request.RouteValues</c>.</summary>
@@ -65,7 +65,7 @@ internal enum PartSource
 
 /// <summary>One part of a bound template.</summary>
 /// <param name="Source">Literal, argument or route value.</param>
-/// <param name="Text">Literal: the text. Route value: the route parameter name. Argument: the C# expression reading it (<c>context.GetArgument&lt;global::T&gt;(0)?.A.B</c>).</param>
+/// <param name="Text">Literal: the text. Route value: the route parameter name. Argument: the C# expression reading it (<c>((global::T?)context.Arguments[0])?.A.B</c>).</param>
 /// <param name="Kind">The final value's scalar kind (a literal or route value: <see cref="Piwik.Shared.ScalarKind.String"/>).</param>
 /// <param name="MaybeNull">Whether the expression's type is nullable (a reference type, or a value type lifted by <c>?.</c>).</param>
 internal sealed record AccessorPart(PartSource Source, string Text, Piwik.Shared.ScalarKind Kind, bool MaybeNull);

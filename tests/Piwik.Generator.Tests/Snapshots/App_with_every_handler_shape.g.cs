@@ -37,13 +37,13 @@ namespace Piwik.Generated
                 },
                 new global::System.Func<global::Microsoft.AspNetCore.Http.EndpointFilterInvocationContext, global::Piwik.Infrastructure.TrackedValue>[]
                 {
-                    /* 0 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText(context.GetArgument<global::TestApp.Signup>(0)?.Plan),
-                    /* 1 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText(string.Create(global::System.Globalization.CultureInfo.InvariantCulture, $"{(context.GetArgument<global::TestApp.Signup>(0)?.Address?.City)}-{(context.GetArgument<global::TestApp.Signup>(0)?.Address?.Floor)}")),
-                    /* 2 */ static context => global::Piwik.Infrastructure.TrackedValue.FromNumber((double?)(context.GetArgument<global::TestApp.Order>(0)?.Items)),
-                    /* 3 */ static context => global::Piwik.Infrastructure.TrackedValue.FromNumber((double?)(context.GetArgument<global::TestApp.Order>(0)?.Total)),
+                    /* 0 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText(((global::TestApp.Signup?)context.Arguments[0])?.Plan),
+                    /* 1 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText(string.Create(global::System.Globalization.CultureInfo.InvariantCulture, $"{(((global::TestApp.Signup?)context.Arguments[0])?.Address?.City)}-{(((global::TestApp.Signup?)context.Arguments[0])?.Address?.Floor)}")),
+                    /* 2 */ static context => global::Piwik.Infrastructure.TrackedValue.FromNumber((double?)(((global::TestApp.Order?)context.Arguments[0])?.Items)),
+                    /* 3 */ static context => global::Piwik.Infrastructure.TrackedValue.FromNumber((double?)(((global::TestApp.Order?)context.Arguments[0])?.Total)),
                     /* 4 */ static context => global::Piwik.Infrastructure.TrackedValue.FromNumber((double)(context.GetArgument<int>(0))),
-                    /* 5 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText(string.Create(global::System.Globalization.CultureInfo.InvariantCulture, $"group {(context.GetArgument<string>(0))}")),
-                    /* 6 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText(context.GetArgument<string>(0)),
+                    /* 5 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText(string.Create(global::System.Globalization.CultureInfo.InvariantCulture, $"group {(((string?)context.Arguments[0]))}")),
+                    /* 6 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText(((string?)context.Arguments[0])),
                 },
                 typeof(PiwikTrackedHandlers).Assembly);
         }

@@ -27,10 +27,10 @@ namespace Piwik.Generated
                     null,
                     null,
                     null,
-                    static context => global::Piwik.Infrastructure.TrackedValue.FromText(context.GetArgument<string>(0)),
+                    static context => global::Piwik.Infrastructure.TrackedValue.FromText(((string?)context.Arguments[0])),
                     static context => global::Piwik.Infrastructure.TrackedValue.FromText("teams"),
                     null,
-                    static context => global::Piwik.Infrastructure.TrackedValue.FromText(context.GetArgument<string>(0)),
+                    static context => global::Piwik.Infrastructure.TrackedValue.FromText(((string?)context.Arguments[0])),
                 },
                 origin: typeof(PiwikHitHandlers).Assembly);
             // MapPost("/orders/{orderId}") lambda
@@ -40,17 +40,17 @@ namespace Piwik.Generated
                 new string[] { "orderId", "payment" },
                 new global::System.Func<global::Microsoft.AspNetCore.Http.EndpointFilterInvocationContext, global::Piwik.Infrastructure.TrackedValue>?[]
                 {
-                    static context => global::Piwik.Infrastructure.TrackedValue.FromText(context.GetArgument<string>(0)),
-                    static context => global::Piwik.Infrastructure.TrackedValue.FromNumber((double?)(context.GetArgument<global::HitApp.Payment>(1)?.Total)),
+                    static context => global::Piwik.Infrastructure.TrackedValue.FromText(((string?)context.Arguments[0])),
+                    static context => global::Piwik.Infrastructure.TrackedValue.FromNumber((double?)(((global::HitApp.Payment?)context.Arguments[1])?.Total)),
                     null,
-                    static context => global::Piwik.Infrastructure.TrackedValue.FromNumber((double?)(context.GetArgument<global::HitApp.Payment>(1)?.Tax)),
+                    static context => global::Piwik.Infrastructure.TrackedValue.FromNumber((double?)(((global::HitApp.Payment?)context.Arguments[1])?.Tax)),
                     static context => global::Piwik.Infrastructure.TrackedValue.FromNumber(4.5d),
                     null,
                     null,
                     null,
                     null,
                     null,
-                    static context => global::Piwik.Infrastructure.TrackedValue.FromText(context.GetArgument<global::HitApp.Payment>(1)?.Plan),
+                    static context => global::Piwik.Infrastructure.TrackedValue.FromText(((global::HitApp.Payment?)context.Arguments[1])?.Plan),
                 },
                 origin: typeof(PiwikHitHandlers).Assembly);
             // MapGet("/search") lambda
@@ -67,7 +67,7 @@ namespace Piwik.Generated
                     null,
                     null,
                     null,
-                    static context => global::Piwik.Infrastructure.TrackedValue.FromText(context.GetArgument<string>(0)),
+                    static context => global::Piwik.Infrastructure.TrackedValue.FromText(((string?)context.Arguments[0])),
                     null,
                     static context => global::Piwik.Infrastructure.TrackedValue.FromNumber((double)(context.GetArgument<int>(1))),
                 },
@@ -86,7 +86,7 @@ namespace Piwik.Generated
                     null,
                     null,
                     null,
-                    static context => global::Piwik.Infrastructure.TrackedValue.FromText(context.GetArgument<string>(0)),
+                    static context => global::Piwik.Infrastructure.TrackedValue.FromText(((string?)context.Arguments[0])),
                     null,
                     null,
                 },

@@ -31,11 +31,11 @@ namespace Piwik.Generated
                 },
                 new global::System.Func<global::Microsoft.AspNetCore.Http.EndpointFilterInvocationContext, global::Piwik.Infrastructure.TrackedValue>[]
                 {
-                    /* 0 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText(context.GetArgument<global::Shapes.Cart>(1)?.Customer?.Name),
-                    /* 1 */ static context => global::Piwik.Infrastructure.TrackedValue.FromNumber((double?)(context.GetArgument<global::Shapes.Cart>(1)?.Total)),
-                    /* 2 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText(global::Piwik.Infrastructure.TemplateValues.Text(context.GetArgument<global::Shapes.Cart>(0)?.Id)),
-                    /* 3 */ static context => global::Piwik.Infrastructure.TrackedValue.FromNumber((double?)(context.GetArgument<global::Shapes.Cart>(0)?.Count)),
-                    /* 4 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText(string.Create(global::System.Globalization.CultureInfo.InvariantCulture, $"{{literal}} {(global::Piwik.Infrastructure.TemplateValues.Text(context.GetArgument<global::Shapes.Cart>(0)?.Customer?.Since))} in {(global::Piwik.Infrastructure.TemplateValues.RouteText(context.HttpContext, "region"))}")),
+                    /* 0 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText(((global::Shapes.Cart?)context.Arguments[1])?.Customer?.Name),
+                    /* 1 */ static context => global::Piwik.Infrastructure.TrackedValue.FromNumber((double?)(((global::Shapes.Cart?)context.Arguments[1])?.Total)),
+                    /* 2 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText(global::Piwik.Infrastructure.TemplateValues.Text(((global::Shapes.Cart?)context.Arguments[0])?.Id)),
+                    /* 3 */ static context => global::Piwik.Infrastructure.TrackedValue.FromNumber((double?)(((global::Shapes.Cart?)context.Arguments[0])?.Count)),
+                    /* 4 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText(string.Create(global::System.Globalization.CultureInfo.InvariantCulture, $"{{literal}} {(global::Piwik.Infrastructure.TemplateValues.Text(((global::Shapes.Cart?)context.Arguments[0])?.Customer?.Since))} in {(global::Piwik.Infrastructure.TemplateValues.RouteText(context.HttpContext, "region"))}")),
                     /* 5 */ static context => global::Piwik.Infrastructure.TrackedValue.FromText("constant"),
                     /* 6 */ static context => global::Piwik.Infrastructure.TemplateValues.RouteNumber(context.HttpContext, "page"),
                     /* 7 */ static context => global::Piwik.Infrastructure.TrackedValue.FromNumber(2.5d),
