@@ -176,15 +176,15 @@ internal sealed partial class EndpointTracking
         }
 
         marker.Filtered = new EventRecording(handler, _recorder);
-        AddFilter(builder, marker, handler.ReadsResult);
+        AddFilter(builder, marker, handler.ReadsResult, recordsFailure: handler.FailureAction is not null);
     }
 
     /// <summary>The filter that leaves the handler's invocation (and, when a template reads it, its result) for the wrapper.</summary>
-    private static void AddFilter(EndpointBuilder builder, TrackingEndpointMetadata marker, bool keepResult) =>
+    private static void AddFilter(EndpointBuilder builder, TrackingEndpointMetadata marker, bool keepResult, bool recordsFailure) =>
         builder.FilterFactories.Add((factoryContext, next) =>
         {
             marker.MarkFilterBuilt();
-            return new TrackedEndpointFilter(next, keepResult).InvokeAsync;
+            return new TrackedEndpointFilter(next, keepResult, recordsFailure).InvokeAsync;
         });
 
     private TrackedHandler ResolveCached(MethodInfo method, TrackAsAttribute attribute, EndpointBuilder builder) =>
@@ -205,7 +205,7 @@ internal sealed partial class EndpointTracking
 
         var marker = TrackingEndpointMetadata.ForHits(handler, new HitRecording(handler, generated, hits, _recorder));
         builder.Metadata.Add(marker);
-        AddFilter(builder, marker, keepResult: (handler?.ReadsResult ?? false) || (generated?.ReadsResult ?? false));
+        AddFilter(builder, marker, keepResult: (handler?.ReadsResult ?? false) || (generated?.ReadsResult ?? false), recordsFailure: handler?.FailureAction is not null);
     }
 
     private void ApplyFinallyConvention(EndpointBuilder builder)

@@ -13,18 +13,24 @@ internal sealed class TrackedEndpointFilter
 {
     private readonly EndpointFilterDelegate _next;
     private readonly bool _keepResult;
+    private readonly bool _recordsFailure;
 
     /// <param name="next">The rest of the filter pipeline.</param>
     /// <param name="keepResult">Whether a template reads the handler's result: it is then kept in a <see cref="ResultCapture"/>.</param>
-    public TrackedEndpointFilter(EndpointFilterDelegate next, bool keepResult)
+    /// <param name="recordsFailure">
+    /// Whether the endpoint records a failure action on a 4xx: only then must a failed binding's 400 be told apart
+    /// (without one a 400 records nothing, however it came, and the status check is left out of every request).
+    /// </param>
+    public TrackedEndpointFilter(EndpointFilterDelegate next, bool keepResult, bool recordsFailure)
     {
         _next = next;
         _keepResult = keepResult;
+        _recordsFailure = recordsFailure;
     }
 
     public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context)
     {
-        if (context.HttpContext.Response.StatusCode == StatusCodes.Status400BadRequest)
+        if (_recordsFailure && context.HttpContext.Response.StatusCode == StatusCodes.Status400BadRequest)
         {
             // A parameter failed to bind (a query or route value that does not parse, a required one left out): ASP.NET
             // Core runs the filters with the 400 already set and does not call the handler (the check is its own). Nothing
