@@ -411,4 +411,23 @@ public class SpoolFaultTests : IDisposable
         Delivered.AssertOrderedPerVisitor(matomo);
         Assert.Equal(300, matomo.Tracked.Count);
     }
+
+    [Fact]
+    public async Task Acknowledgements_whose_fsync_fails_are_counted_and_stop_nothing()
+    {
+        // Acknowledgements reach the disk on a timer: a failure there must neither crash the app nor hold a batch back.
+        await using var matomo = await StandInMatomo.StartAsync();
+        await using var app = await ReliabilityApp.StartAsync(o => Fast(o, matomo, _directory.Path));
+        var health = HealthOf(app);
+        app.Sender.Spool!.FlushAcknowledgements = FailingFsync(_ => true);
+        Track(app, 0, 200);
+
+        await Eventually.HoldsAsync(() => app.Metrics.Sent == 200 && app.Sender.Spool.Faults > 0, () => app.Accounting + " faults " + app.Sender.Spool.Faults);
+        Assert.True(app.Balanced, app.Accounting);
+        Assert.Equal(0, app.Metrics.Dropped);
+        Assert.Equal(0, app.Metrics.Spooled);
+        Assert.Equal(HealthStatus.Degraded, await CheckAsync(health));
+        Delivered.AssertNoDuplicates(matomo);
+        Assert.Equal(200, matomo.Tracked.Count);
+    }
 }

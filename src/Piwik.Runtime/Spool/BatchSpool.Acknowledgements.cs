@@ -143,7 +143,7 @@ internal sealed partial class BatchSpool
     {
         try
         {
-            RandomAccess.FlushToDisk(handle);
+            FlushAcknowledgements(handle);
             Interlocked.Increment(ref _ackSyncs);
         }
         catch (ObjectDisposedException)

@@ -21,6 +21,9 @@ internal sealed partial class BatchSpool
     /// </summary>
     internal Action<Microsoft.Win32.SafeHandles.SafeFileHandle> FlushRecords { get; set; } = RandomAccess.FlushToDisk;
 
+    /// <summary>The fsync of an acknowledgement file, replaced by tests as <see cref="FlushRecords"/> is.</summary>
+    internal Action<Microsoft.Win32.SafeHandles.SafeFileHandle> FlushAcknowledgements { get; set; } = RandomAccess.FlushToDisk;
+
     /// <summary>Spool operations that failed (a write, an fsync, an acknowledgement, a deletion, a read) so far.</summary>
     public long Faults => Interlocked.Read(ref _faults);
 
