@@ -7,7 +7,7 @@
 //   ... -- standin-cost [--seconds 3]                                                            the stand-in's validation per entry, in place and plain
 //   ... -- app --variant none|piwik|django --port P [--matomo URL]                               the side-by-side app
 //   ... -- encode-loop [--seconds 10]                                                            the sender's visitor id and entry in a loop, for a profiler
-//   ... -- request-loop [--seconds 10] [--variant tracked|plain|filter|noname|failure|plainarg|argument|all] [--headers Kestrel] [--drain sender]                             the request path in a loop, for a profiler
+//   ... -- request-loop [--seconds 10] [--variant tracked|plain|filter|noname|failure|plainarg|argument|plainbody|filterbody|body|all] [--headers Kestrel] [--drain sender]                             the request path in a loop, for a profiler
 using System.Globalization;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
