@@ -338,11 +338,6 @@ public class SpoolFaultTests : IDisposable
         };
     }
 
-    private static string[] ActionsOf(Batch batch) =>
-        Enumerable.Range(0, batch.Count)
-            .Select(i => System.Text.Encoding.ASCII.GetString(batch.Entry(i)).Split('&').Single(p => p.StartsWith("e_a=", StringComparison.Ordinal))[4..])
-            .ToArray();
-
     [Fact]
     public async Task A_batch_whose_fsync_failed_is_taken_from_memory_in_its_place_and_the_next_goes_to_a_new_file()
     {
@@ -356,16 +351,16 @@ public class SpoolFaultTests : IDisposable
 
         var batch = new Batch();
         var a = await spool.TakeAsync(0, batch, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
-        Assert.Equal(["a0", "a1"], ActionsOf(batch));
+        Assert.Equal(["a0", "a1"], SpoolEntries.Actions(batch));
         spool.Commit(a!, 2);
         var b = await spool.TakeAsync(0, batch, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
-        Assert.Equal(["b0", "b1"], ActionsOf(batch));
+        Assert.Equal(["b0", "b1"], SpoolEntries.Actions(batch));
         Assert.Null(b!.Segment);
         spool.Commit(b, 2);
 
         Assert.True(spool.Append(BatchOf("c", 2), 0)); // the file whose fsync failed is not written again
         var c = await spool.TakeAsync(0, batch, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
-        Assert.Equal(["c0", "c1"], ActionsOf(batch));
+        Assert.Equal(["c0", "c1"], SpoolEntries.Actions(batch));
         Assert.NotEqual(file, c!.Segment!.Path);
         spool.Commit(c, 2);
         Assert.Equal(0, metrics.Spooled);
@@ -388,7 +383,7 @@ public class SpoolFaultTests : IDisposable
         Assert.Equal(2, metrics.Restored);
         var batch = new Batch();
         var record = await next.TakeAsync(0, batch, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
-        Assert.Equal(["a0", "a1"], ActionsOf(batch));
+        Assert.Equal(["a0", "a1"], SpoolEntries.Actions(batch));
         next.Commit(record!, 2);
         Assert.Equal(0, next.PendingRecords);
         next.Dispose();

@@ -58,8 +58,7 @@ public class SpoolTests : IDisposable
             Assert.NotNull(record);
             for (var i = record.Done; i < batch.Count; i++)
             {
-                var entry = System.Text.Encoding.ASCII.GetString(batch.Entry(i));
-                actions.Add(entry.Split('&').Single(p => p.StartsWith("e_a=", StringComparison.Ordinal))[4..]);
+                actions.Add(SpoolEntries.Action(batch, i));
             }
 
             if (!commit)
@@ -342,7 +341,7 @@ public class SpoolTests : IDisposable
                 Assert.True(record!.Segment!.DurableBytes >= record.Offset + record.Length, "taken before it was durable");
                 for (var i = 0; i < batch.Count; i++)
                 {
-                    seen.Add(System.Text.Encoding.ASCII.GetString(batch.Entry(i)).Split('&').Single(p => p.StartsWith("e_a=", StringComparison.Ordinal))[4..]);
+                    seen.Add(SpoolEntries.Action(batch, i));
                 }
 
                 spool.Commit(record, batch.Count);
