@@ -71,7 +71,10 @@ public class RequestPathBenchmarks
         builder.Services.AddPiwikTracking(options =>
         {
             options.VisitorIdSecret = "benchmark-secret-0123456789";
-            options.QueueCapacity = 65_536;
+            if (Environment.GetEnvironmentVariable("PIWIK_BENCH_QUEUE") is { } queue)
+            {
+                options.QueueCapacity = int.Parse(queue, System.Globalization.CultureInfo.InvariantCulture);
+            }
         });
         var app = builder.Build();
 
@@ -323,6 +326,8 @@ public class RequestPathBenchmarks
         var bestWall = new double[variants.Length];
         var allocated = new double[variants.Length];
         var roundCpu = new double[rounds, variants.Length];
+        var collections = new int[variants.Length, 3];
+        var paused = new TimeSpan[variants.Length];
         Array.Fill(bestCpu, double.MaxValue);
         Array.Fill(bestWall, double.MaxValue);
         var process = System.Diagnostics.Process.GetCurrentProcess();
@@ -339,7 +344,15 @@ public class RequestPathBenchmarks
                 var cpu = senderDrain ? ThreadCpu() : process.TotalProcessorTime;
                 var wall = System.Diagnostics.Stopwatch.GetTimestamp();
                 var bytes = GC.GetAllocatedBytesForCurrentThread();
+                var gen0 = GC.CollectionCount(0);
+                var gen1 = GC.CollectionCount(1);
+                var gen2 = GC.CollectionCount(2);
+                var pause = GC.GetTotalPauseDuration();
                 Run(variants[v].Request, PerRound);
+                paused[v] += GC.GetTotalPauseDuration() - pause;
+                collections[v, 0] += GC.CollectionCount(0) - gen0;
+                collections[v, 1] += GC.CollectionCount(1) - gen1;
+                collections[v, 2] += GC.CollectionCount(2) - gen2;
                 var wallNs = System.Diagnostics.Stopwatch.GetElapsedTime(wall).TotalNanoseconds / PerRound;
                 allocated[v] = (double)(GC.GetAllocatedBytesForCurrentThread() - bytes) / PerRound;
                 process.Refresh();
@@ -352,7 +365,7 @@ public class RequestPathBenchmarks
 
         // The best rounds of two variants may come from different moments of a drifting machine; the median of the
         // differences within each round (the variants run one after the other, a second apart) is steadier.
-        Console.WriteLine($"headers {benchmarks.Headers}, drain {(senderDrain ? "sender (CPU: this thread's)" : "inline (CPU: the process's)")}, {rounds} rounds of {PerRound:N0} requests per variant, best round; median of each round's difference to plain:");
+        Console.WriteLine($"headers {benchmarks.Headers}, drain {(senderDrain ? "sender (CPU: this thread's)" : "inline (CPU: the process's)")}, {rounds} rounds of {PerRound:N0} requests per variant, best round; median of each round's difference to plain; collections (gen 0/1/2) over all rounds and their pauses per request:");
         for (var v = 0; v < variants.Length; v++)
         {
             var differences = new double[rounds];
@@ -363,7 +376,7 @@ public class RequestPathBenchmarks
 
             Array.Sort(differences);
             var median = rounds % 2 == 1 ? differences[rounds / 2] : (differences[(rounds / 2) - 1] + differences[rounds / 2]) / 2;
-            Console.WriteLine($"  {variants[v].Name,-10} CPU {bestCpu[v],7:F1} ns (+{bestCpu[v] - bestCpu[0],6:F1}; median +{median,6:F1})   wall {bestWall[v],7:F1} ns (+{bestWall[v] - bestWall[0],6:F1})   allocated {allocated[v],5:F1} B");
+            Console.WriteLine($"  {variants[v].Name,-10} CPU {bestCpu[v],7:F1} ns (+{bestCpu[v] - bestCpu[0],6:F1}; median +{median,6:F1})   wall {bestWall[v],7:F1} ns (+{bestWall[v] - bestWall[0],6:F1})   allocated {allocated[v],5:F1} B   GCs {collections[v, 0]}/{collections[v, 1]}/{collections[v, 2]} ({paused[v].TotalNanoseconds / (rounds * (double)PerRound):F1} ns paused)");
         }
 
         benchmarks.Cleanup();
