@@ -7,7 +7,13 @@
 # (target >= 0.97) and the CPU per tracked request, and checks that every tracked request wrk got a 2xx for reached
 # the receiver exactly once. Spool on unless SPOOL=off. Loopback only; stops by itself.
 #
-#   load/paired.sh                           # WARMUP=150 WINDOW=20 WINDOWS=6 CONNECTIONS=32 SPOOL=on PROFILE=0
+#   load/paired.sh                           # WARMUP=150 WINDOW=20 WINDOWS=6 CONNECTIONS=32 SPOOL=on PROFILE=0 ALTERNATE=0
+#
+# ALTERNATE=1 is issue 18's own method: after the same warm-up (both apps loaded at once), the two wrk take turns
+# (SIGSTOP/SIGCONT): in each round one app is loaded, alone on core 0 as a production app is on its cores, while the
+# other idles. Rounds go in pairs, on then off, then off then on (a linear drift cancels); each app's CPU is read over
+# the whole pair, so the tracked app's sending after its round ends counts against it. Side by side (the default), the
+# two processes share the core all the time and each one's wake-ups preempt the other (bench/NOTES.md).
 #
 # PROFILE=1 samples both apps with `perf record` during the first window (same seconds, same core, same load) and
 # prints, per symbol, each app's CPU per request in it and the difference: what tracking costs, in the regime it is
@@ -24,6 +30,7 @@ if [ "${PIWIK_BENCH_LOCKED:-}" != 1 ]; then
   exec env PIWIK_BENCH_LOCKED=1 flock -o /tmp/piwik-bench.lock "$0" "$@" # -o: servers started here must not hold the lock
 fi
 WARMUP=${WARMUP:-150}; WINDOW=${WINDOW:-20}; WINDOWS=${WINDOWS:-6}; CONNECTIONS=${CONNECTIONS:-32}; SPOOL=${SPOOL:-on}; PROFILE=${PROFILE:-0}
+ALTERNATE=${ALTERNATE:-0}
 profile_env=()
 if [ "$PROFILE" = 1 ]; then
   command -v perf >/dev/null || { echo "PROFILE=1 needs perf (Debian: linux-perf)" >&2; exit 1; }
@@ -34,7 +41,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 command -v wrk >/dev/null || { echo "wrk is needed (load/run.sh installs it)" >&2; exit 1; }
 
 work=$(mktemp -d); pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+cleanup() { for pid in "${pids[@]}"; do kill -CONT "$pid" 2>/dev/null || true; kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 source load/common.sh
 echo "Building the sample and the receiver (Release)..."
@@ -52,12 +59,17 @@ for port in "$PORT_ON" "$PORT_OFF"; do
   for _ in $(seq 1 150); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.2; done
 done
 
-total=$((WARMUP + WINDOW * WINDOWS + 5))
+rounds=$WINDOWS; [ "$ALTERNATE" = 1 ] && rounds=$((2 * WINDOWS)) # alternating: a pair of rounds per window
+total=$((WARMUP + WINDOW * rounds + WINDOWS + 10))
 taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${total}s" -s load/signup.lua "http://127.0.0.1:$PORT_ON" -- Ton "$work" >"$work/wrk-on.txt" &
 wrk_on=$!; pids+=($wrk_on)
 taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${total}s" -s load/signup.lua "http://127.0.0.1:$PORT_OFF" -- Toff "$work" >"$work/wrk-off.txt" &
 wrk_off=$!; pids+=($wrk_off)
-echo "Both apps on core 0, each with its own wrk -c$CONNECTIONS on core 1; spool $SPOOL; ${WARMUP}s warm-up, then $WINDOWS windows of ${WINDOW}s; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "$ALTERNATE" = 1 ]; then
+  echo "Both apps on core 0, each with its own wrk -c$CONNECTIONS on core 1; spool $SPOOL; ${WARMUP}s warm-up with both loaded, then $WINDOWS pairs of ${WINDOW}s rounds, one app loaded at a time; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+else
+  echo "Both apps on core 0, each with its own wrk -c$CONNECTIONS on core 1; spool $SPOOL; ${WARMUP}s warm-up, then $WINDOWS windows of ${WINDOW}s; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+fi
 sleep "$WARMUP"
 
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
@@ -67,7 +79,15 @@ ticks=$(getconf CLK_TCK)
 printf '| window | on: us per request | off: us per request | off / on | us per tracked request | requests on / off | load |\n|---:|---:|---:|---:|---:|---:|---|\n'
 for w in $(seq 1 "$WINDOWS"); do
   c_on0=$(cpu "$app_on"); c_off0=$(cpu "$app_off"); n_on0=$(answered Ton); n_off0=$(answered Toff)
-  if [ "$PROFILE" = 1 ] && [ "$w" = 1 ]; then
+  if [ "$ALTERNATE" = 1 ]; then
+    # One round each, alone on the core; odd pairs tracked first, even pairs untracked first.
+    first=$wrk_on; second=$wrk_off
+    [ $((w % 2)) = 0 ] && { first=$wrk_off; second=$wrk_on; }
+    kill -STOP "$second"; kill -CONT "$first"; sleep "$WINDOW"
+    kill -STOP "$first"; kill -CONT "$second"; sleep "$WINDOW"
+    kill -STOP "$second"
+    sleep 1 # the last round's app finishes what its round left: its batches sent, its answers written
+  elif [ "$PROFILE" = 1 ] && [ "$w" = 1 ]; then
     perf record -F 999 -p "$app_on,$app_off" -o "$work/perf.data" -- sleep "$WINDOW" >/dev/null 2>"$work/perf.log"
   else
     sleep "$WINDOW"
@@ -76,6 +96,7 @@ for w in $(seq 1 "$WINDOWS"); do
   echo "$w $((c_on1 - c_on0)) $((n_on1 - n_on0)) $((c_off1 - c_off0)) $((n_off1 - n_off0))" >>"$work/windows.txt"
   awk -v t="$ticks" -v l="$(cut -d' ' -f1 /proc/loadavg)" '{on=$2/t*1e6/$3; off=$4/t*1e6/$5; printf "| %s | %.1f | %.1f | %.3f | %.1f | %d / %d | %s |\n", $1, on, off, off/on, on-off, $3, $5, l}' <<<"$(tail -1 "$work/windows.txt")"
 done
+[ "$ALTERNATE" = 1 ] && kill -CONT "$wrk_on" "$wrk_off" # both run out their time
 awk -v t="$ticks" '{con+=$2; non+=$3; coff+=$4; noff+=$5} END {on=con/t*1e6/non; off=coff/t*1e6/noff; printf "all windows: %.1f us per request on, %.1f off: off / on = %.3f (target 1: >= 0.97), %.1f us per tracked request\n", on, off, off/on, on-off}' "$work/windows.txt"
 
 if [ "$PROFILE" = 1 ]; then

@@ -23,12 +23,12 @@ internal sealed class EncodedTextCache
 
     private readonly Dictionary<string, byte[]> _encoded = new(StringComparer.Ordinal);
     private readonly ArrayBufferWriter<byte> _scratch = new(256);
-    private readonly Action<string, IBufferWriter<byte>> _encode;
+    private readonly Action<string, ArrayBufferWriter<byte>> _encode;
     private string? _lastValue;
     private byte[]? _lastEncoded;
 
     /// <param name="encode">Writes a value's encoded form (nothing when it has none); the same value always gives the same bytes.</param>
-    public EncodedTextCache(Action<string, IBufferWriter<byte>> encode)
+    public EncodedTextCache(Action<string, ArrayBufferWriter<byte>> encode)
     {
         _encode = encode;
     }
@@ -75,7 +75,7 @@ internal sealed class EncodedTextCache
     }
 
     /// <summary>Writes <paramref name="prefix"/> and the encoded value; nothing when the value is null or empty or encodes to nothing.</summary>
-    public void Write(IBufferWriter<byte> output, ReadOnlySpan<byte> prefix, string? value)
+    public void Write(ArrayBufferWriter<byte> output, ReadOnlySpan<byte> prefix, string? value)
     {
         if (string.IsNullOrEmpty(value))
         {
@@ -85,8 +85,8 @@ internal sealed class EncodedTextCache
         var encoded = Encoded(value) is { } kept ? kept : Encode(value); // a value too long to keep: encoded every time
         if (!encoded.IsEmpty)
         {
-            output.Write(prefix);
-            output.Write(encoded);
+            EntryEncoder.Raw(output, prefix);
+            EntryEncoder.Raw(output, encoded);
         }
     }
 

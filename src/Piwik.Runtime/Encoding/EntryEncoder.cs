@@ -75,9 +75,9 @@ internal sealed partial class EntryEncoder
     /// <param name="visitorId">Its visitor id, from <see cref="VisitorId"/>.</param>
     /// <param name="includeIp">Whether to send <c>cip</c> (only with an accepted token).</param>
     /// <param name="output">Where the entry's ASCII bytes go.</param>
-    public void Encode(in TrackedEvent e, string visitorId, bool includeIp, IBufferWriter<byte> output)
+    public void Encode(in TrackedEvent e, string visitorId, bool includeIp, ArrayBufferWriter<byte> output)
     {
-        output.Write(_siteAndFlags);
+        Raw(output, _siteAndFlags);
         var request = e.Request;
 
         var url = _urls.Page(request, out var host);
@@ -147,7 +147,7 @@ internal sealed partial class EntryEncoder
         if (includeIp && _sendIp && request.RemoteIp is { } ip)
         {
             Raw(output, "&cip="u8);
-            output.Write(EncodedIp(ip));
+            Raw(output, EncodedIp(ip));
         }
 
         Raw(output, "&cdt="u8);
@@ -161,7 +161,7 @@ internal sealed partial class EntryEncoder
     /// Writes a page URL's origin percent-encoded, from the encoding of the last origin when it is the same (it nearly
     /// always is: one app, one host), so its <c>://</c> and dots are not encoded one character at a time per event.
     /// </summary>
-    private void WriteOrigin(IBufferWriter<byte> output, ReadOnlySpan<char> origin)
+    private void WriteOrigin(ArrayBufferWriter<byte> output, ReadOnlySpan<char> origin)
     {
         if (!origin.SequenceEqual(_origin.AsSpan(0, _originLength)))
         {
@@ -171,7 +171,7 @@ internal sealed partial class EntryEncoder
             _originLength = origin.Length;
         }
 
-        output.Write(_originEncoded.WrittenSpan);
+        Raw(output, _originEncoded.WrittenSpan);
     }
 
     /// <summary>The anonymised IP, percent-encoded, cached by its masked bytes so a returning visitor costs no allocation.</summary>
@@ -217,7 +217,7 @@ internal sealed partial class EntryEncoder
         }
     }
 
-    internal static void Text(IBufferWriter<byte> output, ReadOnlySpan<byte> prefix, string? value, int max, TextMeasure measure = TextMeasure.Utf8Bytes)
+    internal static void Text(ArrayBufferWriter<byte> output, ReadOnlySpan<byte> prefix, string? value, int max, TextMeasure measure = TextMeasure.Utf8Bytes)
     {
         if (string.IsNullOrEmpty(value))
         {
@@ -229,9 +229,18 @@ internal sealed partial class EntryEncoder
         encoder.Append(value);
     }
 
-    internal static void Raw(IBufferWriter<byte> output, ReadOnlySpan<byte> ascii) => output.Write(ascii);
+    /// <summary>
+    /// Copies bytes as they are. The writer is the concrete <see cref="ArrayBufferWriter{T}"/> (sealed), not
+    /// <see cref="IBufferWriter{T}"/>, throughout the encoder: its <c>GetSpan</c> and <c>Advance</c> are then direct calls
+    /// the JIT inlines, where the interface's were two dispatches per piece, some 25 pieces an entry.
+    /// </summary>
+    internal static void Raw(ArrayBufferWriter<byte> output, scoped ReadOnlySpan<byte> ascii)
+    {
+        ascii.CopyTo(output.GetSpan(ascii.Length));
+        output.Advance(ascii.Length);
+    }
 
-    private static void Ascii(IBufferWriter<byte> output, string ascii)
+    private static void Ascii(ArrayBufferWriter<byte> output, string ascii)
     {
         var span = output.GetSpan(ascii.Length);
         for (var i = 0; i < ascii.Length; i++)
@@ -242,7 +251,7 @@ internal sealed partial class EntryEncoder
         output.Advance(ascii.Length);
     }
 
-    internal static void Number(IBufferWriter<byte> output, double value)
+    internal static void Number(ArrayBufferWriter<byte> output, double value)
     {
         if (Math.Abs(value) < 1e15 && value == Math.Floor(value) && !(value == 0 && double.IsNegative(value)))
         {
@@ -260,14 +269,14 @@ internal sealed partial class EntryEncoder
         }
     }
 
-    internal static void Integer(IBufferWriter<byte> output, long value)
+    internal static void Integer(ArrayBufferWriter<byte> output, long value)
     {
         var span = output.GetSpan(20);
         value.TryFormat(span, out var written, default, CultureInfo.InvariantCulture);
         output.Advance(written);
     }
 
-    private static void WriteIp(IBufferWriter<byte> output, IPAddress ip)
+    private static void WriteIp(ArrayBufferWriter<byte> output, IPAddress ip)
     {
         Span<char> chars = stackalloc char[64];
         if (ip.TryFormat(chars, out var written))

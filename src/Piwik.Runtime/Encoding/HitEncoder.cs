@@ -57,7 +57,7 @@ internal static class HitEncoder
     }
 
     /// <summary>Writes what a search, goal or order carries (never <c>ca=1</c>).</summary>
-    public static void EncodeAction(in TrackedEvent e, IBufferWriter<byte> output)
+    public static void EncodeAction(in TrackedEvent e, ArrayBufferWriter<byte> output)
     {
         switch (e.Kind)
         {
@@ -96,7 +96,7 @@ internal static class HitEncoder
     }
 
     /// <summary>The server time of a page view (<c>pf_srv</c>), when it has one Matomo keeps.</summary>
-    public static void ServerTime(in TrackedEvent e, IBufferWriter<byte> output)
+    public static void ServerTime(in TrackedEvent e, ArrayBufferWriter<byte> output)
     {
         if (e.Value.IsNumber && e.Value.Number <= MaxServerTimeMs)
         {
@@ -109,7 +109,7 @@ internal static class HitEncoder
     /// The app-wide dimensions (by ascending id) merged with the hit's own (by ascending id): for an id in both, the
     /// hit's value is sent; an empty value sends nothing for that id.
     /// </summary>
-    public static void Dimensions(IBufferWriter<byte> output, (int Id, byte[] Key, string Value)[] appWide, PiwikDimension[]? hit)
+    public static void Dimensions(ArrayBufferWriter<byte> output, (int Id, byte[] Key, string Value)[] appWide, PiwikDimension[]? hit)
     {
         hit ??= [];
         int a = 0, h = 0;
@@ -143,7 +143,7 @@ internal static class HitEncoder
     /// <summary>Rounds as Matomo stores amounts: two decimals, half away from zero.</summary>
     internal static double RoundMoney(double amount) => Math.Round(amount, 2, MidpointRounding.AwayFromZero);
 
-    private static void Money(IBufferWriter<byte> output, ReadOnlySpan<byte> prefix, double? amount)
+    private static void Money(ArrayBufferWriter<byte> output, ReadOnlySpan<byte> prefix, double? amount)
     {
         if (amount is { } value)
         {

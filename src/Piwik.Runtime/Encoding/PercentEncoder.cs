@@ -44,12 +44,12 @@ internal ref struct PercentEncoder
 
     private static readonly SearchValues<char> UnreservedChars = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~");
 
-    private readonly IBufferWriter<byte> _output;
+    private readonly ArrayBufferWriter<byte> _output;
     private readonly TextMeasure _measure;
     private int _budget;
     private bool _truncated;
 
-    public PercentEncoder(IBufferWriter<byte> output, int maxBytes, TextMeasure measure = TextMeasure.Utf8Bytes)
+    public PercentEncoder(ArrayBufferWriter<byte> output, int maxBytes, TextMeasure measure = TextMeasure.Utf8Bytes)
     {
         _output = output;
         _budget = maxBytes;

@@ -34,7 +34,7 @@ internal sealed class Batch
     /// <summary>Bytes of all entries.</summary>
     public int ByteCount => _entries.WrittenCount;
 
-    public IBufferWriter<byte> Writer => _entries;
+    public ArrayBufferWriter<byte> Writer => _entries;
 
     /// <summary>The spool record this batch was loaded from or written to, when the spool is on.</summary>
     public Spool.SpoolRecord? Record { get; set; }
