@@ -86,36 +86,68 @@ public sealed class EventRingTests
         for (var round = 0; round < 6; round++)
         {
             var ring = new EventRing(64);
-            const int Writers = 4;
-            var accepted = new long[Writers];
-            var start = new Barrier(Writers + 1);
-            var writers = Enumerable.Range(0, Writers).Select(w => Task.Factory.StartNew(() =>
+            await RaceAsync(new Queue(e => ring.TryWrite(e), ring.TryRead, ring.Close, () => ring.IsClosed, () => ring.Count, () => ring.Accepted), 10_000 + (round * 1_000));
+        }
+    }
+
+    /// <summary>The operations of a ring under test (<see cref="EventRing"/> or <see cref="TieredEventRing"/>).</summary>
+    internal sealed record Queue(
+        Func<TrackedEvent, EventRing.WriteResult> TryWrite,
+        TryReadEvent TryRead,
+        Action Close,
+        Func<bool> IsClosed,
+        Func<int> Count,
+        Func<long> Accepted);
+
+    internal delegate bool TryReadEvent(out TrackedEvent item);
+
+    /// <summary>
+    /// Four writers race one reader, which closes the queue after <paramref name="readsBeforeClose"/> reads while they
+    /// still write: every accepted write is read exactly once, in each writer's order, and every other one was refused.
+    /// </summary>
+    internal static async Task RaceAsync(Queue ring, int readsBeforeClose)
+    {
+        const int Writers = 4;
+        var accepted = new long[Writers];
+        var start = new Barrier(Writers + 1);
+        var writers = Enumerable.Range(0, Writers).Select(w => Task.Factory.StartNew(() =>
+        {
+            start.SignalAndWait();
+            while (true) // until the reader closes the ring
             {
-                start.SignalAndWait();
-                while (true) // until the reader closes the ring
+                var result = ring.TryWrite(Event(w, accepted[w]));
+                if (result == EventRing.WriteResult.Accepted)
                 {
-                    var result = ring.TryWrite(Event(w, accepted[w]));
-                    if (result == EventRing.WriteResult.Accepted)
-                    {
-                        accepted[w]++;
-                    }
-                    else if (result == EventRing.WriteResult.Closed)
-                    {
-                        return;
-                    }
-
-                    if ((accepted[w] & 63) == 0)
-                    {
-                        Thread.Yield(); // two cores: let the others run too
-                    }
+                    accepted[w]++;
                 }
-            }, TaskCreationOptions.LongRunning)).ToArray();
+                else if (result == EventRing.WriteResult.Closed)
+                {
+                    return;
+                }
 
-            var next = new long[Writers];
-            var reader = Task.Factory.StartNew(() =>
+                if ((accepted[w] & 63) == 0)
+                {
+                    Thread.Yield(); // two cores: let the others run too
+                }
+            }
+        }, TaskCreationOptions.LongRunning)).ToArray();
+
+        var next = new long[Writers];
+        var reader = Task.Factory.StartNew(() =>
+        {
+            start.SignalAndWait();
+            var reads = 0;
+            try
             {
-                start.SignalAndWait();
-                var reads = 0;
+                ReadUntilClosed();
+            }
+            finally
+            {
+                ring.Close(); // a failed assertion stops the writers too, instead of leaving them spinning
+            }
+
+            void ReadUntilClosed()
+            {
                 while (true)
                 {
                     if (ring.TryRead(out var e))
@@ -123,28 +155,28 @@ public sealed class EventRingTests
                         var writer = int.Parse(e.Action, System.Globalization.CultureInfo.InvariantCulture);
                         Assert.Equal(next[writer], e.TimestampTicks); // in order, none skipped or repeated
                         next[writer]++;
-                        if (++reads == 10_000 + (round * 1_000))
+                        if (++reads == readsBeforeClose)
                         {
                             ring.Close(); // while the writers are still writing
                         }
                     }
-                    else if (ring.IsClosed && ring.Count == 0)
+                    else if (ring.IsClosed() && ring.Count() == 0)
                     {
                         return;
                     }
                 }
-            }, TaskCreationOptions.LongRunning);
-
-            await Task.WhenAll(writers);
-            await reader;
-            while (ring.TryRead(out var late))
-            {
-                next[int.Parse(late.Action, System.Globalization.CultureInfo.InvariantCulture)]++;
             }
+        }, TaskCreationOptions.LongRunning);
 
-            Assert.Equal(accepted, next);
-            Assert.Equal(accepted.Sum(), ring.Accepted);
+        await Task.WhenAll(writers);
+        await reader;
+        while (ring.TryRead(out var late))
+        {
+            next[int.Parse(late.Action, System.Globalization.CultureInfo.InvariantCulture)]++;
         }
+
+        Assert.Equal(accepted, next);
+        Assert.Equal(accepted.Sum(), ring.Accepted());
     }
 
     private static WeakReference<string> WriteAndReadOnce(EventRing ring)
@@ -156,6 +188,6 @@ public sealed class EventRingTests
         return new WeakReference<string>(userAgent);
     }
 
-    private static TrackedEvent Event(int writer, long sequence) =>
+    internal static TrackedEvent Event(int writer, long sequence) =>
         new(TrackedEventKind.Event, sequence, "c", writer.ToString(System.Globalization.CultureInfo.InvariantCulture), TrackedValue.None, TrackedValue.None, default, null);
 }

@@ -6,7 +6,7 @@ using Piwik.Diagnostics;
 namespace Piwik.Capture;
 
 /// <summary>
-/// The bounded queue between the request path and the background sender: an <see cref="EventRing"/>. Writing is one
+/// The bounded queue between the request path and the background sender: a <see cref="TieredEventRing"/>. Writing is one
 /// lock-free <c>TryWrite</c>: when the queue is full the event is dropped and counted, never waited for, and a warning
 /// is logged at most once a minute.
 /// </summary>
@@ -20,7 +20,7 @@ namespace Piwik.Capture;
 internal sealed partial class EventQueue
 {
 
-    private readonly EventRing _ring;
+    private readonly TieredEventRing _ring;
     private readonly SignallingReader _reader;
     private readonly PiwikMetrics _metrics;
     private readonly ILogger _logger;
@@ -28,7 +28,7 @@ internal sealed partial class EventQueue
 
     public EventQueue(IOptions<PiwikOptions> options, PiwikMetrics metrics, ILogger<EventQueue> logger, TimeProvider time)
     {
-        _ring = new EventRing(options.Value.QueueCapacity);
+        _ring = new TieredEventRing(options.Value.QueueCapacity);
         _reader = new SignallingReader(_ring);
         _metrics = metrics;
         _logger = logger;
@@ -88,7 +88,7 @@ internal sealed partial class EventQueue
     }
 
     /// <summary>The ring as a <see cref="ChannelReader{T}"/> whose waiting is a signal with a threshold (see the remarks).</summary>
-    private sealed class SignallingReader(EventRing ring) : ChannelReader<TrackedEvent>
+    private sealed class SignallingReader(TieredEventRing ring) : ChannelReader<TrackedEvent>
     {
         private Waiter? _waiter;
 

@@ -61,6 +61,9 @@ internal sealed class EventRing
         }
     }
 
+    /// <summary>The position the reader takes next (every event before it was read). The reader's own view.</summary>
+    public long ReadPosition => _positions.Head;
+
     /// <summary>Every event ever accepted: the tail's position.</summary>
     public long Accepted => Volatile.Read(ref _positions.Tail) & ~ClosedBit;
 

@@ -1,0 +1,101 @@
+using Piwik.Capture;
+using Xunit;
+using static Piwik.Runtime.Tests.EventRingTests;
+
+namespace Piwik.Runtime.Tests;
+
+/// <summary>
+/// The queue's two rings: the small one takes every event while the sender keeps up, the large one only while the small
+/// one is full, and events written one after the other are read in that order across the two.
+/// </summary>
+public sealed class TieredEventRingTests
+{
+    [Fact]
+    public void The_large_ring_takes_events_only_while_the_small_one_is_full_and_order_holds_across_them()
+    {
+        var ring = new TieredEventRing(8, firstTier: 3);
+        for (var i = 0; i < 11; i++)
+        {
+            Assert.Equal(EventRing.WriteResult.Accepted, ring.TryWrite(Event(0, i)));
+        }
+
+        Assert.Equal(EventRing.WriteResult.Full, ring.TryWrite(Event(0, 11))); // the large ring's bound: the capacity
+        Assert.Equal(11, ring.Count);
+        Assert.Equal(8, ring.InOverflow);
+
+        // A slot of the small ring is free again, but the large one holds older events: the next one must follow them
+        // there, and it is full.
+        Assert.True(ring.TryRead(out var first));
+        Assert.Equal(0, first.TimestampTicks);
+        Assert.Equal(EventRing.WriteResult.Full, ring.TryWrite(Event(0, 12)));
+        Assert.True(ring.TryRead(out _));
+        Assert.True(ring.TryRead(out _));
+        Assert.True(ring.TryRead(out var fromLarge)); // the small ring is empty: the large one's oldest
+        Assert.Equal(3, fromLarge.TimestampTicks);
+        Assert.Equal(EventRing.WriteResult.Accepted, ring.TryWrite(Event(0, 13))); // into the large ring, after 10
+        Assert.Equal(8, ring.InOverflow);
+
+        Assert.Equal([4, 5, 6, 7, 8, 9, 10, 13], ReadAll(ring));
+
+        // Drained: the small ring takes events again.
+        Assert.Equal(EventRing.WriteResult.Accepted, ring.TryWrite(Event(0, 14)));
+        Assert.Equal(0, ring.InOverflow);
+        Assert.Equal(1, ring.Count);
+        Assert.Equal(13, ring.Accepted);
+    }
+
+    [Fact]
+    public void A_capacity_within_the_small_ring_is_one_ring()
+    {
+        var ring = new TieredEventRing(5);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(EventRing.WriteResult.Accepted, ring.TryWrite(Event(0, i)));
+        }
+
+        Assert.Equal(EventRing.WriteResult.Full, ring.TryWrite(Event(0, 5)));
+        Assert.Equal(0, ring.InOverflow);
+        Assert.Equal([0, 1, 2, 3, 4], ReadAll(ring));
+    }
+
+    [Fact]
+    public void Close_refuses_later_writes_to_both_rings_and_keeps_what_they_hold()
+    {
+        var ring = new TieredEventRing(2, firstTier: 1);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(EventRing.WriteResult.Accepted, ring.TryWrite(Event(0, i)));
+        }
+
+        ring.Close();
+        Assert.True(ring.IsClosed);
+        Assert.Equal(EventRing.WriteResult.Closed, ring.TryWrite(Event(0, 3)));
+        Assert.True(ring.TryRead(out _));
+        Assert.True(ring.TryRead(out _)); // both rings have room now, and are closed
+        Assert.Equal(EventRing.WriteResult.Closed, ring.TryWrite(Event(0, 4)));
+        Assert.Equal([2], ReadAll(ring));
+        Assert.Equal(3, ring.Accepted);
+    }
+
+    /// <summary>With a small ring of 16, the writers overflow all the time: still each writer's order, nothing lost or doubled.</summary>
+    [Fact]
+    public async Task Many_writers_across_both_rings_and_a_close_lose_and_double_nothing()
+    {
+        for (var round = 0; round < 6; round++)
+        {
+            var ring = new TieredEventRing(64, firstTier: 16);
+            await RaceAsync(new Queue(e => ring.TryWrite(e), ring.TryRead, ring.Close, () => ring.IsClosed, () => ring.Count, () => ring.Accepted), 10_000 + (round * 1_000));
+        }
+    }
+
+    private static List<long> ReadAll(TieredEventRing ring)
+    {
+        var read = new List<long>();
+        while (ring.TryRead(out var e))
+        {
+            read.Add(e.TimestampTicks);
+        }
+
+        return read;
+    }
+}
