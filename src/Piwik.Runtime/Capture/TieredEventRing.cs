@@ -12,8 +12,8 @@ namespace Piwik.Capture;
 /// marks the GC card (256 bytes) it lands on. At each gen-0 collection the GC scans every card marked since the last
 /// one. A single ring of 10,000 events (3 MB) is written end to end between two collections of an app that allocates,
 /// so each collection scanned all of it: half a millisecond more per collection, about 35 ns a request on a request that
-/// allocates 1 KB (<c>request-loop</c>'s <c>body</c> shape, bench/request-path.md). The small ring is 1,024 events
-/// (200 KB), and the large one is written only during a backlog.
+/// allocates 1 KB (<c>request-loop</c>'s <c>body</c> shape, bench/request-path.md). The small ring is 2,048 events
+/// (400 KB; the sender reads before it holds 1,024), and the large one is written only during a backlog.
 /// </para>
 /// <para>
 /// Order: once the large ring holds an event, writers go to it too, until the reader has taken all of it; the reader
@@ -25,8 +25,11 @@ namespace Piwik.Capture;
 /// </remarks>
 internal sealed class TieredEventRing
 {
-    /// <summary>The small ring's size: what a busy app's sender lets wait between two reads, many times over.</summary>
-    internal const int FirstTierCapacity = 1024;
+    /// <summary>
+    /// The small ring's size: twice the most events the sender lets wait before it reads (<c>PiwikSender.WakeThreshold</c>),
+    /// so a busy app's queue stays in it.
+    /// </summary>
+    internal const int FirstTierCapacity = 2048;
 
     private readonly EventRing _first;
     private readonly EventRing? _overflow;
@@ -104,8 +107,9 @@ internal sealed class TieredEventRing
 
         if (overflow.ReadPosition >= _overflowReadable)
         {
-            // The large ring's tail first, then the small ring's emptiness: whatever the large ring had accepted by then
-            // was written after everything the small ring had taken before it (read, since it is empty now).
+            // The large ring's tail first, then the small ring's emptiness: an event the large ring had accepted by then
+            // can only follow (in its writer's order) events the small ring took before that look, all read since it is
+            // empty; one written into the small ring after the look precedes only positions past this tail.
             var accepted = overflow.Accepted;
             if (_first.Count != 0)
             {

@@ -294,10 +294,12 @@ internal sealed class PiwikSender : BackgroundService
     /// batch (or bring it to the batch size) if events keep spreading over the lanes being filled as they do, so about
     /// one wake per batch. Waiting for only the nearest lane's missing events, as if they all went there, woke the loop
     /// every 20-30 events with eight lanes in use (each wake a thread-pool hop, a timer and a linked token). At most a
-    /// quarter of the queue, so the queue never fills while the loop sleeps; always at least one.
+    /// quarter of the queue, so the queue never fills while the loop sleeps, and half its first ring (1,024), so a busy
+    /// app's events stay in that ring (<see cref="TieredEventRing"/>: the GC scans what the queue's writes touched); always
+    /// at least one.
     /// </summary>
     internal static int WakeThreshold(int fewestMissing, int lanesFilling, int queueCapacity) =>
-        (int)Math.Clamp((long)fewestMissing * Math.Max(1, lanesFilling), 1, Math.Max(1, queueCapacity / 4));
+        (int)Math.Clamp((long)fewestMissing * Math.Max(1, lanesFilling), 1, Math.Max(1, Math.Min(queueCapacity / 4, TieredEventRing.FirstTierCapacity / 2)));
 
     /// <summary>
     /// Encodes the queued events until a lane's batch is full (returned, for the caller to flush) or the queue is empty
