@@ -88,6 +88,22 @@ public sealed class TieredEventRingTests
         }
     }
 
+    /// <summary>
+    /// The sender reads before the first ring is half full, however large the lanes' batches grow (they grew its wait to a
+    /// quarter of the queue, past the first ring), and never waits for more than a quarter of a small queue.
+    /// </summary>
+    [Theory]
+    [InlineData(10, 2, 10_000, 20)] // a batch's worth per lane being filled
+    [InlineData(1_000, 8, 10_000, 1_024)] // grown batches on eight lanes: half the first ring
+    [InlineData(1_000, 8, 100_000, 1_024)]
+    [InlineData(1_000, 8, 100, 25)] // a quarter of a small queue
+    [InlineData(0, 3, 10_000, 1)]
+    public void The_sender_reads_before_the_first_ring_is_half_full(int fewestMissing, int lanesFilling, int queueCapacity, int expected)
+    {
+        Assert.Equal(expected, Piwik.Sending.PiwikSender.WakeThreshold(fewestMissing, lanesFilling, queueCapacity));
+        Assert.True(expected <= TieredEventRing.FirstTierCapacity / 2);
+    }
+
     private static List<long> ReadAll(TieredEventRing ring)
     {
         var read = new List<long>();
