@@ -31,6 +31,7 @@ if [ "${PIWIK_BENCH_LOCKED:-}" != 1 ]; then
 fi
 WARMUP=${WARMUP:-150}; WINDOW=${WINDOW:-20}; WINDOWS=${WINDOWS:-6}; CONNECTIONS=${CONNECTIONS:-32}; SPOOL=${SPOOL:-on}; PROFILE=${PROFILE:-0}
 ALTERNATE=${ALTERNATE:-0}
+[ "$ALTERNATE" = 1 ] && [ "$PROFILE" = 1 ] && { echo "PROFILE=1 samples both apps in the same window: not with ALTERNATE=1" >&2; exit 2; }
 profile_env=()
 if [ "$PROFILE" = 1 ]; then
   command -v perf >/dev/null || { echo "PROFILE=1 needs perf (Debian: linux-perf)" >&2; exit 1; }
@@ -65,11 +66,9 @@ taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${total}s" -s load/signup.lua "http://1
 wrk_on=$!; pids+=($wrk_on)
 taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${total}s" -s load/signup.lua "http://127.0.0.1:$PORT_OFF" -- Toff "$work" >"$work/wrk-off.txt" &
 wrk_off=$!; pids+=($wrk_off)
-if [ "$ALTERNATE" = 1 ]; then
-  echo "Both apps on core 0, each with its own wrk -c$CONNECTIONS on core 1; spool $SPOOL; ${WARMUP}s warm-up with both loaded, then $WINDOWS pairs of ${WINDOW}s rounds, one app loaded at a time; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-else
-  echo "Both apps on core 0, each with its own wrk -c$CONNECTIONS on core 1; spool $SPOOL; ${WARMUP}s warm-up, then $WINDOWS windows of ${WINDOW}s; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-fi
+plan="$WINDOWS windows of ${WINDOW}s"
+[ "$ALTERNATE" = 1 ] && plan="$WINDOWS pairs of ${WINDOW}s rounds, one app loaded at a time"
+echo "Both apps on core 0, each with its own wrk -c$CONNECTIONS on core 1; spool $SPOOL; ${WARMUP}s warm-up, then $plan; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 sleep "$WARMUP"
 
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
