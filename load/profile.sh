@@ -30,9 +30,9 @@ for _ in $(seq 1 150); do (echo >"/dev/tcp/127.0.0.1/$APP_PORT") 2>/dev/null && 
 taskset -c 1 wrk -t1 -c64 -d"$((WARMUP + DURATION + 5))s" -s load/signup.lua "http://127.0.0.1:$APP_PORT" -- prof "$work" >"$work/wrk.txt" &
 wrk_pid=$!; pids+=($wrk_pid)
 sleep "$WARMUP"
-threads() { # per thread: name (digits dropped, so a pool is one row), CPU ticks, voluntary and involuntary switches
+threads() { # per thread: id, name (digits dropped, so a pool is one row), CPU ticks, voluntary and involuntary switches
   for t in /proc/"$app"/task/*; do
-    printf '%s\t%s\t%s\n' "$(tr -d '0-9' <"$t/comm")" "$(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12+$13}')" \
+    printf '%s\t%s\t%s\t%s\n' "${t##*/}" "$(tr -d '0-9' <"$t/comm")" "$(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12+$13}')" \
       "$(awk '/^voluntary_ctxt/ {v=$2} /^nonvoluntary_ctxt/ {n=$2} END {print v"\t"n}' "$t/status" 2>/dev/null)"
   done
 }
@@ -40,7 +40,7 @@ cpu0=$(awk '{print $14+$15}' "/proc/$app/stat"); n0=$(answered prof)
 [ "$MODE" = stat ] && threads >"$work/threads0.txt"
 if [ "$MODE" = stat ]; then
   # Counts instead of samples: the app's fsyncs, writes and context switches over the window (no sampling cost).
-  perf stat -x, -e syscalls:sys_enter_fsync,syscalls:sys_enter_fdatasync,syscalls:sys_enter_pwrite64,syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg,context-switches \
+  perf stat -x, -e syscalls:sys_enter_fsync,syscalls:sys_enter_fdatasync,syscalls:sys_enter_pwrite64,syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg,syscalls:sys_enter_pread64,syscalls:sys_enter_futex,context-switches \
     -p "$app" -o "$work/stat.txt" -- sleep "$DURATION" >/dev/null 2>&1
 else
   perf record -F 1999 -g -p "$app" -o "$work/perf.data" -- sleep "$DURATION" 2>"$work/perf.log" >/dev/null
@@ -51,13 +51,13 @@ wait "$wrk_pid" || true
 echo "app CPU over the sampled window: $(awk -v a="$cpu0" -v b="$cpu1" -v n="$((n1 - n0))" -v t="$(getconf CLK_TCK)" 'BEGIN{printf "%.2f s, %d requests (ids wrk recorded, written in blocks), %.1f us per request", (b-a)/t, n, (b-a)/t*1e6/n}')"
 if [ "$MODE" = stat ]; then
   awk -F, -v n="$((n1 - n0))" -v d="$DURATION" '/^[0-9]/ {printf "  %-32s %10d  %8.1f/s  %8.4f per request\n", $3, $1, $1/d, $1/n}' "$work/stat.txt"
-  # By thread (a pool's threads summed; a thread that started during the window counts from zero): CPU and switches.
+  # By thread (a pool's threads summed; a thread that started in the window counts from zero, one that ended is left out).
   echo "by thread: threads, us CPU per request, voluntary and involuntary context switches per request"
   awk -F'\t' -v n="$((n1 - n0))" -v t="$(getconf CLK_TCK)" '
-    FNR == NR { c[$1] -= $2; v[$1] -= $3; i[$1] -= $4; next }
-    { c[$1] += $2; v[$1] += $3; i[$1] += $4; k[$1]++ }
+    FNR == NR { c0[$1] = $3; v0[$1] = $4; i0[$1] = $5; next }
+    { c[$2] += $3 - c0[$1]; v[$2] += $4 - v0[$1]; i[$2] += $5 - i0[$1]; k[$2]++ }
     END { for (x in k) printf "  %-20s %3d  %7.2f us  %7.4f  %7.4f\n", x, k[x], c[x]/t*1e6/n, v[x]/n, i[x]/n }' \
-    "$work/threads0.txt" "$work/threads1.txt" | sort -t$'\t' -k1,1
+    "$work/threads0.txt" "$work/threads1.txt" | sort
   exit 0
 fi
 echo "perf data: $work/perf.data (perf report -i ... --no-children -g caller)"
