@@ -45,6 +45,37 @@ public sealed class TieredEventRingTests
     }
 
     [Fact]
+    public void Prefetching_the_next_event_takes_nothing_out_of_either_ring()
+    {
+        var ring = new TieredEventRing(8, firstTier: 3);
+        ring.PrefetchNext(); // empty: nothing to fetch
+        for (var i = 0; i < 6; i++)
+        {
+            // Strings of every length the hint covers, and none (a request without headers).
+            var text = i % 2 == 0 ? null : new string('x', 40 * i);
+            var request = new RequestSnapshot(false, text, null, text, text, text, text, text, null);
+            var e = new TrackedEvent(TrackedEventKind.Event, i, "c", "a", TrackedValue.FromText(text), TrackedValue.None, request, text);
+            Assert.Equal(EventRing.WriteResult.Accepted, ring.TryWrite(e));
+            ring.PrefetchNext();
+        }
+
+        Assert.Equal(3, ring.InOverflow);
+        var read = new List<long>();
+        for (var i = 0; i < 6; i++)
+        {
+            ring.PrefetchNext(); // the small ring's next, then (once it is empty) the large one's
+            ring.PrefetchNext();
+            Assert.Equal(6 - i, ring.Count);
+            Assert.True(ring.TryRead(out var e));
+            read.Add(e.TimestampTicks);
+        }
+
+        ring.PrefetchNext();
+        Assert.Equal([0, 1, 2, 3, 4, 5], read);
+        Assert.False(ring.TryRead(out _));
+    }
+
+    [Fact]
     public void A_capacity_within_the_small_ring_is_one_ring()
     {
         var ring = new TieredEventRing(5);

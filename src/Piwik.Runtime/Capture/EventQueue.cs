@@ -47,6 +47,12 @@ internal sealed partial class EventQueue
     public ChannelReader<TrackedEvent> Reader => _reader;
 
     /// <summary>
+    /// Asks the CPU to fetch the strings of the event the reader takes next, if one is written: the sender encodes an
+    /// event while they arrive (<see cref="EventPrefetch"/>). Only the reader calls it; a hint, it changes nothing.
+    /// </summary>
+    public void PrefetchNext() => _ring.PrefetchNext();
+
+    /// <summary>
     /// Completes when the queue holds at least <paramref name="threshold"/> events, or is closed. One reader only; a
     /// new call replaces the previous wait.
     /// </summary>

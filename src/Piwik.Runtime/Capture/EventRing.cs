@@ -154,6 +154,23 @@ internal sealed class EventRing
         return true;
     }
 
+    /// <summary>
+    /// Asks the CPU to fetch the strings of the event the reader takes next, when it is written (<see cref="EventPrefetch"/>).
+    /// Only the reader calls it; it reads the slot and changes nothing. Returns whether there was such an event.
+    /// </summary>
+    public bool PrefetchNext()
+    {
+        var position = _positions.Head;
+        ref var slot = ref SlotAt(position);
+        if (Volatile.Read(ref slot.Sequence) != position + 1)
+        {
+            return false;
+        }
+
+        EventPrefetch.Strings(in slot.Item);
+        return true;
+    }
+
     /// <summary>Refuses every later write. Writes that claimed a position before this are still read.</summary>
     public void Close() => Interlocked.Or(ref _positions.Tail, ClosedBit);
 

@@ -126,6 +126,18 @@ internal sealed class TieredEventRing
         return overflow.TryRead(out item);
     }
 
+    /// <summary>
+    /// Asks the CPU to fetch the strings of the event the reader likely takes next (the small ring's, else the large
+    /// one's): a hint, so the order rules of <see cref="TryRead"/> do not matter here. Only the reader calls it.
+    /// </summary>
+    public void PrefetchNext()
+    {
+        if (!_first.PrefetchNext())
+        {
+            _overflow?.PrefetchNext();
+        }
+    }
+
     /// <summary>Refuses every later write; what was written before is still read.</summary>
     public void Close()
     {

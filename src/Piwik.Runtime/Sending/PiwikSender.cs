@@ -303,12 +303,14 @@ internal sealed class PiwikSender : BackgroundService
 
     /// <summary>
     /// Encodes the queued events until a lane's batch is full (returned, for the caller to flush) or the queue is empty
-    /// (null). Synchronous, so each event is read into a local on the stack, not into the async state machine.
+    /// (null). Synchronous, so each event is read into a local on the stack, not into the async state machine. While it
+    /// encodes an event, the CPU fetches the next one's strings (<see cref="EventQueue.PrefetchNext"/>).
     /// </summary>
     private Lane? AddQueued(ChannelReader<TrackedEvent> reader)
     {
         while (reader.TryRead(out var e))
         {
+            _queue.PrefetchNext();
             if (Add(in e) is { } full)
             {
                 return full;
