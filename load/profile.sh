@@ -2,9 +2,10 @@
 # Where the tracked app's CPU goes under load: the sample (Release, spool on unless SPOOL=off) pinned to core 0, wrk
 # and the counting receiver on core 1; after WARMUP seconds (tiered compilation over, see load/paired.sh) `perf record`
 # samples the app for DURATION seconds and prints its hottest symbols, self time, with the app's CPU per request over
-# the sampled window (perf's own cost included). ENABLED=false profiles the untracked app. MODE=stat counts instead:
-# the app's fsyncs, writes, sends and context switches over the window, per second and per request. Timed: holds
-# /tmp/piwik-bench.lock.
+# the sampled window (perf's own cost included), then the samples split by whose work they are (load/split-samples.py:
+# the sender, the spool's appenders, the request path, the rest), in microseconds per request. ENABLED=false profiles
+# the untracked app. MODE=stat counts instead: the app's fsyncs, writes, sends and context switches over the window,
+# per second and per request, and its CPU and switches by thread. Timed: holds /tmp/piwik-bench.lock.
 #
 #   load/profile.sh                    # WARMUP=90 DURATION=20 SPOOL=on ENABLED=true TOP=60 MODE=record
 set -euo pipefail
@@ -62,3 +63,5 @@ if [ "$MODE" = stat ]; then
 fi
 echo "perf data: $work/perf.data (perf report -i ... --no-children -g caller)"
 { perf report -i "$work/perf.data" --no-children --sort dso,symbol -g none 2>/dev/null || true; } | grep -v '^#' | grep '%' | head -"$TOP" | cut -c1-220 || true
+# By whose work the samples are (the sender, the spool's appenders, the request path, the rest), from their stacks.
+{ perf script -i "$work/perf.data" -F comm,tid,ip,sym,dso 2>/dev/null || true; } | python3 load/split-samples.py "$((n1 - n0))" "$(awk -v a="$cpu0" -v b="$cpu1" -v t="$(getconf CLK_TCK)" 'BEGIN{print (b-a)/t}')" || true
