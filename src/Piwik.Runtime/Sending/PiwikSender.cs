@@ -308,10 +308,12 @@ internal sealed class PiwikSender : BackgroundService
     /// </summary>
     private Lane? AddQueued(ChannelReader<TrackedEvent> reader)
     {
+        // The clock once per call, not per event (a system call's worth under load): it only tells events a day old.
+        var nowTicks = _time.GetUtcNow().UtcTicks;
         while (reader.TryRead(out var e))
         {
             _queue.PrefetchNext();
-            if (Add(in e) is { } full)
+            if (Add(in e, nowTicks) is { } full)
             {
                 return full;
             }
@@ -324,12 +326,14 @@ internal sealed class PiwikSender : BackgroundService
     /// Encodes an event into its lane's batch; returns the lane when that batch is now full (the caller flushes it), else
     /// null. Synchronous, the event by reference: no state machine and no copy of the event per event.
     /// </summary>
-    private Lane? Add(in TrackedEvent e)
+    /// <param name="e">The event.</param>
+    /// <param name="nowTicks">UTC now, read when the caller began taking events.</param>
+    private Lane? Add(in TrackedEvent e, long nowTicks)
     {
         Lane lane;
         try
         {
-            if (!_token.Usable && TokenPolicy.IsStale(_time.GetUtcNow().UtcTicks, e.TimestampTicks))
+            if (!_token.Usable && TokenPolicy.IsStale(nowTicks, e.TimestampTicks))
             {
                 // Matomo needs the token for a cdt older than 24 h; sending it with a wrong time would corrupt reports.
                 _metrics.AddDropped(DropReason.StaleWithoutToken);
