@@ -12,13 +12,19 @@ internal static class DiagnosticDescriptors
     private const string TrackingCategory = "Piwik.Tracking";
     private const string HelpLinkBase = "https://github.com/piwik-aspnetcore/piwik/blob/main/docs/diagnostics/";
 
-    /// <summary>PIWIK001: a minimal-API endpoint whose handler has neither <c>[TrackAs]</c> nor <c>[DoNotTrack]</c>.</summary>
+    /// <summary>
+    /// PIWIK001: a minimal-API endpoint whose handler has neither <c>[TrackAs]</c> nor <c>[DoNotTrack]</c>. Arguments: the
+    /// route, and <see cref="DimensionAloneHint"/> when the handler has <c>[TrackDimension]</c> (else empty).
+    /// </summary>
     public static readonly DiagnosticDescriptor UntrackedRoute = Create(
         DiagnosticIds.UntrackedRoute,
         "Endpoint is not tracked",
-        "Route '{0}' is not tracked: add [TrackAs] or [DoNotTrack]",
+        "Route '{0}' is not tracked: add [TrackAs] or [DoNotTrack]{1}",
         DiagnosticSeverity.Warning,
         "Every minimal-API endpoint should state whether it is tracked, so analytics stay complete as the API grows. Exclude whole groups with ExcludeFromTracking() and app-wide routes with [assembly: DoNotTrackRoutes(...)].");
+
+    /// <summary>PIWIK001's second argument for a handler whose only tracking attribute is <c>[TrackDimension]</c>.</summary>
+    internal const string DimensionAloneHint = " ([TrackDimension] alone sends nothing: a dimension goes with the endpoint's [TrackAs], [TrackSearch] or [TrackOrder] hit)";
 
     /// <summary>PIWIK002: a template placeholder that is neither a route parameter nor a handler parameter.</summary>
     public static readonly DiagnosticDescriptor UnknownPlaceholder = Create(

@@ -21,7 +21,7 @@ public sealed class AdoptionTests
     [Fact]
     public Task The_suggestion_config_reports_untracked_routes_as_suggestions() => Verify.AnalyzerWithConfig(
         App, "/piwik/PIWIK001.suggestion.globalconfig", ShippedConfig("suggestion"),
-        Verify.Diagnostic(DiagnosticDescriptors.UntrackedRoute).WithLocation(0).WithArguments("GET /orders").WithSeverity(DiagnosticSeverity.Info));
+        Verify.Diagnostic(DiagnosticDescriptors.UntrackedRoute).WithLocation(0).WithArguments("GET /orders", "").WithSeverity(DiagnosticSeverity.Info));
 
     [Fact]
     public Task The_none_config_silences_them() => Verify.AnalyzerWithConfig(App.Replace("{|#0:MapGet|}", "MapGet", StringComparison.Ordinal), "/piwik/PIWIK001.none.globalconfig", ShippedConfig("none"));

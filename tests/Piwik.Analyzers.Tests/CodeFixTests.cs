@@ -8,7 +8,7 @@ namespace Piwik.Analyzers.Tests;
 public sealed class CodeFixTests
 {
     private static DiagnosticResult Untracked(int location, string route) =>
-        new DiagnosticResult(DiagnosticDescriptors.UntrackedRoute).WithLocation(location).WithLocation(1).WithArguments(route);
+        new DiagnosticResult(DiagnosticDescriptors.UntrackedRoute).WithLocation(location).WithLocation(1).WithArguments(route, "");
 
     [Fact]
     public Task TrackAs_on_a_lambda_with_using_added() => Verify.CodeFix<UntrackedRouteCodeFixProvider>("""
@@ -171,9 +171,9 @@ public sealed class CodeFixTests
         }
         """,
         "Piwik.AddTrackAs",
-        new DiagnosticResult(DiagnosticDescriptors.UntrackedRoute).WithLocation(0).WithLocation(1).WithArguments("GET /"),
-        new DiagnosticResult(DiagnosticDescriptors.UntrackedRoute).WithLocation(2).WithLocation(3).WithArguments("DELETE /orders/{id}"),
-        new DiagnosticResult(DiagnosticDescriptors.UntrackedRoute).WithLocation(4).WithLocation(5).WithArguments("GET /orders"));
+        new DiagnosticResult(DiagnosticDescriptors.UntrackedRoute).WithLocation(0).WithLocation(1).WithArguments("GET /", ""),
+        new DiagnosticResult(DiagnosticDescriptors.UntrackedRoute).WithLocation(2).WithLocation(3).WithArguments("DELETE /orders/{id}", ""),
+        new DiagnosticResult(DiagnosticDescriptors.UntrackedRoute).WithLocation(4).WithLocation(5).WithArguments("GET /orders", ""));
 
     [Fact]
     public Task Windows_line_endings_are_kept() => Verify.CodeFix<UntrackedRouteCodeFixProvider>(

@@ -209,7 +209,7 @@ public sealed class TemplateTests
             }
         }
         """,
-        Verify.Diagnostic(DiagnosticDescriptors.UntrackedRoute).WithLocation(3, 5).WithArguments("POST /a"));
+        Verify.Diagnostic(DiagnosticDescriptors.UntrackedRoute).WithLocation(3, 5).WithArguments("POST /a", ""));
 
     [Fact]
     public Task Handlers_outside_top_level_statements_and_map_calls_are_checked() => Verify.Analyzer("""

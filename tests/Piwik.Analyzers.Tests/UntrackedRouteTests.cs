@@ -6,7 +6,7 @@ namespace Piwik.Analyzers.Tests;
 public sealed class UntrackedRouteTests
 {
     private static Microsoft.CodeAnalysis.Testing.DiagnosticResult Untracked(int location, string route) =>
-        Verify.Diagnostic(DiagnosticDescriptors.UntrackedRoute).WithLocation(location).WithArguments(route);
+        Verify.Diagnostic(DiagnosticDescriptors.UntrackedRoute).WithLocation(location).WithArguments(route, "");
 
     [Fact]
     public Task Lambda_without_attribute_is_reported_at_the_map_call() => Verify.Analyzer("""
@@ -31,7 +31,7 @@ public sealed class UntrackedRouteTests
         app.{|#0:MapGet|}("/teams/{team}", [TrackDimension(1, "{team}")] (string team) => team);
         app.MapGet("/teams/{team}/search", [TrackSearch(Keyword = "{q}"), TrackDimension(1, "{team}")] (string team, string q) => q);
         """,
-        Untracked(0, "GET /teams/{team}"));
+        Verify.Diagnostic(DiagnosticDescriptors.UntrackedRoute).WithLocation(0).WithArguments("GET /teams/{team}", DiagnosticDescriptors.DimensionAloneHint));
 
     [Fact]
     public Task Every_map_method_names_its_verb() => Verify.Analyzer("""

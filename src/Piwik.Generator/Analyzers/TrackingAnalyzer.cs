@@ -281,7 +281,8 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
                         endpoint.Location,
                         declaration is null ? null : new[] { declaration.GetLocation() },
                         ImmutableDictionary<string, string?>.Empty.Add(SuggestedActionKey, suggestion),
-                        endpoint.RouteDisplay));
+                        endpoint.RouteDisplay,
+                        handler.GetAttributes().Any(KnownSymbols.IsHit) ? DiagnosticDescriptors.DimensionAloneHint : string.Empty)); // [TrackOrder] and [TrackSearch] are tracked: this hit is a [TrackDimension]
                 }
 
                 return;
