@@ -276,13 +276,16 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
                 {
                     var suggestion = RouteText.SuggestAction(endpoint.Verb, endpoint.Route, endpoint.HandlerIsLambda ? null : handler.Name);
                     var declaration = endpoint.HandlerDeclaration;
+
+                    // [TrackOrder] and [TrackSearch] make an endpoint tracked: a hit attribute here is a [TrackDimension].
+                    var hint = handler.GetAttributes().Any(KnownSymbols.IsHit) ? DiagnosticDescriptors.DimensionAloneHint : string.Empty;
                     context.ReportDiagnostic(Diagnostic.Create(
                         DiagnosticDescriptors.UntrackedRoute,
                         endpoint.Location,
                         declaration is null ? null : new[] { declaration.GetLocation() },
                         ImmutableDictionary<string, string?>.Empty.Add(SuggestedActionKey, suggestion),
                         endpoint.RouteDisplay,
-                        handler.GetAttributes().Any(KnownSymbols.IsHit) ? DiagnosticDescriptors.DimensionAloneHint : string.Empty)); // [TrackOrder] and [TrackSearch] are tracked: this hit is a [TrackDimension]
+                        hint));
                 }
 
                 return;
