@@ -20,6 +20,12 @@ work=$(mktemp -d); pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 source load/common.sh
+threads() { # per thread: id, name (digits dropped, so a pool is one row), CPU ticks, voluntary and involuntary switches
+  for t in /proc/"$app"/task/*; do
+    printf '%s\t%s\t%s\t%s\n' "${t##*/}" "$(tr -d '0-9' <"$t/comm")" "$(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12+$13}')" \
+      "$(awk '/^voluntary_ctxt/ {v=$2} /^nonvoluntary_ctxt/ {n=$2} END {print v"\t"n}' "$t/status" 2>/dev/null)"
+  done
+}
 build_release
 start_receiver
 spool_settings
@@ -31,12 +37,6 @@ for _ in $(seq 1 150); do (echo >"/dev/tcp/127.0.0.1/$APP_PORT") 2>/dev/null && 
 taskset -c 1 wrk -t1 -c64 -d"$((WARMUP + DURATION + 5))s" -s load/signup.lua "http://127.0.0.1:$APP_PORT" -- prof "$work" >"$work/wrk.txt" &
 wrk_pid=$!; pids+=($wrk_pid)
 sleep "$WARMUP"
-threads() { # per thread: id, name (digits dropped, so a pool is one row), CPU ticks, voluntary and involuntary switches
-  for t in /proc/"$app"/task/*; do
-    printf '%s\t%s\t%s\t%s\n' "${t##*/}" "$(tr -d '0-9' <"$t/comm")" "$(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12+$13}')" \
-      "$(awk '/^voluntary_ctxt/ {v=$2} /^nonvoluntary_ctxt/ {n=$2} END {print v"\t"n}' "$t/status" 2>/dev/null)"
-  done
-}
 cpu0=$(awk '{print $14+$15}' "/proc/$app/stat"); n0=$(answered prof)
 [ "$MODE" = stat ] && threads >"$work/threads0.txt"
 if [ "$MODE" = stat ]; then

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -167,7 +166,7 @@ internal sealed class PiwikSender : BackgroundService
         _queue.Close();
         try
         {
-            while (AddQueued(_queue.Reader) is { } full)
+            while (AddQueued() is { } full)
             {
                 await FlushFullAsync(full, _deadline.Token).ConfigureAwait(false);
             }
@@ -224,11 +223,10 @@ internal sealed class PiwikSender : BackgroundService
     /// </summary>
     private async Task ReadLoopAsync(CancellationToken stoppingToken)
     {
-        var reader = _queue.Reader;
         var flushTicks = (long)(_options.FlushInterval.TotalSeconds * _time.TimestampFrequency);
         while (!stoppingToken.IsCancellationRequested)
         {
-            while (AddQueued(reader) is { } full)
+            while (AddQueued() is { } full)
             {
                 await FlushFullAsync(full, stoppingToken).ConfigureAwait(false);
             }
@@ -306,10 +304,11 @@ internal sealed class PiwikSender : BackgroundService
     /// (null). Synchronous, so each event is read into a local on the stack, not into the async state machine. While it
     /// encodes an event, the CPU fetches the next one's strings (<see cref="EventQueue.PrefetchNext"/>).
     /// </summary>
-    private Lane? AddQueued(ChannelReader<TrackedEvent> reader)
+    private Lane? AddQueued()
     {
         // The clock once per call, not per event (a vDSO call, 40 ns under load): it only tells events a day old.
         var nowTicks = _time.GetUtcNow().UtcTicks;
+        var reader = _queue.Reader;
         while (reader.TryRead(out var e))
         {
             _queue.PrefetchNext();
