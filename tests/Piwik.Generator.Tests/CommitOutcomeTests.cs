@@ -67,6 +67,23 @@ public sealed class CommitOutcomeTests
                 });
                 var app = builder.Build();
 
+                // Around every endpoint, as a unit of work is: a commit that fails after the endpoint has answered makes
+                // the request fail (500 before the response started, an aborted response after), and a middleware may
+                // still change a status nothing has been sent for.
+                app.Use(async (HttpContext context, RequestDelegate next) =>
+                {
+                    await next(context);
+                    if (context.Request.Headers.ContainsKey("X-Fail-After"))
+                    {
+                        throw new InvalidOperationException("the commit failed");
+                    }
+
+                    if (context.Request.Headers.ContainsKey("X-Status-After"))
+                    {
+                        context.Response.StatusCode = 503;
+                    }
+                });
+
                 // A failure action: the filtered path.
                 app.MapGet("/outcome/{kind}", [TrackAs("outcome", FailureAction = "outcome-failed")] IResult (string kind) => kind switch
                 {
@@ -192,6 +209,68 @@ public sealed class CommitOutcomeTests
         Assert.Empty(matomo.Invalid);
         Assert.Equal(expected.Length + 2, metrics.Enqueued);
         Assert.Equal(metrics.Enqueued, metrics.Sent + metrics.Rejected + metrics.Dropped + metrics.Spooled);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_request_made_to_fail_after_its_endpoint_answered_records_nothing_unless_its_body_was_out(bool withRdg)
+    {
+        await using var matomo = await StandInMatomo.StartAsync();
+        var app = Start(withRdg, matomo.BaseUrl);
+        PiwikMetrics metrics;
+        await using (app)
+        {
+            await app.StartAsync();
+            metrics = app.Services.GetRequiredService<PiwikMetrics>();
+            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+
+            // Nothing sent yet when the middleware fails or changes the status: the client gets the error.
+            Assert.Equal("500", await Outcome(client, HttpMethod.Post, "/group/join", """{"text":"failed"}""", "X-Fail-After"));
+            Assert.Equal("503", await Outcome(client, HttpMethod.Post, "/group/join", """{"text":"rewritten"}""", "X-Status-After"));
+            Assert.Equal("503", await Outcome(client, HttpMethod.Get, "/group/view", null, "X-Status-After"));
+            Assert.Equal("500", await Outcome(client, HttpMethod.Post, "/group/join", """{"text":""}""", "X-Fail-After")); // the failure action's 400, then a failure
+
+            // The endpoint wrote its body, so its 200 is gone: the failure after it breaks the connection off. That is
+            // recorded, a known limit (RecordingRequestDelegate's remarks; docs/reliability.md): pinned here.
+            Assert.Equal("aborted", await Outcome(client, HttpMethod.Get, "/plain/ok", null, "X-Fail-After"));
+            Assert.Equal("aborted", await Outcome(client, HttpMethod.Get, "/outcome/ok", null, "X-Fail-After"));
+
+            // The same requests without a failure after them record as usual.
+            Assert.Equal("204", await Outcome(client, HttpMethod.Post, "/group/join", """{"text":"kept"}""", null));
+            Assert.Equal("200", await Outcome(client, HttpMethod.Get, "/plain/ok", null, null));
+            await app.StopAsync();
+        }
+
+        Assert.Equal(["app/plain//", "app/outcome//", "app/join/kept/", "app/plain//"], matomo.Tracked.Select(CompileAndRunTests.Describe));
+        Assert.Equal(4, metrics.Enqueued);
+        Assert.Equal(metrics.Enqueued, metrics.Sent + metrics.Rejected + metrics.Dropped + metrics.Spooled);
+    }
+
+    /// <summary>The status the client got, or "aborted" when the response broke off.</summary>
+    private static async Task<string> Outcome(HttpClient client, HttpMethod method, string path, string? json, string? header)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        }
+
+        if (header is not null)
+        {
+            request.Headers.Add(header, "1");
+        }
+
+        try
+        {
+            using var response = await client.SendAsync(request);
+            await response.Content.ReadAsByteArrayAsync();
+            return ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (HttpRequestException)
+        {
+            return "aborted";
+        }
     }
 
     private static async Task ExpectAfterContinue(HttpClient client, string path, string json, HttpStatusCode status)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Piwik.Capture;
 
@@ -28,13 +27,13 @@ internal sealed class PageViewRequestDelegate : RecordingRequestDelegate
         _recorder = recorder;
     }
 
-    protected override void Record(HttpContext context, long started)
+    protected override void Record(HttpContext context, TimeSpan endpointTime)
     {
-        // After the endpoint's delegate has run, the result has been executed: the status is the one it wrote, and the
-        // time it took is the endpoint's own (pf_srv, so Matomo's performance reports show the API's latency per route).
+        // The status the client got, and the time the endpoint took (pf_srv, so Matomo's performance reports show the
+        // API's latency per route).
         if (context.Response.StatusCode < 400)
         {
-            var serverTime = TrackedValue.FromNumber(Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+            var serverTime = TrackedValue.FromNumber(Math.Round(endpointTime.TotalMilliseconds));
             _recorder.TryRecord(context, TrackedEventKind.PageView, null, _title ?? context.Request.Method + " " + _route, TrackedValue.None, serverTime);
         }
     }

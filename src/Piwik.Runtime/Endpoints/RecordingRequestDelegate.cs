@@ -4,20 +4,37 @@ using Microsoft.AspNetCore.Http;
 namespace Piwik.Endpoints;
 
 /// <summary>
-/// Wraps an endpoint's request delegate and records once it has run: the status is then the one the result wrote.
+/// Wraps an endpoint's request delegate and records once the response is complete, from the status the client got.
 /// A synchronous endpoint costs no state machine; exceptions pass through and record nothing.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Recorded from <see cref="HttpResponse.OnCompleted(Func{object, Task}, object)"/>, not when the endpoint returns:
+/// until the response is complete the middleware around the endpoint can still make the request fail. A unit of work
+/// whose commit throws after a bodiless endpoint answered (the client gets a 500), a middleware that changes a status
+/// nothing was sent for: both record nothing. Kestrel runs the callbacks after the response's last bytes, before the
+/// connection's next request, and keeps them in a stack it reuses, so registering one allocates nothing. A server that
+/// refuses the callback gets the outcome recorded at once, from the status the endpoint left.
+/// </para>
+/// <para>
+/// Once an endpoint has written its body the status line is gone: a failure after that closes the connection without
+/// changing the status, and the request is recorded (the server does not tell an app whose response broke off, and
+/// finding out would put a middleware in front of every request of the app).
+/// </para>
+/// </remarks>
 internal abstract class RecordingRequestDelegate
 {
     private readonly RequestDelegate _next;
     private readonly bool _timed;
+    private readonly Func<object, Task> _completed;
 
     /// <param name="next">The endpoint's request delegate.</param>
-    /// <param name="timed">Whether <see cref="Record"/> needs the start time (a clock read per request otherwise saved).</param>
+    /// <param name="timed">Whether <see cref="Record"/> needs the endpoint's own time (a clock read per request otherwise saved).</param>
     protected RecordingRequestDelegate(RequestDelegate next, bool timed = false)
     {
         _next = next;
         _timed = timed;
+        _completed = Completed;
     }
 
     public Task InvokeAsync(HttpContext context)
@@ -29,18 +46,52 @@ internal abstract class RecordingRequestDelegate
             return AwaitAsync(context, pending, started);
         }
 
-        Record(context, started);
+        RecordOnCompletion(context, started);
         return Task.CompletedTask;
     }
 
-    /// <summary>Records what the finished request calls for. Must not throw.</summary>
-    /// <param name="context">The request.</param>
-    /// <param name="started">The <see cref="Stopwatch.GetTimestamp"/> before the endpoint ran, when timed; else 0.</param>
-    protected abstract void Record(HttpContext context, long started);
+    /// <summary>Records what the finished request calls for, from the status the client got. Must not throw.</summary>
+    /// <param name="context">The request, its response complete.</param>
+    /// <param name="endpointTime">The time the endpoint took, when timed; else zero.</param>
+    protected abstract void Record(HttpContext context, TimeSpan endpointTime);
+
+    /// <summary>Registers <see cref="Completed"/>; a server that refuses it gets the outcome now.</summary>
+    internal static void OnCompletion(HttpContext context, Func<object, Task> completed, object state)
+    {
+        try
+        {
+            context.Response.OnCompleted(completed, state);
+        }
+        catch (Exception)
+        {
+            completed(state);
+        }
+    }
+
+    private void RecordOnCompletion(HttpContext context, long started) =>
+        // A timed endpoint's time is its own, not the response's transfer: kept with the request (one small object per
+        // request, on page views only).
+        OnCompletion(context, _completed, _timed ? new TimedRequest(context, Stopwatch.GetElapsedTime(started)) : context);
+
+    private Task Completed(object state)
+    {
+        if (state is TimedRequest timed)
+        {
+            Record(timed.Context, timed.EndpointTime);
+        }
+        else
+        {
+            Record((HttpContext)state, TimeSpan.Zero);
+        }
+
+        return Task.CompletedTask;
+    }
 
     private async Task AwaitAsync(HttpContext context, Task pending, long started)
     {
         await pending.ConfigureAwait(false);
-        Record(context, started);
+        RecordOnCompletion(context, started);
     }
+
+    private sealed record TimedRequest(HttpContext Context, TimeSpan EndpointTime);
 }

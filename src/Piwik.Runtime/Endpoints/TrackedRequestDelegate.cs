@@ -16,8 +16,8 @@ namespace Piwik.Endpoints;
 /// <para>
 /// Under the Request Delegate Generator any endpoint filter moves the endpoint to its filtered path: an invocation
 /// context allocated per request, the result boxed and executed through a type test, an async state machine. An
-/// endpoint that only needs its outcome pays none of that here: the wrapper reads the status the result wrote, after
-/// the endpoint's delegate has run (so it is final, for every kind of result, without a completion callback).
+/// endpoint that only needs its outcome pays none of that here: the wrapper reads the status once the response is
+/// complete (<see cref="RecordingRequestDelegate"/>), for every kind of result.
 /// </para>
 /// <para>
 /// A 4xx answer records nothing here, so it does not matter that a request whose binding failed (a malformed body,
@@ -70,7 +70,7 @@ internal sealed class TrackedRequestDelegate : RecordingRequestDelegate
     public static RequestDelegate Wrap(RequestDelegate next, Plan plan, RequestRecorder recorder) =>
         new TrackedRequestDelegate(next, plan, recorder).InvokeAsync;
 
-    protected override void Record(HttpContext context, long started)
+    protected override void Record(HttpContext context, TimeSpan endpointTime)
     {
         // TryRecord never throws: admission, capture and queueing failures are counted there.
         if (context.Response.StatusCode is >= 200 and < 300)
