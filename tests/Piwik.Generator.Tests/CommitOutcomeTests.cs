@@ -64,6 +64,7 @@ public sealed class CommitOutcomeTests
                     o.AllowInsecureHttp = true;
                     o.FlushInterval = TimeSpan.FromMilliseconds(50);
                     o.DefaultCategory = "app";
+                    o.TrackUntrackedEndpointsAsPageViews = true; // /page below: recorded as page views
                 });
                 var app = builder.Build();
 
@@ -116,6 +117,9 @@ public sealed class CommitOutcomeTests
                     "throws" => throw new InvalidOperationException("user code failed"),
                     _ => TypedResults.Ok(new Note("fine")),
                 });
+
+                // Untracked: a page view titled by its route.
+                app.MapGet("/page", () => TypedResults.Ok());
 
                 // The unfiltered path, for comparison: the same failures record nothing there.
                 app.MapGet("/plain/{kind}", [TrackAs("plain")] IResult (string kind) =>
@@ -230,6 +234,7 @@ public sealed class CommitOutcomeTests
             Assert.Equal("503", await Outcome(client, HttpMethod.Post, "/group/join", """{"text":"rewritten"}""", "X-Status-After"));
             Assert.Equal("503", await Outcome(client, HttpMethod.Get, "/group/view", null, "X-Status-After"));
             Assert.Equal("500", await Outcome(client, HttpMethod.Post, "/group/join", """{"text":""}""", "X-Fail-After")); // the failure action's 400, then a failure
+            Assert.Equal("503", await Outcome(client, HttpMethod.Get, "/page", null, "X-Status-After"));
 
             // The endpoint wrote its body, so its 200 is gone: the failure after it breaks the connection off. That is
             // recorded, a known limit (RecordingRequestDelegate's remarks; docs/reliability.md): pinned here.
@@ -239,11 +244,14 @@ public sealed class CommitOutcomeTests
             // The same requests without a failure after them record as usual.
             Assert.Equal("204", await Outcome(client, HttpMethod.Post, "/group/join", """{"text":"kept"}""", null));
             Assert.Equal("200", await Outcome(client, HttpMethod.Get, "/plain/ok", null, null));
+            Assert.Equal("200", await Outcome(client, HttpMethod.Get, "/page", null, null));
             await app.StopAsync();
         }
 
-        Assert.Equal(["app/plain//", "app/outcome//", "app/join/kept/", "app/plain//"], matomo.Tracked.Select(CompileAndRunTests.Describe));
-        Assert.Equal(4, metrics.Enqueued);
+        Assert.Equal(
+            ["app/plain//", "app/outcome//", "app/join/kept/", "app/plain//", "page GET /page"],
+            matomo.Tracked.Select(e => e.Has("action_name") ? "page " + e["action_name"] : CompileAndRunTests.Describe(e)));
+        Assert.Equal(5, metrics.Enqueued);
         Assert.Equal(metrics.Enqueued, metrics.Sent + metrics.Rejected + metrics.Dropped + metrics.Spooled);
     }
 
