@@ -20,7 +20,7 @@ public class ClientHintsTests
         var site = await matomo.CreateSiteAsync(nameof(A_pixel_8_on_android_14_and_windows_11_are_reported_as_they_are));
         await using var app = await TrackingApp.StartAsync(matomo, site);
 
-        await app.SendAsync(HttpMethod.Get, "/event?n=pixel",
+        await app.SendAsync(HttpMethod.Get, "/track?n=pixel",
             ("User-Agent", PixelAgent),
             ("Sec-CH-UA", "\"Chromium\";v=\"124\", \"Google Chrome\";v=\"124\", \"Not-A.Brand\";v=\"99\""),
             ("Sec-CH-UA-Mobile", "?1"),
@@ -29,7 +29,7 @@ public class ClientHintsTests
             ("Sec-CH-UA-Model", "\"Pixel 8\""),
             ("Sec-CH-UA-Full-Version-List", "\"Chromium\";v=\"124.0.6367.82\", \"Google Chrome\";v=\"124.0.6367.82\", \"Not-A.Brand\";v=\"99.0.0.0\""),
             ("Sec-CH-UA-Form-Factors", "\"Mobile\""));
-        await app.SendAsync(HttpMethod.Get, "/event?n=windows",
+        await app.SendAsync(HttpMethod.Get, "/track?n=windows",
             ("User-Agent", WindowsAgent),
             ("Sec-CH-UA", "\"Chromium\";v=\"124\", \"Google Chrome\";v=\"124\", \"Not-A.Brand\";v=\"99\""),
             ("Sec-CH-UA-Mobile", "?0"),
@@ -37,7 +37,7 @@ public class ClientHintsTests
             ("Sec-CH-UA-Platform-Version", "\"15.0.0\""),
             ("Sec-CH-UA-Full-Version-List", "\"Chromium\";v=\"124.0.6367.82\", \"Google Chrome\";v=\"124.0.6367.82\""));
         // The same reduced agent without hints (Firefox sends none; a Chromium app that never asked sends the low ones).
-        await app.SendAsync(HttpMethod.Get, "/event?n=no-hints", ("User-Agent", PixelAgent + " NoHints"));
+        await app.SendAsync(HttpMethod.Get, "/track?n=no-hints", ("User-Agent", PixelAgent + " NoHints"));
         await app.SettledAsync(3);
 
         var visits = await Stored.VisitsAsync(matomo, site, "config_os, config_os_version, config_device_brand, config_device_model, config_device_type, config_browser_name, config_browser_version");

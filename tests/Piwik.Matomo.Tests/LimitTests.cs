@@ -67,7 +67,7 @@ public class LimitTests
         Assert.Equal(prefix + string.Concat(Enumerable.Repeat("%C3%A9", (1024 - prefix.Length) / 6)), "http://" + rows[1][0]);
     }
 
-    private static async Task PostAsync(TrackingApp app, LongEvent e) =>
+    private static async Task PostAsync(KestrelTestApp app, LongEvent e) =>
         (await app.Client.PostAsync("/long", System.Net.Http.Json.JsonContent.Create(e))).EnsureSuccessStatusCode();
 
     public sealed record LongEvent(string Category, string Action, string Name);

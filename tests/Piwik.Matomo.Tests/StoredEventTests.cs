@@ -17,7 +17,7 @@ public class StoredEventTests
             a.MapPost("/files/{fileId}", [TrackAs("upload", Category = "files", Name = "{fileId}")] (string fileId) => TypedResults.Created()));
 
         (await app.Client.PostAsync("/files/report-7", null)).EnsureSuccessStatusCode();
-        (await app.Client.GetAsync("/event?c=account&a=signup&n=pro&v=3.5")).EnsureSuccessStatusCode();
+        (await app.Client.GetAsync("/track?c=account&a=signup&n=pro&v=3.5")).EnsureSuccessStatusCode();
         await app.SettledAsync(2);
 
         var rows = await matomo.QueryAsync(

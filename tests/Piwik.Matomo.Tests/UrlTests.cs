@@ -44,8 +44,8 @@ public class UrlTests
         await using (var app = await TrackingApp.StartAsync(matomo, site))
         {
             // Before: the IDN was decoded, and Matomo stored "bücher.example/...".
-            await app.SendAsync(HttpMethod.Get, "/event?n=idn", ("Host", "xn--bcher-kva.example"));
-            await app.SendAsync(HttpMethod.Get, "/event?n=hostile", ("Host", "attacker.example:8080"));
+            await app.SendAsync(HttpMethod.Get, "/track?n=idn", ("Host", "xn--bcher-kva.example"));
+            await app.SendAsync(HttpMethod.Get, "/track?n=hostile", ("Host", "attacker.example:8080"));
             await app.SettledAsync(2);
             Assert.Contains(app.Logs.Entries, e => e.Id.Id == 1030); // no ApplicationUrl: warned at start-up
             Assert.Single(app.Logs.Entries, e => e.Id.Id == 1031); // the host varied: warned once
@@ -53,14 +53,14 @@ public class UrlTests
 
         await using (var pinned = await TrackingApp.StartAsync(matomo, site, o => o.ApplicationUrl = "https://app.example.com/"))
         {
-            await pinned.SendAsync(HttpMethod.Get, "/event?n=pinned", ("Host", "attacker.example"));
+            await pinned.SendAsync(HttpMethod.Get, "/track?n=pinned", ("Host", "attacker.example"));
             await pinned.SettledAsync(1);
             Assert.DoesNotContain(pinned.Logs.Entries, e => e.Id.Id is 1030 or 1031);
         }
 
         var rows = await Stored.EventsAsync(matomo, site);
         Assert.Equal(
-            ["idn|xn--bcher-kva.example/event", "hostile|attacker.example:8080/event", "pinned|app.example.com/event"],
+            ["idn|xn--bcher-kva.example/track", "hostile|attacker.example:8080/track", "pinned|app.example.com/track"],
             rows.Select(r => r[2] + "|" + r[4]));
     }
 
@@ -72,8 +72,8 @@ public class UrlTests
         await using var app = await TrackingApp.StartAsync(matomo, site);
 
         // Before: Matomo stored the referrer with "?token=s3cr3t&email=...", and the javascript: URL.
-        await app.SendAsync(HttpMethod.Get, "/event?n=reset", ("User-Agent", "Client A"), ("Referer", "https://mail.example/reset?token=s3cr3t&email=a%40b.example"));
-        await app.SendAsync(HttpMethod.Get, "/event?n=script", ("User-Agent", "Client B"), ("Referer", "javascript:alert(document.cookie)"));
+        await app.SendAsync(HttpMethod.Get, "/track?n=reset", ("User-Agent", "Client A"), ("Referer", "https://mail.example/reset?token=s3cr3t&email=a%40b.example"));
+        await app.SendAsync(HttpMethod.Get, "/track?n=script", ("User-Agent", "Client B"), ("Referer", "javascript:alert(document.cookie)"));
         await app.SettledAsync(2);
 
         var visits = await Stored.VisitsAsync(matomo, site, "referer_type, referer_url");

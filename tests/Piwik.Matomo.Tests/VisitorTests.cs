@@ -20,7 +20,7 @@ public class VisitorTests
 
         foreach (var (client, ip) in new[] { ("Client A", "198.51.100.7"), ("Client A", "198.51.100.7"), ("Client B", "198.51.100.7"), ("Client A", "192.0.2.9") })
         {
-            await app.SendAsync(HttpMethod.Get, "/event", ("User-Agent", client), ("X-Forwarded-For", ip));
+            await app.SendAsync(HttpMethod.Get, "/track", ("User-Agent", client), ("X-Forwarded-For", ip));
         }
 
         await app.SettledAsync(4);
@@ -45,9 +45,9 @@ public class VisitorTests
                 return next(context);
             }));
 
-        await app.SendAsync(HttpMethod.Get, "/event?n=alice-phone", ("X-User", "alice@example.com"), ("User-Agent", "Phone"));
-        await app.SendAsync(HttpMethod.Get, "/event?n=alice-laptop", ("X-User", "alice@example.com"), ("User-Agent", "Laptop"));
-        await app.SendAsync(HttpMethod.Get, "/event?n=bob", ("X-User", "bob@example.com"), ("User-Agent", "Phone"));
+        await app.SendAsync(HttpMethod.Get, "/track?n=alice-phone", ("X-User", "alice@example.com"), ("User-Agent", "Phone"));
+        await app.SendAsync(HttpMethod.Get, "/track?n=alice-laptop", ("X-User", "alice@example.com"), ("User-Agent", "Laptop"));
+        await app.SendAsync(HttpMethod.Get, "/track?n=bob", ("X-User", "bob@example.com"), ("User-Agent", "Phone"));
         await app.SettledAsync(3);
 
         var visits = await Stored.VisitsAsync(matomo, site, "LOWER(HEX(idvisitor)), user_id, visit_total_events");
@@ -72,7 +72,7 @@ public class VisitorTests
         var site = await matomo.CreateSiteAsync(nameof(The_visitor_ip_is_stored_anonymised) + ip);
         await using var app = await TrackingApp.StartAsync(matomo, site, map: ForwardedFor);
 
-        await app.SendAsync(HttpMethod.Get, "/event", ("X-Forwarded-For", ip));
+        await app.SendAsync(HttpMethod.Get, "/track", ("X-Forwarded-For", ip));
         await app.SettledAsync(1);
 
         var visits = await Stored.VisitsAsync(matomo, site, "INET6_NTOA(location_ip)");
@@ -87,13 +87,13 @@ public class VisitorTests
         var twoDaysAgo = DateTimeOffset.UtcNow.AddDays(-2);
         await using (var app = await TrackingApp.StartAsync(matomo, site))
         {
-            await app.SendAsync(HttpMethod.Get, "/event?n=recent", ("User-Agent", "Recent"));
+            await app.SendAsync(HttpMethod.Get, "/track?n=recent", ("User-Agent", "Recent"));
             await app.SettledAsync(1);
         }
 
         await using (var old = await TrackingApp.StartAsync(matomo, site, services: s => s.AddSingleton<TimeProvider>(new ShiftedTime(twoDaysAgo - DateTimeOffset.UtcNow))))
         {
-            await old.SendAsync(HttpMethod.Get, "/event?n=old", ("User-Agent", "Old"));
+            await old.SendAsync(HttpMethod.Get, "/track?n=old", ("User-Agent", "Old"));
             await old.SettledAsync(1);
             Assert.Equal(1, old.Metrics.Sent);
         }
@@ -117,7 +117,7 @@ public class VisitorTests
             o.CustomDimensions[actionDimension.Id] = new string('r', 300); // Matomo keeps 250 characters
         });
 
-        await app.SendAsync(HttpMethod.Get, "/event");
+        await app.SendAsync(HttpMethod.Get, "/track");
         await app.SettledAsync(1);
 
         var visit = await Stored.VisitsAsync(matomo, site, $"custom_dimension_{visitDimension.Index}");
@@ -137,7 +137,7 @@ public class VisitorTests
             await using var app = await TrackingApp.StartAsync(matomo, site, o => o.TokenAuth = "0123456789abcdef0123456789abcdef");
             for (var i = 0; i < 5; i++)
             {
-                await app.SendAsync(HttpMethod.Get, $"/event?n=wrong-token-{i}", ("User-Agent", "Client " + i));
+                await app.SendAsync(HttpMethod.Get, $"/track?n=wrong-token-{i}", ("User-Agent", "Client " + i));
                 await app.SettledAsync(i + 1); // a bulk request each
             }
 
@@ -149,7 +149,7 @@ public class VisitorTests
             Assert.Equal(app.Metrics.Sent, (await Stored.EventsAsync(matomo, site)).Count);
 
             // Without the token (and cip), tracking goes on.
-            await app.SendAsync(HttpMethod.Get, "/event?n=after", ("User-Agent", "After"));
+            await app.SendAsync(HttpMethod.Get, "/track?n=after", ("User-Agent", "After"));
             await app.SettledAsync(6);
             var events = await matomo.WaitForRowsAsync($"SELECT n.name FROM matomo_log_link_visit_action l JOIN matomo_log_action n ON n.idaction = l.idaction_name WHERE l.idsite = {site} AND n.name = 'after'", 1);
             Assert.Equal("after", Assert.Single(events)[0]);

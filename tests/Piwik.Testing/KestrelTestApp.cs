@@ -10,8 +10,8 @@ namespace Piwik.Testing;
 
 /// <summary>
 /// A real app on Kestrel at 127.0.0.1 with Piwik tracking, captured logs, and <c>GET /track?c=..&amp;a=..&amp;n=..&amp;v=..</c>,
-/// which records an event through <see cref="IPiwikTracker"/> (200 when queued, 202 when not): the one harness of the
-/// runtime and reliability tests.
+/// which records an event through <see cref="IPiwikTracker"/> (200 when queued, 202 when not; <see cref="DoNotTrackAttribute"/>,
+/// so it is no page view of its own): the one harness of the runtime, reliability, Matomo and tool tests.
 /// </summary>
 internal sealed class KestrelTestApp : IAsyncDisposable
 {
@@ -79,7 +79,7 @@ internal sealed class KestrelTestApp : IAsyncDisposable
 
         services?.Invoke(builder.Services);
         var app = builder.Build();
-        app.MapGet("/track", (HttpContext context, IPiwikTracker tracker, string? c, string? a, string? n, double? v) =>
+        app.MapGet("/track", [DoNotTrack] (HttpContext context, IPiwikTracker tracker, string? c, string? a, string? n, double? v) =>
             tracker.TrackEvent(context, c ?? "cat", a ?? "act", n, v) ? Results.Ok() : Results.Accepted());
         map?.Invoke(app);
         await app.StartAsync().ConfigureAwait(false);
@@ -87,6 +87,30 @@ internal sealed class KestrelTestApp : IAsyncDisposable
     }
 
     public int LogCount(int eventId) => Logs.Entries.Count(e => e.Id.Id == eventId);
+
+    /// <summary>Sends a request with these headers (added without validation, as a browser or a hostile client sends them); checks it succeeded.</summary>
+    public async Task SendAsync(HttpMethod method, string pathAndQuery, params (string Name, string Value)[] headers)
+    {
+        using var request = new HttpRequestMessage(method, pathAndQuery);
+        foreach (var (name, value) in headers)
+        {
+            if (name.Equals("Host", StringComparison.OrdinalIgnoreCase))
+            {
+                request.Headers.Host = value;
+            }
+            else
+            {
+                request.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+
+        using var response = await Client.SendAsync(request).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Waits until the sender has settled <paramref name="events"/> events (sent, rejected or dropped).</summary>
+    public Task SettledAsync(long events) =>
+        Eventually.HoldsAsync(() => Metrics.Sent + Metrics.Rejected + Metrics.Dropped >= events, () => $"sent {Metrics.Sent}, rejected {Metrics.Rejected}, dropped {Metrics.Dropped} of {events}", TimeSpan.FromSeconds(30));
 
     /// <summary>Graceful shutdown (the sender's own deadline applies); safe to call again.</summary>
     public async Task StopAsync()

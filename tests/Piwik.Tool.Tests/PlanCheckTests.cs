@@ -22,7 +22,7 @@ public class PlanCheckTests
         {
             foreach (var query in new[] { "c=account&a=signup", "c=account&a=signup", "c=account&a=sign-up", "c=api&a=ping" })
             {
-                (await app.Client.GetAsync("/event?" + query)).EnsureSuccessStatusCode();
+                (await app.Client.GetAsync("/track?" + query)).EnsureSuccessStatusCode();
             }
 
             await app.SettledAsync(4);
