@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -209,6 +211,39 @@ public class SenderTests
         await app.DisposeAsync(); // StopAsync: graceful shutdown
         Assert.Equal(250, matomo.Tracked.Count);
         Assert.Equal(250, app.Metrics.Sent);
+        Assert.Equal(0, app.Metrics.Dropped);
+        await app.AssertBalancedAsync();
+    }
+
+    [Fact]
+    public async Task A_tracked_request_in_flight_when_the_app_stops_is_recorded_and_delivered()
+    {
+        await using var matomo = await StandInMatomo.StartAsync();
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var app = await TestApp.StartAsync(
+            o => { o.Url = matomo.BaseUrl; o.FlushInterval = TimeSpan.FromHours(1); },
+            map: a =>
+            {
+                a.MapPost("/slow", [TrackAs("slow", Category = "c")] async () =>
+                {
+                    entered.TrySetResult();
+                    await release.Task;
+                    return Results.Ok();
+                });
+                a.UsePiwikTracking();
+            });
+
+        using var client = new HttpClient { BaseAddress = app.Client.BaseAddress };
+        var response = client.PostAsync("/slow", null);
+        await entered.Task;
+        var stopping = app.App.StopAsync(); // graceful: the server waits for the request in flight
+        await Task.Delay(300); // the host's stop is under way (the sender's included) before the request ends
+        release.SetResult();
+        Assert.Equal(HttpStatusCode.OK, (await response).StatusCode);
+        await stopping;
+
+        Assert.Equal(["c/slow"], matomo.Tracked.Select(e => e["e_c"] + "/" + e["e_a"]));
         Assert.Equal(0, app.Metrics.Dropped);
         await app.AssertBalancedAsync();
     }
