@@ -143,8 +143,22 @@ public sealed class CommitOutcomeTests
 
     private static Assembly Build(string name, bool withRdg) => GeneratorHarness.BuildApp(name, App, withRdg);
 
-    private static WebApplication Start(bool withRdg, string matomoUrl) =>
-        (WebApplication)(withRdg ? RdgOn : RdgOff).Value.GetType("CommitApp.Program")!.GetMethod("Build")!.Invoke(null, [matomoUrl])!;
+    /// <summary>Starts the app (RDG on or off) tracking into <paramref name="matomo"/>, sends the requests, stops it (which flushes): its metrics.</summary>
+    private static async Task<PiwikMetrics> ServeAsync(bool withRdg, StandInMatomo matomo, Func<HttpClient, Task> requests)
+    {
+        var app = (WebApplication)(withRdg ? RdgOn : RdgOff).Value.GetType("CommitApp.Program")!.GetMethod("Build")!.Invoke(null, [matomo.BaseUrl])!;
+        await using (app)
+        {
+            await app.StartAsync();
+            using (var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) })
+            {
+                await requests(client);
+            }
+
+            await app.StopAsync();
+            return app.Services.GetRequiredService<PiwikMetrics>();
+        }
+    }
 
     [Theory]
     [InlineData(false)]
@@ -152,13 +166,8 @@ public sealed class CommitOutcomeTests
     public async Task Only_a_response_that_really_succeeded_records_and_only_once(bool withRdg)
     {
         await using var matomo = await StandInMatomo.StartAsync();
-        var app = Start(withRdg, matomo.BaseUrl);
-        PiwikMetrics metrics;
-        await using (app)
+        var metrics = await ServeAsync(withRdg, matomo, async client =>
         {
-            await app.StartAsync();
-            metrics = app.Services.GetRequiredService<PiwikMetrics>();
-            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
             var error = HttpStatusCode.InternalServerError;
 
             await CompileAndRunTests.Expect(client, HttpMethod.Get, "/outcome/ok", null, HttpStatusCode.OK);
@@ -191,8 +200,7 @@ public sealed class CommitOutcomeTests
             await ExpectAfterContinue(client, "/note", """{"text":"cycle"}""", error);
             await ExpectAfterContinue(client, "/group/join", """{"text":""}""", HttpStatusCode.BadRequest);
             await ExpectAfterContinue(client, "/group/join", """{"text": not json""", HttpStatusCode.BadRequest);
-            await app.StopAsync();
-        }
+        });
 
         string[] expected =
         [
@@ -221,14 +229,8 @@ public sealed class CommitOutcomeTests
     public async Task A_request_made_to_fail_after_its_endpoint_answered_records_nothing_unless_its_body_was_out(bool withRdg)
     {
         await using var matomo = await StandInMatomo.StartAsync();
-        var app = Start(withRdg, matomo.BaseUrl);
-        PiwikMetrics metrics;
-        await using (app)
+        var metrics = await ServeAsync(withRdg, matomo, async client =>
         {
-            await app.StartAsync();
-            metrics = app.Services.GetRequiredService<PiwikMetrics>();
-            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
-
             // Nothing sent yet when the middleware fails or changes the status: the client gets the error.
             Assert.Equal("500", await Outcome(client, HttpMethod.Post, "/group/join", """{"text":"failed"}""", "X-Fail-After"));
             Assert.Equal("503", await Outcome(client, HttpMethod.Post, "/group/join", """{"text":"rewritten"}""", "X-Status-After"));
@@ -245,8 +247,7 @@ public sealed class CommitOutcomeTests
             Assert.Equal("204", await Outcome(client, HttpMethod.Post, "/group/join", """{"text":"kept"}""", null));
             Assert.Equal("200", await Outcome(client, HttpMethod.Get, "/plain/ok", null, null));
             Assert.Equal("200", await Outcome(client, HttpMethod.Get, "/page", null, null));
-            await app.StopAsync();
-        }
+        });
 
         Assert.Equal(
             ["app/plain//", "app/outcome//", "app/join/kept/", "app/plain//", "page GET /page"],
