@@ -213,8 +213,8 @@ internal sealed partial class EndpointTracking
         if (Marker(builder) is { IsTracked: true } marker)
         {
             // Once per endpoint, however often this convention runs on it (nested groups, UsePiwikTracking() on a group
-            // and on the app). Both paths record from the wrapper, once the endpoint's delegate has completed and the
-            // status is final; a filtered endpoint only when its filter was really built into that delegate.
+            // and on the app). Both paths record from the wrapper, once the response is complete and its status final;
+            // a filtered endpoint only when its filter was really built into that delegate.
             if (!marker.FilterAttached && builder.RequestDelegate is { } next)
             {
                 if (marker.Unfiltered is { } plan)

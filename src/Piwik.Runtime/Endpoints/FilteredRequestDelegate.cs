@@ -4,8 +4,8 @@ namespace Piwik.Endpoints;
 
 /// <summary>
 /// The request delegate of a tracked endpoint that has <see cref="TrackedEndpointFilter"/>: it wraps the endpoint's
-/// own delegate and, once the response is complete (as <see cref="RecordingRequestDelegate"/> does), hands the status the client got
-/// and the handler's invocation (when the filter says the handler ran) to the endpoint's
+/// own delegate and, once the response is complete (as <see cref="RecordingRequestDelegate"/> does), hands the status
+/// the client got and the handler's invocation (when the filter says the handler ran) to the endpoint's
 /// <see cref="IEndpointRecording"/>, which reads the templates and records. Exceptions (a handler that throws, a result
 /// that fails to execute: a JSON object cycle, missing JSON metadata) pass through and record nothing.
 /// </summary>
@@ -13,7 +13,6 @@ internal sealed class FilteredRequestDelegate
 {
     private readonly RequestDelegate _next;
     private readonly IEndpointRecording _recording;
-
     private readonly Func<object, Task> _completed;
 
     private FilteredRequestDelegate(RequestDelegate next, IEndpointRecording recording)

@@ -8,7 +8,7 @@ namespace Piwik.Endpoints;
 
 /// <summary>
 /// The recording of a handler with <see cref="TrackOrderAttribute"/>, <see cref="TrackSearchAttribute"/> or
-/// <see cref="TrackDimensionAttribute"/>: once the endpoint's delegate has completed and the status is final, it reads
+/// <see cref="TrackDimensionAttribute"/>: once the response is complete and its status final, it reads
 /// the templates through the generated accessors (as cheap as reading arguments) and records, each as its own Matomo
 /// request, the handler's <see cref="TrackAsAttribute"/> event (on 2xx, or its failure action on 4xx), its order and
 /// its search (on 2xx), all with the handler's dimensions. Matomo stores only the conversion of a request that carries

@@ -5,7 +5,7 @@ namespace Piwik.Endpoints;
 /// <summary>
 /// Hands a handler's invocation context from <see cref="TrackedEndpointFilter"/> (which alone sees the arguments, and
 /// runs only when binding succeeded) to <see cref="FilteredRequestDelegate"/> around the same endpoint, which records
-/// once the endpoint's request delegate has completed and the status is final.
+/// once the response is complete and its status final.
 /// </summary>
 /// <remarks>
 /// Usually the filter runs on the wrapper's thread, inside its call to the endpoint's delegate: the context then goes
