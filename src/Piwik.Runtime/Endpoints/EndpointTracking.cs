@@ -219,7 +219,9 @@ internal sealed partial class EndpointTracking
             {
                 if (marker.Unfiltered is { } plan)
                 {
-                    builder.RequestDelegate = TrackedRequestDelegate.Wrap(next, plan, _recorder);
+                    var wrapper = TrackedRequestDelegate.Wrap(next, plan, _recorder);
+                    builder.RequestDelegate = wrapper.InvokeAsync;
+                    CachedResponseRecording.AddTo(builder, wrapper);
                     marker.MarkWrapped();
                 }
                 else if (marker.FilterBuilt && marker.Filtered is { } recording)
@@ -266,7 +268,9 @@ internal sealed partial class EndpointTracking
 
         var title = method is null ? route : method + " " + route;
         builder.Metadata.Add(TrackingEndpointMetadata.ForPageView(title));
-        builder.RequestDelegate = new PageViewRequestDelegate(inner, method is null ? null : title, route, _recorder).InvokeAsync;
+        var pageViews = new PageViewRequestDelegate(inner, method is null ? null : title, route, _recorder);
+        builder.RequestDelegate = pageViews.InvokeAsync;
+        CachedResponseRecording.AddTo(builder, pageViews);
     }
 
     private static TrackingEndpointMetadata? Marker(EndpointBuilder builder)

@@ -27,6 +27,7 @@ internal abstract class RecordingRequestDelegate
     private readonly RequestDelegate _next;
     private readonly bool _timed;
     private readonly Func<object, Task> _completed;
+    private bool _cacheable;
 
     /// <param name="next">The endpoint's request delegate.</param>
     /// <param name="timed">Whether <see cref="Record"/> needs the endpoint's own time (a clock read per request otherwise saved).</param>
@@ -39,6 +40,11 @@ internal abstract class RecordingRequestDelegate
 
     public Task InvokeAsync(HttpContext context)
     {
+        if (_cacheable)
+        {
+            context.Features.Set(EndpointRan.Instance); // this request is the endpoint's, not the output cache's
+        }
+
         var started = _timed ? Stopwatch.GetTimestamp() : 0;
         var pending = _next(context);
         if (!pending.IsCompletedSuccessfully)
@@ -55,7 +61,23 @@ internal abstract class RecordingRequestDelegate
     /// <param name="endpointTime">The time the endpoint took, when timed; else zero.</param>
     protected abstract void Record(HttpContext context, TimeSpan endpointTime);
 
-    /// <summary>Registers <see cref="Completed"/>; a server that refuses it gets the outcome now.</summary>
+    /// <summary>The output cache may answer this endpoint's requests (<see cref="CachedResponseRecording"/>): each request that runs it is marked.</summary>
+    internal void MarkCacheable() => _cacheable = true;
+
+    /// <summary>
+    /// Records a request the output cache may have answered (<see cref="CachedResponseRecording"/>), its response
+    /// complete: as the endpoint's own, with no time of the endpoint's, unless the endpoint ran (a stale entry), whose
+    /// own recording stands.
+    /// </summary>
+    internal void RecordServedFromCache(HttpContext context)
+    {
+        if (context.Features.Get<EndpointRan>() is null)
+        {
+            Record(context, TimeSpan.Zero);
+        }
+    }
+
+    /// <summary>Registers a completion callback; a server that refuses it gets the outcome now.</summary>
     internal static void OnCompletion(HttpContext context, Func<object, Task> completed, object state)
     {
         try
@@ -94,4 +116,10 @@ internal abstract class RecordingRequestDelegate
     }
 
     private sealed record TimedRequest(HttpContext Context, TimeSpan EndpointTime);
+
+    /// <summary>Marks a request that ran a cacheable endpoint (the server resets features between requests).</summary>
+    private sealed class EndpointRan
+    {
+        public static readonly EndpointRan Instance = new();
+    }
 }

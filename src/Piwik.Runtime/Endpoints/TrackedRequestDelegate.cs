@@ -67,8 +67,7 @@ internal sealed class TrackedRequestDelegate : RecordingRequestDelegate
     }
 
     /// <summary>Wraps an endpoint's request delegate.</summary>
-    public static RequestDelegate Wrap(RequestDelegate next, Plan plan, RequestRecorder recorder) =>
-        new TrackedRequestDelegate(next, plan, recorder).InvokeAsync;
+    public static TrackedRequestDelegate Wrap(RequestDelegate next, Plan plan, RequestRecorder recorder) => new(next, plan, recorder);
 
     protected override void Record(HttpContext context, TimeSpan endpointTime)
     {
