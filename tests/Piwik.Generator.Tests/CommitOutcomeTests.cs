@@ -57,6 +57,7 @@ public sealed class CommitOutcomeTests
             {
                 var builder = WebApplication.CreateSlimBuilder();
                 builder.WebHost.UseUrls("http://127.0.0.1:0");
+                builder.Services.AddOutputCache();
                 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolver = new WithoutUnlisted());
                 builder.Services.AddPiwikTracking(o =>
                 {
@@ -67,6 +68,7 @@ public sealed class CommitOutcomeTests
                     o.TrackUntrackedEndpointsAsPageViews = true; // /page below: recorded as page views
                 });
                 var app = builder.Build();
+                app.UseOutputCache();
 
                 // Around every endpoint, as a unit of work is: a commit that fails after the endpoint has answered makes
                 // the request fail (500 before the response started, an aborted response after), and a middleware may
@@ -117,6 +119,9 @@ public sealed class CommitOutcomeTests
                     "throws" => throw new InvalidOperationException("user code failed"),
                     _ => TypedResults.Ok(new Note("fine")),
                 });
+
+                // Answered from the output cache after the first request: recorded all the same.
+                app.MapGet("/cached/{shelf}", [TrackAs("cached", Name = "{shelf}")] IResult (string shelf) => TypedResults.Ok(new Note(shelf))).CacheOutput();
 
                 // Untracked: a page view titled by its route.
                 app.MapGet("/page", () => TypedResults.Ok());
@@ -254,6 +259,29 @@ public sealed class CommitOutcomeTests
             matomo.Tracked.Select(e => e.Has("action_name") ? "page " + e["action_name"] : CompileAndRunTests.Describe(e)));
         Assert.Equal(5, metrics.Enqueued);
         Assert.Equal(metrics.Enqueued, metrics.Sent + metrics.Rejected + metrics.Dropped + metrics.Spooled);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Every_answer_of_an_output_cached_endpoint_records(bool withRdg)
+    {
+        await using var matomo = await StandInMatomo.StartAsync();
+        var metrics = await ServeAsync(withRdg, matomo, async client =>
+        {
+            var fromCache = new List<bool>();
+            foreach (var shelf in (string[])["books", "books", "toys", "books"])
+            {
+                using var response = await client.GetAsync("/cached/" + shelf);
+                response.EnsureSuccessStatusCode();
+                fromCache.Add(response.Headers.Age is not null); // the output cache sets Age on what it answers
+            }
+
+            Assert.Equal([false, true, false, true], fromCache);
+        });
+
+        Assert.Equal(["app/cached/books/", "app/cached/books/", "app/cached/toys/", "app/cached/books/"], matomo.Tracked.Select(CompileAndRunTests.Describe));
+        Assert.Equal(4, metrics.Enqueued);
     }
 
     /// <summary>The status the client got, or "aborted" when the response broke off.</summary>
