@@ -5,6 +5,7 @@ using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Piwik.Capture;
+using Piwik.Testing;
 
 namespace Piwik.Benchmarks;
 
@@ -246,25 +247,6 @@ public class RequestPathBenchmarks
         pending.GetAwaiter().GetResult();
         ((CompletingResponse)context.Features.Get<IHttpResponseFeature>()!).FireOnCompleted();
         return Task.CompletedTask;
-    }
-
-    /// <summary>
-    /// The response feature's completion callbacks kept as Kestrel keeps them: a stack each request's callbacks are pushed
-    /// onto and popped from, reused from one request to the next (the default feature drops them).
-    /// </summary>
-    private sealed class CompletingResponse : HttpResponseFeature
-    {
-        private readonly Stack<KeyValuePair<Func<object, Task>, object>> _onCompleted = new();
-
-        public override void OnCompleted(Func<object, Task> callback, object state) => _onCompleted.Push(new(callback, state));
-
-        public void FireOnCompleted()
-        {
-            while (_onCompleted.TryPop(out var entry))
-            {
-                entry.Key(entry.Value).GetAwaiter().GetResult();
-            }
-        }
     }
 
     /// <summary>A request that can have a body, as Kestrel's POST with a Content-Length says (RDG reads none otherwise).</summary>

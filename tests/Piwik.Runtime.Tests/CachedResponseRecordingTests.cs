@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Extensions.DependencyInjection;
 using Piwik.Capture;
 using Piwik.Endpoints;
+using Piwik.Testing;
 
 namespace Piwik.Runtime.Tests;
 
@@ -59,21 +60,5 @@ public sealed class CachedResponseRecordingTests
         public ValueTask ServeFromCacheAsync(OutputCacheContext context, CancellationToken cancellation) => ValueTask.CompletedTask;
 
         public ValueTask ServeResponseAsync(OutputCacheContext context, CancellationToken cancellation) => ValueTask.CompletedTask;
-    }
-
-    /// <summary>Completion callbacks kept as Kestrel keeps them, fired in its order (the last registered first).</summary>
-    private sealed class CompletingResponse : HttpResponseFeature
-    {
-        private readonly Stack<KeyValuePair<Func<object, Task>, object>> _onCompleted = new();
-
-        public override void OnCompleted(Func<object, Task> callback, object state) => _onCompleted.Push(new(callback, state));
-
-        public void FireOnCompleted()
-        {
-            while (_onCompleted.TryPop(out var entry))
-            {
-                entry.Key(entry.Value).GetAwaiter().GetResult();
-            }
-        }
     }
 }
