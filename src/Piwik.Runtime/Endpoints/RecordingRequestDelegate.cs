@@ -13,8 +13,9 @@ namespace Piwik.Endpoints;
 /// until the response is complete the middleware around the endpoint can still make the request fail. A unit of work
 /// whose commit throws after a bodiless endpoint answered (the client gets a 500), a middleware that changes a status
 /// nothing was sent for: both record nothing. Kestrel runs the callbacks after the response's last bytes, before the
-/// connection's next request, and keeps them in a stack it reuses, so registering one allocates nothing. A server that
-/// refuses the callback gets the outcome recorded at once, from the status the endpoint left.
+/// connection's next request, and keeps them in a stack it reuses, so registering one allocates nothing. A response the
+/// endpoint has started (a body written) has its status line out already: it is recorded at once, from the same status.
+/// A server that refuses the callback gets the outcome recorded at once, from the status the endpoint left.
 /// </para>
 /// <para>
 /// Once an endpoint has written its body the status line is gone: a failure after that closes the connection without
@@ -77,17 +78,28 @@ internal abstract class RecordingRequestDelegate
         }
     }
 
-    /// <summary>Registers a completion callback; a server that refuses it gets the outcome now.</summary>
+    /// <summary>
+    /// Runs <paramref name="completed"/> once the response's status is final: at its completion, or now when the response
+    /// has started (its status line is out, nothing after can change it: the callback would read the same status, and a
+    /// response with a body, most of them, is spared its cost), or now when the server refuses the callback.
+    /// </summary>
     internal static void OnCompletion(HttpContext context, Func<object, Task> completed, object state)
     {
         try
         {
-            context.Response.OnCompleted(completed, state);
+            var response = context.Response;
+            if (!response.HasStarted)
+            {
+                response.OnCompleted(completed, state);
+                return;
+            }
         }
         catch (Exception)
         {
-            completed(state);
+            // A server without completion callbacks: the status as it stands.
         }
+
+        completed(state);
     }
 
     private void RecordOnCompletion(HttpContext context, long started) =>
