@@ -221,7 +221,7 @@ public class SenderTests
         await using var matomo = await StandInMatomo.StartAsync();
         var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var app = await TestApp.StartAsync(
+        await using var app = await TestApp.StartAsync(
             o => { o.Url = matomo.BaseUrl; o.FlushInterval = TimeSpan.FromHours(1); },
             map: a =>
             {

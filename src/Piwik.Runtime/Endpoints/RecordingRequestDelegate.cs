@@ -102,10 +102,26 @@ internal abstract class RecordingRequestDelegate
         completed(state);
     }
 
-    private void RecordOnCompletion(HttpContext context, long started) =>
-        // A timed endpoint's time is its own, not the response's transfer: kept with the request (one small object per
-        // request, on page views only).
-        OnCompletion(context, _completed, _timed ? new TimedRequest(context, Stopwatch.GetElapsedTime(started)) : context);
+    private void RecordOnCompletion(HttpContext context, long started)
+    {
+        if (!_timed)
+        {
+            OnCompletion(context, _completed, context);
+            return;
+        }
+
+        // A timed endpoint's time is its own, not the response's transfer: read now, and kept with the request only when
+        // its recording waits for the completion (one small object per page view answered without a body).
+        var endpointTime = Stopwatch.GetElapsedTime(started);
+        if (context.Response.HasStarted)
+        {
+            Record(context, endpointTime);
+        }
+        else
+        {
+            OnCompletion(context, _completed, new TimedRequest(context, endpointTime));
+        }
+    }
 
     private Task Completed(object state)
     {
