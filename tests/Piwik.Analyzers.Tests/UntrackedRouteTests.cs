@@ -49,6 +49,21 @@ public sealed class UntrackedRouteTests
         Untracked(4, "GET,HEAD /a"), Untracked(5, "ANY /b"), Untracked(6, "ANY /{*path:nonfile}"), Untracked(7, "ANY /c/{*rest}"));
 
     [Fact]
+    public Task Endpoints_the_framework_maps_without_a_handler_of_the_app_s_are_not_reported() => Verify.Analyzer("""
+        var builder = WebApplication.CreateBuilder();
+        builder.Services.AddHealthChecks();
+        builder.Services.AddSignalR();
+        var app = builder.Build();
+        app.MapStaticAssets();
+        app.MapHealthChecks("/health");
+        app.MapHub<ChatHub>("/chat");
+        app.MapFallbackToFile("index.html");
+        app.MapGroup("/spa").MapFallbackToFile("{*path:nonfile}", "spa/index.html");
+
+        public sealed class ChatHub : Microsoft.AspNetCore.SignalR.Hub { }
+        """);
+
+    [Fact]
     public Task Methods_and_local_functions_are_handlers_too() => Verify.Analyzer("""
         using Piwik;
         var app = WebApplication.Create();
