@@ -114,9 +114,16 @@ internal static class GeneratorHarness
         var paths = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
             .Where(p => p.Contains("Microsoft.NETCore.App", StringComparison.Ordinal) || p.Contains("Microsoft.AspNetCore.App", StringComparison.Ordinal))
             .Append(typeof(TrackAsAttribute).Assembly.Location)
+            .Concat(RealAppLibraries())
             .Distinct();
         return [.. paths.Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))];
     }
+
+    /// <summary>The libraries real apps map routes with (API versioning, Carter) that the layout tests use, and what they need.</summary>
+    private static IEnumerable<string> RealAppLibraries() =>
+        new[] { "Asp.Versioning.Abstractions.dll", "Asp.Versioning.Http.dll", "Carter.dll", "FluentValidation.dll", "FluentValidation.DependencyInjectionExtensions.dll" }
+            .Select(name => Path.Combine(AppContext.BaseDirectory, name))
+            .Where(File.Exists);
 
     private static ISourceGenerator LoadRequestDelegateGenerator()
     {

@@ -380,16 +380,26 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
 
                     if (differences.Count > 0)
                     {
-                        // Two routes that read the same (the same pattern in two groups the analyzer cannot tell apart)
-                        // are told apart by their handlers.
-                        var (otherRoute, firstRoute) = other.Route == first.Route
-                            ? ($"{other.Route} ({other.Handler})", $"{first.Route} ({first.Handler})")
-                            : (other.Route, first.Route);
+                        // Two routes that read the same (the same pattern in two groups the analyzer cannot tell apart,
+                        // or in two API versions) are told apart by their handlers, and by where those are when their
+                        // names read the same too (two lambdas).
+                        var (otherRoute, firstRoute) = other.Route != first.Route
+                            ? (other.Route, first.Route)
+                            : other.Handler != first.Handler
+                                ? ($"{other.Route} ({other.Handler})", $"{first.Route} ({first.Handler})")
+                                : ($"{other.Route} ({other.Handler} at {Position(other.Location)})", $"{first.Route} ({first.Handler} at {Position(first.Location)})");
                         context.ReportDiagnostic(Diagnostic.Create(
                             DiagnosticDescriptors.AmbiguousEvent, other.Location, other.TrackAs.EventText, otherRoute, firstRoute, string.Join(" and ", differences)));
                     }
                 }
             }
+        }
+
+        /// <summary>A file name and line, e.g. <c>OrdersApi.cs:47</c>.</summary>
+        private static string Position(Location location)
+        {
+            var span = location.GetLineSpan();
+            return $"{System.IO.Path.GetFileName(span.Path)}:{span.StartLinePosition.Line + 1}";
         }
 
         private static bool IsExternallyVisible(ISymbol symbol)

@@ -156,6 +156,59 @@ public sealed class LayoutTests
     }
 
     [Fact]
+    public async Task Versioned_apis_record_each_version_s_own_event_and_nothing_for_a_version_without_the_route()
+    {
+        // The two versions' routes read the same (the version is a route value); their lambdas are told apart by line.
+        var (assembly, diagnostics) = Build("Versioned.Api", LibraryLayouts.Versioned);
+        Assert.Equal(
+            ["PIWIK009: Event 'orders/order-view' of route 'GET \u2026/{id:int} (lambda at Source0.cs:47)' is also recorded by route 'GET \u2026/{id:int} (lambda at Source0.cs:41)', which has Name 'v1 {id}': use a distinct action or the same templates"],
+            diagnostics.Select(d => d.Id + ": " + d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)));
+
+        await using var matomo = await StandInMatomo.StartAsync();
+        var app = (WebApplication)assembly.GetType("Versioned.Api.Program")!.GetMethod("Build")!.Invoke(null, [matomo.BaseUrl])!;
+        await using (app)
+        {
+            await app.StartAsync();
+            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/api/v1/orders/5", null, HttpStatusCode.OK);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/api/v2/orders/5", null, HttpStatusCode.OK);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/api/v3/orders/5", null, HttpStatusCode.NotFound);
+            await CompileAndRunTests.Expect(client, HttpMethod.Post, "/api/v2/orders/", """{"sku":"mug-1","quantity":3}""", HttpStatusCode.Created);
+            await CompileAndRunTests.Expect(client, HttpMethod.Post, "/api/v1/orders/", """{"sku":"mug-1","quantity":3}""", HttpStatusCode.NotFound);
+            await app.StopAsync();
+        }
+
+        Assert.Equal(
+            ["orders/order-view/v1 5/", "orders/order-view/v2 5/", "orders/order-create/mug-1/3"],
+            matomo.Tracked.Select(CompileAndRunTests.Describe));
+        Assert.Empty(matomo.Invalid);
+    }
+
+    [Fact]
+    public async Task Carter_modules_are_checked_and_recorded()
+    {
+        var (assembly, diagnostics) = Build("Carter.Api", LibraryLayouts.Carter);
+        Assert.Empty(diagnostics);
+
+        await using var matomo = await StandInMatomo.StartAsync();
+        var app = (WebApplication)assembly.GetType("Carter.Api.Program")!.GetMethod("Build")!.Invoke(null, [matomo.BaseUrl])!;
+        await using (app)
+        {
+            await app.StartAsync();
+            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+            await CompileAndRunTests.Expect(client, HttpMethod.Post, "/accounts", """{"email":"a@example.com","plan":"pro"}""", HttpStatusCode.Created);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/accounts/7", null, HttpStatusCode.OK);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/groups/family/members", null, HttpStatusCode.OK);
+            await app.StopAsync();
+        }
+
+        Assert.Equal(
+            ["account/signup/pro/", "account/account-view/7/", "groups/group-members/family/"],
+            matomo.Tracked.Select(CompileAndRunTests.Describe));
+        Assert.Empty(matomo.Invalid);
+    }
+
+    [Fact]
     public async Task A_controller_action_with_TrackAs_is_named_at_start_up_as_not_tracked()
     {
         var (output, _) = GeneratorHarness.Generate(GeneratorHarness.CreateCompilation("Mvc.Api", """

@@ -1,0 +1,114 @@
+namespace Piwik.Generator.Tests.Layouts;
+
+/// <summary>
+/// Routes mapped through the libraries real apps use, each compiled against the real package: API versioning
+/// (<c>Asp.Versioning.Http</c>: a versioned API set, one group per version filled with the same routes) and Carter
+/// modules (<c>ICarterModule</c>s, one with a group of its own, mapped by <c>MapCarter</c>).
+/// </summary>
+internal static class LibraryLayouts
+{
+    public const string Versioned = """
+        using Asp.Versioning;
+        using Microsoft.AspNetCore.Hosting;
+        using Microsoft.AspNetCore.Routing;
+
+        namespace Versioned.Api;
+
+        public sealed record NewOrder(string Sku, int Quantity);
+
+        public static class Program
+        {
+            public static WebApplication Build(string matomoUrl)
+            {
+                var builder = WebApplication.CreateSlimBuilder();
+                builder.WebHost.UseUrls("http://127.0.0.1:0");
+                builder.Services.AddApiVersioning(o => o.ApiVersionReader = new UrlSegmentApiVersionReader());
+                builder.Services.AddPiwikTracking(o =>
+                {
+                    o.Url = matomoUrl;
+                    o.AllowInsecureHttp = true;
+                    o.FlushInterval = TimeSpan.FromMilliseconds(50);
+                });
+                var app = builder.Build();
+                app.MapOrdersApi();
+                app.UsePiwikTracking();
+                return app;
+            }
+        }
+
+        public static class OrdersApi
+        {
+            public static IEndpointRouteBuilder MapOrdersApi(this IEndpointRouteBuilder app)
+            {
+                var orders = app.NewVersionedApi("Orders");
+                orders.MapGroup("/api/v{version:apiVersion}/orders").HasApiVersion(1.0).MapOrdersV1();
+                orders.MapGroup("/api/v{version:apiVersion}/orders").HasApiVersion(2.0).MapOrdersV2();
+                return app;
+            }
+
+            private static RouteGroupBuilder MapOrdersV1(this RouteGroupBuilder v1)
+            {
+                v1.MapGet("/{id:int}", [TrackAs("order-view", Category = "orders", Name = "v1 {id}")] (int id) => TypedResults.Ok(id));
+                return v1;
+            }
+
+            private static RouteGroupBuilder MapOrdersV2(this RouteGroupBuilder v2)
+            {
+                v2.MapGet("/{id:int}", [TrackAs("order-view", Category = "orders", Name = "v2 {id}")] (int id) => TypedResults.Ok(id * 2));
+                v2.MapPost("/", [TrackAs("order-create", Category = "orders", Name = "{order.Sku}", Value = "{order.Quantity}")] (NewOrder order) => TypedResults.Created("/api/v2/orders/1"));
+                return v2;
+            }
+        }
+        """;
+
+    public const string Carter = """
+        using Carter;
+        using Microsoft.AspNetCore.Hosting;
+        using Microsoft.AspNetCore.Routing;
+
+        namespace Carter.Api;
+
+        public sealed record SignupRequest(string Email, string Plan);
+
+        public sealed class AccountModule : ICarterModule
+        {
+            public void AddRoutes(IEndpointRouteBuilder app)
+            {
+                app.MapPost("/accounts", [TrackAs("signup", Category = "account", Name = "{request.Plan}")] (SignupRequest request) => TypedResults.Created("/accounts/1"));
+                app.MapGet("/accounts/{id:int}", ViewAccount);
+            }
+
+            [TrackAs("account-view", Category = "account", Name = "{id}")]
+            private static Ok<int> ViewAccount(int id) => TypedResults.Ok(id);
+        }
+
+        public sealed class GroupsModule : ICarterModule
+        {
+            public void AddRoutes(IEndpointRouteBuilder app)
+            {
+                var groups = app.MapGroup("/groups").WithTags("groups");
+                groups.MapGet("/{groupId}/members", [TrackAs("group-members", Category = "groups", Name = "{groupId}")] (string groupId) => TypedResults.Ok(groupId.Length));
+            }
+        }
+
+        public static class Program
+        {
+            public static WebApplication Build(string matomoUrl)
+            {
+                var builder = WebApplication.CreateSlimBuilder();
+                builder.WebHost.UseUrls("http://127.0.0.1:0");
+                builder.Services.AddCarter(configurator: c => c.WithModule<AccountModule>().WithModule<GroupsModule>());
+                builder.Services.AddPiwikTracking(o =>
+                {
+                    o.Url = matomoUrl;
+                    o.AllowInsecureHttp = true;
+                    o.FlushInterval = TimeSpan.FromMilliseconds(50);
+                });
+                var app = builder.Build();
+                app.MapCarter();
+                app.UsePiwikTracking();
+                return app;
+            }
+        }
+        """;
+}
