@@ -95,6 +95,10 @@ internal sealed class BuilderFlow
                 // group.WithTags(...).RequireAuthorization(): the same builder; its conventions are found from MapGroup.
                 return Describe(call.Arguments[0].Value, depth + 1);
 
+            case IInvocationOperation call when IsVersionSet(call) && Receiver(call) is { } receiver:
+                // app.NewVersionedApi("Orders") (Asp.Versioning): a version set over the same routes, no prefix of its own.
+                return Describe(receiver, depth + 1);
+
             case ILocalReferenceOperation local:
             {
                 var sources = LocalSources(local);
@@ -206,6 +210,20 @@ internal sealed class BuilderFlow
     private bool IsMapGroup(IInvocationOperation call) =>
         call.TargetMethod.Name == "MapGroup"
         && SymbolEqualityComparer.Default.Equals(call.TargetMethod.ContainingType, _known.EndpointRouteBuilderExtensions);
+
+    /// <summary>
+    /// Asp.Versioning's <c>NewVersionedApi</c>: an <c>IEndpointRouteBuilder</c> extension that returns a builder of the
+    /// same routes (groups made from it are groups of the application), known by its name and namespace, as the
+    /// analyzer cannot reference the package.
+    /// </summary>
+    private static bool IsVersionSet(IInvocationOperation call) =>
+        call.TargetMethod.Name == "NewVersionedApi"
+        && call.TargetMethod.ContainingNamespace?.ToDisplayString() == "Microsoft.AspNetCore.Builder"
+        && call.TargetMethod.ReturnType.Name == "IVersionedEndpointRouteBuilder";
+
+    /// <summary>The builder an extension call is made on (its first argument; the instance of an extension member call).</summary>
+    private static IOperation? Receiver(IInvocationOperation call) =>
+        call.Instance ?? call.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == 0)?.Value;
 
     /// <summary>A convention method (<c>TBuilder M&lt;TBuilder&gt;(this TBuilder)</c>) hands back the builder it was given.</summary>
     private static bool ReturnsReceiver(IInvocationOperation call)

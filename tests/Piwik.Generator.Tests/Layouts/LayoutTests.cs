@@ -158,10 +158,18 @@ public sealed class LayoutTests
     [Fact]
     public async Task Versioned_apis_record_each_version_s_own_event_and_nothing_for_a_version_without_the_route()
     {
+        // A group of a version set made on the application has its whole route: a typo is an error naming it.
+        var typo = await GeneratorHarness.AnalyzeAsync(GeneratorHarness.Generate(
+            GeneratorHarness.CreateCompilation("Versioned.Typo", LibraryLayouts.Versioned.Replace("{version}: {day}", "{version}: {dayy}", StringComparison.Ordinal)),
+            withRequestDelegateGenerator: true).Output);
+        Assert.Contains(
+            "PIWIK002: Placeholder '{dayy}' in the Name template is neither a route parameter of '/api/v{version:apiVersion}/history/{day}' nor a parameter of the handler",
+            typo.Select(d => d.Id + ": " + d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)));
+
         // The two versions' routes read the same (the version is a route value); their lambdas are told apart by line.
         var (assembly, diagnostics) = Build("Versioned.Api", LibraryLayouts.Versioned);
         Assert.Equal(
-            ["PIWIK009: Event 'orders/order-view' of route 'GET \u2026/{id:int} (lambda at Source0.cs:47)' is also recorded by route 'GET \u2026/{id:int} (lambda at Source0.cs:41)', which has Name 'v1 {id}': use a distinct action or the same templates"],
+            ["PIWIK009: Event 'orders/order-view' of route 'GET \u2026/{id:int} (lambda at Source0.cs:52)' is also recorded by route 'GET \u2026/{id:int} (lambda at Source0.cs:46)', which has Name 'v1 {id}': use a distinct action or the same templates"],
             diagnostics.Select(d => d.Id + ": " + d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)));
 
         await using var matomo = await StandInMatomo.StartAsync();
@@ -175,11 +183,12 @@ public sealed class LayoutTests
             await CompileAndRunTests.Expect(client, HttpMethod.Get, "/api/v3/orders/5", null, HttpStatusCode.NotFound);
             await CompileAndRunTests.Expect(client, HttpMethod.Post, "/api/v2/orders/", """{"sku":"mug-1","quantity":3}""", HttpStatusCode.Created);
             await CompileAndRunTests.Expect(client, HttpMethod.Post, "/api/v1/orders/", """{"sku":"mug-1","quantity":3}""", HttpStatusCode.NotFound);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/api/v1/history/mon", null, HttpStatusCode.OK);
             await app.StopAsync();
         }
 
         Assert.Equal(
-            ["orders/order-view/v1 5/", "orders/order-view/v2 5/", "orders/order-create/mug-1/3"],
+            ["orders/order-view/v1 5/", "orders/order-view/v2 5/", "orders/order-create/mug-1/3", "orders/history-view/1: mon/"],
             matomo.Tracked.Select(CompileAndRunTests.Describe));
         Assert.Empty(matomo.Invalid);
     }

@@ -31,6 +31,11 @@ internal static class LibraryLayouts
                 });
                 var app = builder.Build();
                 app.MapOrdersApi();
+
+                // Asp.Versioning's own shape: the version set and its group made on the application itself.
+                var history = app.NewVersionedApi("History");
+                var v1 = history.MapGroup("/api/v{version:apiVersion}/history").HasApiVersion(1.0);
+                v1.MapGet("/{day}", [TrackAs("history-view", Category = "orders", Name = "{version}: {day}")] (string day) => TypedResults.Ok(day));
                 app.UsePiwikTracking();
                 return app;
             }
