@@ -23,6 +23,27 @@ public sealed class LayoutTests
         return (GeneratorHarness.EmitAndLoad(output), diagnostics);
     }
 
+    /// <summary>
+    /// Starts a layout's app (its <c>Program.Build(matomoUrl)</c>, or <c>Build(matomoUrl, logs)</c>) on Kestrel with a
+    /// stand-in Matomo, makes the requests, stops it; returns the events Matomo got (none of them invalid).
+    /// </summary>
+    private static async Task<string[]> ServeAsync(Assembly assembly, string program, Func<HttpClient, Task> requests, LogCapture? logs = null)
+    {
+        await using var matomo = await StandInMatomo.StartAsync();
+        object[] arguments = logs is null ? [matomo.BaseUrl] : [matomo.BaseUrl, logs];
+        var app = (WebApplication)assembly.GetType(program)!.GetMethod("Build")!.Invoke(null, arguments)!;
+        await using (app)
+        {
+            await app.StartAsync();
+            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+            await requests(client);
+            await app.StopAsync();
+        }
+
+        Assert.Empty(matomo.Invalid);
+        return [.. matomo.Tracked.Select(CompileAndRunTests.Describe)];
+    }
+
     [Fact]
     public void Catalog_reports_exactly_the_placeholders_only_an_unseen_prefix_could_hold()
     {
@@ -39,14 +60,9 @@ public sealed class LayoutTests
     [Fact]
     public async Task Catalog_records_exactly_the_expected_events_and_warns_once_about_the_typo()
     {
-        await using var matomo = await StandInMatomo.StartAsync();
         var logs = new LogCapture();
-        var build = Catalog.Value.Assembly.GetType("Catalog.Api.Program")!.GetMethod("Build")!;
-        var app = (WebApplication)build.Invoke(null, [matomo.BaseUrl, logs])!;
-        await using (app)
+        var tracked = await ServeAsync(Catalog.Value.Assembly, "Catalog.Api.Program", async client =>
         {
-            await app.StartAsync();
-            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
             await CompileAndRunTests.Expect(client, HttpMethod.Get, "/health", null, HttpStatusCode.OK);
             await CompileAndRunTests.Expect(client, HttpMethod.Get, "/metrics/cpu", null, HttpStatusCode.OK);
             await CompileAndRunTests.Expect(client, HttpMethod.Get, "/api/catalog/items?PageSize=10&PageIndex=2", null, HttpStatusCode.OK);
@@ -58,8 +74,7 @@ public sealed class LayoutTests
             await CompileAndRunTests.Expect(client, HttpMethod.Get, "/api/catalog/items/4/price?currency=EUR", null, HttpStatusCode.OK);
             await CompileAndRunTests.Expect(client, HttpMethod.Get, "/tenants/acme/files/f1", null, HttpStatusCode.OK);
             await CompileAndRunTests.Expect(client, HttpMethod.Get, "/tenants/acme/files/f1/meta", null, HttpStatusCode.OK);
-            await app.StopAsync();
-        }
+        }, logs);
 
         Assert.Equal(
             [
@@ -73,8 +88,7 @@ public sealed class LayoutTests
                 "files/file-download/acme/f1/",
                 "files/file-meta//",
             ],
-            matomo.Tracked.Select(CompileAndRunTests.Describe));
-        Assert.Empty(matomo.Invalid);
+            tracked);
 
         // The typo is named once, with its endpoint; {tenant} is bound by the full pattern and not reported.
         var warning = Assert.Single(logs.Entries, e => e.Id.Id == 1304);
@@ -95,25 +109,17 @@ public sealed class LayoutTests
         Assert.Equal("PIWIK001", untracked.Id);
         Assert.Contains("'DELETE \u2026/accounts/{id:int}'", untracked.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
 
-        await using var matomo = await StandInMatomo.StartAsync();
         var logs = new LogCapture();
-        var app = (WebApplication)assembly.GetType("Modules.Api.Program")!.GetMethod("Build")!.Invoke(null, [matomo.BaseUrl, logs])!;
-        await using (app)
+        var tracked = await ServeAsync(assembly, "Modules.Api.Program", async client =>
         {
-            await app.StartAsync();
-            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
-            await CompileAndRunTests.Expect(client, HttpMethod.Post, "/accounts/", """{"email":"a@example.com","plan":"pro"}""", HttpStatusCode.Created);
-            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/accounts/7", null, HttpStatusCode.OK);
-            await CompileAndRunTests.Expect(client, HttpMethod.Post, "/accounts/7/login", null, HttpStatusCode.OK);
-            await CompileAndRunTests.Expect(client, HttpMethod.Delete, "/accounts/7", null, HttpStatusCode.NoContent);
-            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/groups/family/members", null, HttpStatusCode.OK);
-            await app.StopAsync();
-        }
+                await CompileAndRunTests.Expect(client, HttpMethod.Post, "/accounts/", """{"email":"a@example.com","plan":"pro"}""", HttpStatusCode.Created);
+                await CompileAndRunTests.Expect(client, HttpMethod.Get, "/accounts/7", null, HttpStatusCode.OK);
+                await CompileAndRunTests.Expect(client, HttpMethod.Post, "/accounts/7/login", null, HttpStatusCode.OK);
+                await CompileAndRunTests.Expect(client, HttpMethod.Delete, "/accounts/7", null, HttpStatusCode.NoContent);
+                await CompileAndRunTests.Expect(client, HttpMethod.Get, "/groups/family/members", null, HttpStatusCode.OK);
+        }, logs);
 
-        Assert.Equal(
-            ["account/signup/pro/", "account/account-view/7/", "account/login/7/", "groups/group-members/family/"],
-            matomo.Tracked.Select(CompileAndRunTests.Describe));
-        Assert.Empty(matomo.Invalid);
+        Assert.Equal(["account/signup/pro/", "account/account-view/7/", "account/login/7/", "groups/group-members/family/"], tracked);
         // No endpoint named at start-up as untracked, unmatched or mistyped (1303 left out, as above).
         Assert.DoesNotContain(logs.Entries, e => e.Id.Id is 1300 or 1301 or 1302 or 1304 or 1305);
     }
@@ -136,23 +142,15 @@ public sealed class LayoutTests
         Assert.True(GeneratorHarness.Intercepted(hostRun), "the Request Delegate Generator did not run on the host");
         Assert.Empty(await GeneratorHarness.AnalyzeAsync(host));
 
-        await using var matomo = await StandInMatomo.StartAsync();
-        var app = (WebApplication)GeneratorHarness.EmitAndLoad(host).GetType("Shop.Host.Program")!.GetMethod("Build")!.Invoke(null, [matomo.BaseUrl])!;
-        await using (app)
+        var tracked = await ServeAsync(GeneratorHarness.EmitAndLoad(host), "Shop.Host.Program", async client =>
         {
-            await app.StartAsync();
-            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
-            await CompileAndRunTests.Expect(client, HttpMethod.Post, "/orders/", """{"sku":"mug-1","quantity":3}""", HttpStatusCode.Created);
-            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/orders/7", null, HttpStatusCode.OK);
-            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/orders/700", null, HttpStatusCode.NotFound);
-            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/cart", null, HttpStatusCode.OK);
-            await app.StopAsync();
-        }
+                await CompileAndRunTests.Expect(client, HttpMethod.Post, "/orders/", """{"sku":"mug-1","quantity":3}""", HttpStatusCode.Created);
+                await CompileAndRunTests.Expect(client, HttpMethod.Get, "/orders/7", null, HttpStatusCode.OK);
+                await CompileAndRunTests.Expect(client, HttpMethod.Get, "/orders/700", null, HttpStatusCode.NotFound);
+                await CompileAndRunTests.Expect(client, HttpMethod.Get, "/cart", null, HttpStatusCode.OK);
+        });
 
-        Assert.Equal(
-            ["orders/order-place/mug-1/3", "orders/order-view/7/", "orders/order-missing/700/", "cart/cart-view//"],
-            matomo.Tracked.Select(CompileAndRunTests.Describe));
-        Assert.Empty(matomo.Invalid);
+        Assert.Equal(["orders/order-place/mug-1/3", "orders/order-view/7/", "orders/order-missing/700/", "cart/cart-view//"], tracked);
     }
 
     [Fact]
@@ -172,25 +170,17 @@ public sealed class LayoutTests
             ["PIWIK009: Event 'orders/order-view' of route 'GET \u2026/{id:int} (lambda at Source0.cs:52)' is also recorded by route 'GET \u2026/{id:int} (lambda at Source0.cs:46)', which has Name 'v1 {id}': use a distinct action or the same templates"],
             diagnostics.Select(d => d.Id + ": " + d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)));
 
-        await using var matomo = await StandInMatomo.StartAsync();
-        var app = (WebApplication)assembly.GetType("Versioned.Api.Program")!.GetMethod("Build")!.Invoke(null, [matomo.BaseUrl])!;
-        await using (app)
+        var tracked = await ServeAsync(assembly, "Versioned.Api.Program", async client =>
         {
-            await app.StartAsync();
-            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
-            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/api/v1/orders/5", null, HttpStatusCode.OK);
-            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/api/v2/orders/5", null, HttpStatusCode.OK);
-            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/api/v3/orders/5", null, HttpStatusCode.NotFound);
-            await CompileAndRunTests.Expect(client, HttpMethod.Post, "/api/v2/orders/", """{"sku":"mug-1","quantity":3}""", HttpStatusCode.Created);
-            await CompileAndRunTests.Expect(client, HttpMethod.Post, "/api/v1/orders/", """{"sku":"mug-1","quantity":3}""", HttpStatusCode.NotFound);
-            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/api/v1/history/mon", null, HttpStatusCode.OK);
-            await app.StopAsync();
-        }
+                await CompileAndRunTests.Expect(client, HttpMethod.Get, "/api/v1/orders/5", null, HttpStatusCode.OK);
+                await CompileAndRunTests.Expect(client, HttpMethod.Get, "/api/v2/orders/5", null, HttpStatusCode.OK);
+                await CompileAndRunTests.Expect(client, HttpMethod.Get, "/api/v3/orders/5", null, HttpStatusCode.NotFound);
+                await CompileAndRunTests.Expect(client, HttpMethod.Post, "/api/v2/orders/", """{"sku":"mug-1","quantity":3}""", HttpStatusCode.Created);
+                await CompileAndRunTests.Expect(client, HttpMethod.Post, "/api/v1/orders/", """{"sku":"mug-1","quantity":3}""", HttpStatusCode.NotFound);
+                await CompileAndRunTests.Expect(client, HttpMethod.Get, "/api/v1/history/mon", null, HttpStatusCode.OK);
+        });
 
-        Assert.Equal(
-            ["orders/order-view/v1 5/", "orders/order-view/v2 5/", "orders/order-create/mug-1/3", "orders/history-view/1: mon/"],
-            matomo.Tracked.Select(CompileAndRunTests.Describe));
-        Assert.Empty(matomo.Invalid);
+        Assert.Equal(["orders/order-view/v1 5/", "orders/order-view/v2 5/", "orders/order-create/mug-1/3", "orders/history-view/1: mon/"], tracked);
     }
 
     [Fact]
@@ -199,22 +189,14 @@ public sealed class LayoutTests
         var (assembly, diagnostics) = Build("Carter.Api", LibraryLayouts.Carter);
         Assert.Empty(diagnostics);
 
-        await using var matomo = await StandInMatomo.StartAsync();
-        var app = (WebApplication)assembly.GetType("Carter.Api.Program")!.GetMethod("Build")!.Invoke(null, [matomo.BaseUrl])!;
-        await using (app)
+        var tracked = await ServeAsync(assembly, "Carter.Api.Program", async client =>
         {
-            await app.StartAsync();
-            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
-            await CompileAndRunTests.Expect(client, HttpMethod.Post, "/accounts", """{"email":"a@example.com","plan":"pro"}""", HttpStatusCode.Created);
-            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/accounts/7", null, HttpStatusCode.OK);
-            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/groups/family/members", null, HttpStatusCode.OK);
-            await app.StopAsync();
-        }
+                await CompileAndRunTests.Expect(client, HttpMethod.Post, "/accounts", """{"email":"a@example.com","plan":"pro"}""", HttpStatusCode.Created);
+                await CompileAndRunTests.Expect(client, HttpMethod.Get, "/accounts/7", null, HttpStatusCode.OK);
+                await CompileAndRunTests.Expect(client, HttpMethod.Get, "/groups/family/members", null, HttpStatusCode.OK);
+        });
 
-        Assert.Equal(
-            ["account/signup/pro/", "account/account-view/7/", "groups/group-members/family/"],
-            matomo.Tracked.Select(CompileAndRunTests.Describe));
-        Assert.Empty(matomo.Invalid);
+        Assert.Equal(["account/signup/pro/", "account/account-view/7/", "groups/group-members/family/"], tracked);
     }
 
     [Fact]
@@ -256,23 +238,16 @@ public sealed class LayoutTests
         Assert.Equal(["PIWIK007"], diagnostics.Select(d => d.Id));
         Assert.Contains("controller actions are not tracked", diagnostics[0].GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
 
-        await using var matomo = await StandInMatomo.StartAsync();
         var logs = new LogCapture();
-        var app = (WebApplication)GeneratorHarness.EmitAndLoad(output).GetType("Mvc.Api.Program")!.GetMethod("Build")!.Invoke(null, [matomo.BaseUrl, logs])!;
-        await using (app)
-        {
-            await app.StartAsync();
-            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
-            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/todos", null, HttpStatusCode.OK);
-            await app.StopAsync();
-        }
+        var tracked = await ServeAsync(GeneratorHarness.EmitAndLoad(output), "Mvc.Api.Program", client =>
+            CompileAndRunTests.Expect(client, HttpMethod.Get, "/todos", null, HttpStatusCode.OK), logs);
 
         var warning = Assert.Single(logs.Entries, e => e.Id.Id is 1302 or 1305);
         Assert.Equal(1305, warning.Id.Id);
         Assert.Contains("controller actions are not tracked", warning.Message, StringComparison.Ordinal);
         Assert.Contains("IPiwikTracker", warning.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("UsePiwikTracking", warning.Message, StringComparison.Ordinal);
-        Assert.Empty(matomo.Tracked);
+        Assert.Empty(tracked);
     }
 
     [Theory]
@@ -292,16 +267,9 @@ public sealed class LayoutTests
 
         var assembly = GeneratorHarness.EmitAndLoad(output);
         Assert.NotNull(assembly.GetType("Piwik.Generated.PiwikTrackingPlan"));
-        await using var matomo = await StandInMatomo.StartAsync();
-        var app = (WebApplication)assembly.GetType("Program")!.GetMethod("Build")!.Invoke(null, [matomo.BaseUrl])!;
-        await using (app)
-        {
-            await app.StartAsync();
-            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
-            await CompileAndRunTests.Expect(client, HttpMethod.Post, "/todos", """{"id":1,"title":"milk","isComplete":false}""", HttpStatusCode.Created);
-            await app.StopAsync();
-        }
+        var tracked = await ServeAsync(assembly, "Program", client =>
+            CompileAndRunTests.Expect(client, HttpMethod.Post, "/todos", """{"id":1,"title":"milk","isComplete":false}""", HttpStatusCode.Created));
 
-        Assert.Equal(["todos/todo-create/milk/"], matomo.Tracked.Select(CompileAndRunTests.Describe));
+        Assert.Equal(["todos/todo-create/milk/"], tracked);
     }
 }
