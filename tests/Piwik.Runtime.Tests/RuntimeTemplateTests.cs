@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing.Patterns;
 using Piwik.Endpoints;
@@ -43,5 +44,26 @@ public sealed class RuntimeTemplateTests
         Assert.Equal(["{request.Email}", "{nope}"], unbound);
         Assert.Null(handler.Name);
         Assert.Null(handler.Value);
+    }
+
+    [Fact]
+    public async Task An_app_built_without_the_generator_names_each_endpoint_at_start_up_under_its_own_event_id()
+    {
+        // This test project does not run Piwik.Generator: both endpoints fall back to their attributes.
+        await using var app = await TestApp.StartAsync(
+            o => o.Url = null,
+            map: web =>
+            {
+                web.MapGet("/plans/{plan}", [TrackAs("plan-view", Name = "{plan}")] (string plan) => plan);
+                web.MapGet("/search", [TrackSearch(Keyword = "{q}")] (string q) => q);
+                web.UsePiwikTracking();
+            });
+
+        var noTable = Assert.Single(app.Logs.Entries, e => e.Id.Id == 1300);
+        Assert.Contains("/plans/{plan}", noTable.Message, StringComparison.Ordinal);
+        var noHits = Assert.Single(app.Logs.Entries, e => e.Id.Id == 1306);
+        Assert.Contains("/search", noHits.Message, StringComparison.Ordinal);
+        Assert.Contains("[TrackSearch]", noHits.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(app.Logs.Entries, e => e.Id.Id == 1303); // a generated table left out: another warning
     }
 }

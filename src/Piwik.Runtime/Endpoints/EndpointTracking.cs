@@ -58,7 +58,10 @@ internal sealed partial class EndpointTracking
         Wrap(endpoints);
     }
 
-    /// <summary>The second pass, when the pipeline is built: wraps the sources of endpoints mapped after <c>UsePiwikTracking()</c>.</summary>
+    /// <summary>
+    /// The later passes, when the pipeline is built: wraps the sources of endpoints mapped after <c>UsePiwikTracking()</c>
+    /// (on a <c>WebApplication</c>, before the app's <c>Configure</c>; in a <c>UseEndpoints</c> callback, after it).
+    /// </summary>
     public void AttachLate()
     {
         IEndpointRouteBuilder[] builders;
@@ -123,22 +126,36 @@ internal sealed partial class EndpointTracking
         }
 
         // Replace in place, keeping the order: route matching and link generation depend on it.
+        Replace(sources, replacements);
+
+        // UseEndpoints has already copied the sources of a builder filled in its callback into the app-wide list (what
+        // link generation, OpenAPI and the start-up check read) when the pass after the app's Configure wraps them: that
+        // list gets the same wrappers. It is the app-wide composite's own (an observable list, which the composite follows).
+        if (endpoints.ServiceProvider.GetService(typeof(EndpointDataSource)) is CompositeEndpointDataSource { DataSources: IList<EndpointDataSource> global }
+            && replacements.FindAll(r => global.Contains(r.Old)) is { Count: > 0 } copied)
+        {
+            Replace(global, copied);
+        }
+    }
+
+    private static void Replace(ICollection<EndpointDataSource> sources, List<(EndpointDataSource Old, EndpointDataSource New)> replacements)
+    {
         if (sources is IList<EndpointDataSource> list)
         {
             foreach (var (old, replacement) in replacements)
             {
                 list[list.IndexOf(old)] = replacement;
             }
+
+            return;
         }
-        else
+
+        var all = sources.ToArray();
+        sources.Clear();
+        foreach (var source in all)
         {
-            var all = sources.ToArray();
-            sources.Clear();
-            foreach (var source in all)
-            {
-                var index = replacements.FindIndex(r => ReferenceEquals(r.Old, source));
-                sources.Add(index < 0 ? source : replacements[index].New);
-            }
+            var index = replacements.FindIndex(r => ReferenceEquals(r.Old, source));
+            sources.Add(index < 0 ? source : replacements[index].New);
         }
     }
 
@@ -332,7 +349,7 @@ internal sealed partial class EndpointTracking
     [LoggerMessage(EventId = 1301, Level = LogLevel.Warning, Message = "Endpoint '{Endpoint}': the [TrackAs] template '{Template}' cannot be bound without generated code and is left out of its events.")]
     private static partial void LogUnboundTemplate(ILogger logger, string endpoint, string template);
 
-    [LoggerMessage(EventId = 1303, Level = LogLevel.Warning, Message = "Endpoint '{Endpoint}' has [TrackOrder], [TrackSearch] or [TrackDimension] but no generated Piwik code matches its handler: its templates cannot be read, so it records no order, search or dimension. Reference Piwik.Generator as an analyzer, and keep handler parameter types accessible.")]
+    [LoggerMessage(EventId = 1306, Level = LogLevel.Warning, Message = "Endpoint '{Endpoint}' has [TrackOrder], [TrackSearch] or [TrackDimension] but no generated Piwik code matches its handler: its templates cannot be read, so it records no order, search or dimension. Reference Piwik.Generator as an analyzer, and keep handler parameter types accessible.")]
     private static partial void LogNoGeneratedHits(ILogger logger, string endpoint);
 
     [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "Endpoint '{Endpoint}' has [TrackAs] but Piwik is not attached to it, so it records nothing. Call app.UsePiwikTracking() on the app that maps it (after its Map* calls, or at least before the app starts), and do not add [TrackAs] with WithMetadata: put it on the handler.")]

@@ -8,9 +8,10 @@ using Microsoft.Extensions.Hosting;
 namespace Piwik.Endpoints;
 
 /// <summary>
-/// The second pass of <c>UsePiwikTracking()</c>, when the host builds the pipeline: it wraps data sources of endpoints
-/// mapped after the call, before routing copies the sources, then checks at <c>ApplicationStarted</c> that every
-/// <see cref="TrackAsAttribute"/> endpoint got its filter and names those that did not.
+/// The later passes of <c>UsePiwikTracking()</c>, when the host builds the pipeline: they wrap data sources of endpoints
+/// mapped after the call, before the app's <c>Configure</c> (a <c>WebApplication</c>'s own <c>Map*</c> calls, before it
+/// copies the sources) and after it (a <c>UseEndpoints</c> callback's), then check at <c>ApplicationStarted</c> that every
+/// <see cref="TrackAsAttribute"/> endpoint got its filter and name those that did not.
 /// </summary>
 internal sealed class EndpointTrackingStartupFilter : IStartupFilter
 {
@@ -30,6 +31,10 @@ internal sealed class EndpointTrackingStartupFilter : IStartupFilter
         var services = app.ApplicationServices;
         _lifetime.ApplicationStarted.Register(() => CheckEndpoints(services));
         next(app);
+
+        // After: endpoints a UseEndpoints callback mapped after its UsePiwikTracking() call (a Startup class). The host
+        // builds the pipeline once this returns, so the routing middleware gets the wrapped sources.
+        _tracking.AttachLate();
     };
 
     private void CheckEndpoints(IServiceProvider services)

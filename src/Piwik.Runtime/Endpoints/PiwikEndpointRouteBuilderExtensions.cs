@@ -19,7 +19,7 @@ public static class PiwikEndpointRouteBuilderExtensions
     /// <remarks>
     /// Call it after the <c>Map*</c> calls. Endpoints mapped later are attached when the app starts building its
     /// pipeline, so an early call also works, except for endpoints mapped after the pipeline is built. At start-up a
-    /// warning (event id 1202) names any <see cref="Piwik.TrackAsAttribute"/> endpoint that was missed.
+    /// warning (event id 1302) names any <see cref="Piwik.TrackAsAttribute"/> endpoint that was missed.
     /// Requires <c>services.AddPiwikTracking(...)</c>.
     /// </remarks>
     /// <typeparam name="TBuilder">The route builder type, so the call chains on a <c>WebApplication</c>.</typeparam>

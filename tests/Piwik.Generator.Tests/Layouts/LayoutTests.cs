@@ -1,6 +1,10 @@
 using System.Net;
 using System.Reflection;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using Piwik.Testing;
@@ -197,6 +201,36 @@ public sealed class LayoutTests
         });
 
         Assert.Equal(["account/signup/pro/", "account/account-view/7/", "groups/group-members/family/"], tracked);
+    }
+
+    [Theory]
+    [InlineData("first")]
+    [InlineData("last")]
+    public async Task A_generic_host_with_a_startup_class_records_routes_mapped_in_UseEndpoints(string call)
+    {
+        // UsePiwikTracking() called in the UseEndpoints callback before its Map* calls, or after them.
+        var source = call == "first"
+            ? LibraryLayouts.Startup
+            : LibraryLayouts.Startup
+                .Replace("endpoints.UsePiwikTracking(); // first, before the Map* calls (the test also runs it last)\n", "", StringComparison.Ordinal)
+                .Replace("TypedResults.NoContent());\n", "TypedResults.NoContent());\n                    endpoints.UsePiwikTracking();\n", StringComparison.Ordinal);
+        Assert.NotEqual(call == "first", source.IndexOf("UsePiwikTracking", StringComparison.Ordinal) > source.IndexOf("MapGet", StringComparison.Ordinal));
+        var (assembly, diagnostics) = Build("Startup.Api." + call, source);
+        Assert.Empty(diagnostics);
+
+        await using var matomo = await StandInMatomo.StartAsync();
+        using (var host = (IHost)assembly.GetType("Startup.Api.Program")!.GetMethod("Build")!.Invoke(null, [matomo.BaseUrl])!)
+        {
+            await host.StartAsync();
+            var address = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            using var client = new HttpClient { BaseAddress = new Uri(address) };
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/books/3", null, HttpStatusCode.OK);
+            await CompileAndRunTests.Expect(client, HttpMethod.Post, "/books/3/ratings", """{"stars":5}""", HttpStatusCode.NoContent);
+            await host.StopAsync();
+        }
+
+        Assert.Equal(["books/book-view/3/", "books/book-rate/3/5"], matomo.Tracked.Select(CompileAndRunTests.Describe));
+        Assert.Empty(matomo.Invalid);
     }
 
     [Fact]

@@ -116,4 +116,50 @@ internal static class LibraryLayouts
             }
         }
         """;
+
+    /// <summary>The generic host with a <c>Startup</c> class: routes mapped inside <c>UseEndpoints</c>, tracking attached there first.</summary>
+    public const string Startup = """
+        using Microsoft.AspNetCore.Hosting;
+        using Microsoft.AspNetCore.Routing;
+        using Microsoft.Extensions.Configuration;
+        using Microsoft.Extensions.Hosting;
+
+        namespace Startup.Api;
+
+        public sealed record Rating(int Stars);
+
+        public sealed class Startup(IConfiguration configuration)
+        {
+            public void ConfigureServices(IServiceCollection services)
+            {
+                services.AddRouting();
+                services.AddPiwikTracking(o =>
+                {
+                    o.Url = configuration["MatomoUrl"];
+                    o.AllowInsecureHttp = true;
+                    o.FlushInterval = TimeSpan.FromMilliseconds(50);
+                });
+            }
+
+            public void Configure(IApplicationBuilder app)
+            {
+                app.UseRouting();
+                app.UseEndpoints(endpoints =>
+                {
+                    endpoints.UsePiwikTracking(); // first, before the Map* calls (the test also runs it last)
+                    endpoints.MapGet("/books/{id:int}", [TrackAs("book-view", Category = "books", Name = "{id}")] (int id) => TypedResults.Ok(id));
+                    endpoints.MapGroup("/books").MapPost("/{id:int}/ratings", [TrackAs("book-rate", Category = "books", Name = "{id}", Value = "{rating.Stars}")] (int id, Rating rating) => TypedResults.NoContent());
+                });
+            }
+        }
+
+        public static class Program
+        {
+            public static IHost Build(string matomoUrl) =>
+                Host.CreateDefaultBuilder()
+                    .ConfigureAppConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?> { ["MatomoUrl"] = matomoUrl }))
+                    .ConfigureWebHostDefaults(web => web.UseUrls("http://127.0.0.1:0").UseStartup<Startup>())
+                    .Build();
+        }
+        """;
 }
