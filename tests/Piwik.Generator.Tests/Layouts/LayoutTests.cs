@@ -219,7 +219,8 @@ public sealed class LayoutTests
         Assert.Empty(diagnostics);
 
         await using var matomo = await StandInMatomo.StartAsync();
-        using (var host = (IHost)assembly.GetType("Startup.Api.Program")!.GetMethod("Build")!.Invoke(null, [matomo.BaseUrl])!)
+        var logs = new LogCapture();
+        using (var host = (IHost)assembly.GetType("Startup.Api.Program")!.GetMethod("Build")!.Invoke(null, [matomo.BaseUrl, logs])!)
         {
             await host.StartAsync();
             var address = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -231,6 +232,9 @@ public sealed class LayoutTests
 
         Assert.Equal(["books/book-view/3/", "books/book-rate/3/5"], matomo.Tracked.Select(CompileAndRunTests.Describe));
         Assert.Empty(matomo.Invalid);
+
+        // The start-up check reads the app-wide endpoints: wrapped there too, so none is named as missed (1302).
+        Assert.DoesNotContain(logs.Entries, e => e.Id.Id is 1300 or 1301 or 1302);
     }
 
     [Fact]

@@ -123,6 +123,7 @@ internal static class LibraryLayouts
         using Microsoft.AspNetCore.Routing;
         using Microsoft.Extensions.Configuration;
         using Microsoft.Extensions.Hosting;
+        using Microsoft.Extensions.Logging;
 
         namespace Startup.Api;
 
@@ -155,9 +156,10 @@ internal static class LibraryLayouts
 
         public static class Program
         {
-            public static IHost Build(string matomoUrl) =>
+            public static IHost Build(string matomoUrl, ILoggerProvider logs) =>
                 Host.CreateDefaultBuilder()
                     .ConfigureAppConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?> { ["MatomoUrl"] = matomoUrl }))
+                    .ConfigureLogging(l => l.AddProvider(logs))
                     .ConfigureWebHostDefaults(web => web.UseUrls("http://127.0.0.1:0").UseStartup<Startup>())
                     .Build();
         }
