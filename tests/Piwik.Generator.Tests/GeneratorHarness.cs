@@ -14,12 +14,13 @@ namespace Piwik.Generator.Tests;
 /// <summary>Compiles test sources with the Piwik generator (and, on request, ASP.NET Core's Request Delegate Generator) the way the SDK does.</summary>
 internal static class GeneratorHarness
 {
-    // The SDK lets the RDG intercept Map* calls through this feature flag (both spellings, old and new compilers).
+    // The SDK lets the RDG intercept Map* calls, and the validation generator AddValidation(), through this feature flag
+    // (both spellings, old and new compilers).
     private static readonly CSharpParseOptions ParseOptions = CSharpParseOptions.Default
         .WithLanguageVersion(LanguageVersion.Latest)
         .WithFeatures([
-            new("InterceptorsNamespaces", "Microsoft.AspNetCore.Http.Generated"),
-            new("InterceptorsPreviewNamespaces", "Microsoft.AspNetCore.Http.Generated"),
+            new("InterceptorsNamespaces", "Microsoft.AspNetCore.Http.Generated;Microsoft.Extensions.Validation.Generated"),
+            new("InterceptorsPreviewNamespaces", "Microsoft.AspNetCore.Http.Generated;Microsoft.Extensions.Validation.Generated"),
         ]);
 
     private static readonly Lazy<ImmutableArray<MetadataReference>> References = new(LoadReferences);
@@ -49,20 +50,26 @@ internal static class GeneratorHarness
     /// <param name="withRequestDelegateGenerator">Whether ASP.NET Core's Request Delegate Generator runs too.</param>
     /// <param name="trackSteps">Whether the driver records incremental steps.</param>
     /// <param name="rootNamespace">The project's <c>RootNamespace</c>, as the SDK passes it (<c>build_property.RootNamespace</c>); null for none.</param>
-    public static GeneratorDriver CreateDriver(bool withRequestDelegateGenerator = false, bool trackSteps = false, string? rootNamespace = null)
+    /// <param name="withValidationsGenerator">Whether ASP.NET Core's minimal-API validation generator runs too.</param>
+    public static GeneratorDriver CreateDriver(bool withRequestDelegateGenerator = false, bool trackSteps = false, string? rootNamespace = null, bool withValidationsGenerator = false)
     {
         ISourceGenerator[] generators = withRequestDelegateGenerator
             ? [new PiwikGenerator().AsSourceGenerator(), RequestDelegateGenerator.Value]
             : [new PiwikGenerator().AsSourceGenerator()];
+        if (withValidationsGenerator)
+        {
+            generators = [.. generators, ValidationsGenerator];
+        }
+
         var options = new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps);
         var driver = CSharpGeneratorDriver.Create(generators, parseOptions: ParseOptions, driverOptions: options);
         return rootNamespace is null ? driver : driver.WithUpdatedAnalyzerConfigOptions(new GlobalOptionsProvider("build_property.RootNamespace", rootNamespace));
     }
 
     /// <summary>Runs the generators and returns the output compilation; fails on any generator or compiler error or warning.</summary>
-    public static (Compilation Output, GeneratorDriverRunResult Run) Generate(CSharpCompilation compilation, bool withRequestDelegateGenerator = false, string? rootNamespace = null)
+    public static (Compilation Output, GeneratorDriverRunResult Run) Generate(CSharpCompilation compilation, bool withRequestDelegateGenerator = false, string? rootNamespace = null, bool withValidationsGenerator = false)
     {
-        var driver = CreateDriver(withRequestDelegateGenerator, rootNamespace: rootNamespace).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
+        var driver = CreateDriver(withRequestDelegateGenerator, rootNamespace: rootNamespace, withValidationsGenerator: withValidationsGenerator).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
         Assert.Empty(generatorDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning));
         var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToArray();
         Assert.True(problems.Length == 0, string.Join(Environment.NewLine, problems.Select(d => d.ToString())));
@@ -125,7 +132,14 @@ internal static class GeneratorHarness
             .Select(name => Path.Combine(AppContext.BaseDirectory, name))
             .Where(File.Exists);
 
-    private static ISourceGenerator LoadRequestDelegateGenerator()
+    private static ISourceGenerator LoadRequestDelegateGenerator() => LoadPackGenerator("Microsoft.AspNetCore.Http.RequestDelegateGenerator.dll", "RequestDelegateGenerator");
+
+    /// <summary>ASP.NET Core's minimal-API validation generator (<c>AddValidation()</c>), from the same pack.</summary>
+    internal static ISourceGenerator ValidationsGenerator => ValidationsGeneratorInstance.Value;
+
+    private static readonly Lazy<ISourceGenerator> ValidationsGeneratorInstance = new(() => LoadPackGenerator("Microsoft.Extensions.Validation.ValidationsGenerator.dll", "ValidationsGenerator"));
+
+    private static ISourceGenerator LoadPackGenerator(string file, string typeName)
     {
         // Shipped as an analyzer in the ASP.NET Core targeting pack of the SDK that runs the tests.
         var packs = Path.Combine(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "..", "..", "..", "packs", "Microsoft.AspNetCore.App.Ref");
@@ -134,9 +148,9 @@ internal static class GeneratorHarness
             .Where(d => Version.TryParse(Path.GetFileName(d), out var v) && v.Major == version.Major)
             .OrderByDescending(d => Version.Parse(Path.GetFileName(d)))
             .First();
-        var path = Path.Combine(directory, "analyzers", "dotnet", "cs", "Microsoft.AspNetCore.Http.RequestDelegateGenerator.dll");
+        var path = Path.Combine(directory, "analyzers", "dotnet", "cs", file);
         var assembly = AssemblyLoadContext.Default.LoadFromAssemblyPath(Path.GetFullPath(path));
-        var type = assembly.GetTypes().Single(t => t.Name == "RequestDelegateGenerator");
+        var type = assembly.GetTypes().Single(t => t.Name == typeName);
         return ((IIncrementalGenerator)Activator.CreateInstance(type)!).AsSourceGenerator();
     }
 

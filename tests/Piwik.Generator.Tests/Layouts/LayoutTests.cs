@@ -238,6 +238,25 @@ public sealed class LayoutTests
     }
 
     [Fact]
+    public async Task A_body_that_fails_validation_records_nothing_as_a_binding_failure_does()
+    {
+        var (output, run) = GeneratorHarness.Generate(
+            GeneratorHarness.CreateCompilation("Validated.Api", LibraryLayouts.Validated), withRequestDelegateGenerator: true, rootNamespace: "Validated.Api", withValidationsGenerator: true);
+        Assert.True(GeneratorHarness.Intercepted(run), "the Request Delegate Generator did not run");
+        Assert.Empty(await GeneratorHarness.AnalyzeAsync(output));
+
+        var tracked = await ServeAsync(GeneratorHarness.EmitAndLoad(output), "Validated.Api.Program", async client =>
+        {
+            await CompileAndRunTests.Expect(client, HttpMethod.Post, "/signup", """{"email":"a@example.com","plan":"pro"}""", HttpStatusCode.Created);
+            await CompileAndRunTests.Expect(client, HttpMethod.Post, "/signup", """{"email":"not-an-email","plan":"pro"}""", HttpStatusCode.BadRequest);
+            await CompileAndRunTests.Expect(client, HttpMethod.Post, "/signup", """{"email":"b@example.com","plan":"sold-out"}""", HttpStatusCode.Conflict);
+        });
+
+        // The handler's own 409 is its failure; the validation's 400 came before the handler, like a failed binding.
+        Assert.Equal(["account/signup/pro/", "account/signup-failed/sold-out/"], tracked);
+    }
+
+    [Fact]
     public async Task A_controller_action_with_TrackAs_is_named_at_start_up_as_not_tracked()
     {
         var (output, _) = GeneratorHarness.Generate(GeneratorHarness.CreateCompilation("Mvc.Api", """

@@ -164,4 +164,35 @@ internal static class LibraryLayouts
                     .Build();
         }
         """;
+
+    /// <summary>.NET 10's minimal-API validation (<c>AddValidation()</c> and its generator): a body that fails validation answers 400 before the handler.</summary>
+    public const string Validated = """
+        using System.ComponentModel.DataAnnotations;
+        using Microsoft.AspNetCore.Hosting;
+
+        namespace Validated.Api;
+
+        public sealed record SignupRequest([property: Required, EmailAddress] string Email, [property: Required] string Plan);
+
+        public static class Program
+        {
+            public static WebApplication Build(string matomoUrl)
+            {
+                var builder = WebApplication.CreateSlimBuilder();
+                builder.WebHost.UseUrls("http://127.0.0.1:0");
+                builder.Services.AddValidation();
+                builder.Services.AddPiwikTracking(o =>
+                {
+                    o.Url = matomoUrl;
+                    o.AllowInsecureHttp = true;
+                    o.FlushInterval = TimeSpan.FromMilliseconds(50);
+                });
+                var app = builder.Build();
+                app.MapPost("/signup", [TrackAs("signup", Category = "account", Name = "{request.Plan}", FailureAction = "signup-failed")] (SignupRequest request) =>
+                    request.Plan == "sold-out" ? Results.Conflict() : Results.Created("/accounts/1", null));
+                app.UsePiwikTracking();
+                return app;
+            }
+        }
+        """;
 }
