@@ -257,6 +257,31 @@ public sealed class LayoutTests
     }
 
     [Fact]
+    public async Task A_form_post_records_its_field_and_one_refused_by_antiforgery_records_nothing()
+    {
+        // Without the Request Delegate Generator: it cannot bind a [FromForm] complex type (RDG003) and leaves the endpoint to run-time generation.
+        var (output, _) = GeneratorHarness.Generate(GeneratorHarness.CreateCompilation("Form.Api", LibraryLayouts.Form), rootNamespace: "Form.Api");
+        Assert.Empty(await GeneratorHarness.AnalyzeAsync(output));
+        var assembly = GeneratorHarness.EmitAndLoad(output);
+
+        var tracked = await ServeAsync(assembly, "Form.Api.Program", async client =>
+        {
+            // A form without the antiforgery token is refused (400) before the handler.
+            using (var refused = await client.PostAsync("/contact", new FormUrlEncodedContent([new("Topic", "billing"), new("Message", "hi")])))
+            {
+                Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            }
+
+            // With the token (its cookie kept by the client's handler): accepted.
+            var token = System.Text.Json.JsonSerializer.Deserialize<string[]>(await client.GetStringAsync("/token"))!;
+            using var accepted = await client.PostAsync("/contact", new FormUrlEncodedContent([new(token[0], token[1]), new("Topic", "billing"), new("Message", "hi")]));
+            Assert.Equal(HttpStatusCode.NoContent, accepted.StatusCode);
+        });
+
+        Assert.Equal(["support/contact/billing/"], tracked);
+    }
+
+    [Fact]
     public async Task A_controller_action_with_TrackAs_is_named_at_start_up_as_not_tracked()
     {
         var (output, _) = GeneratorHarness.Generate(GeneratorHarness.CreateCompilation("Mvc.Api", """

@@ -195,4 +195,45 @@ internal static class LibraryLayouts
             }
         }
         """;
+
+    /// <summary>A form post (<c>[FromForm]</c>, a complex type bound from form fields) with antiforgery on, as a server-rendered app posts it.</summary>
+    public const string Form = """
+        using Microsoft.AspNetCore.Antiforgery;
+        using Microsoft.AspNetCore.Hosting;
+        using Microsoft.AspNetCore.Mvc;
+
+        namespace Form.Api;
+
+        public sealed class ContactForm
+        {
+            public string Topic { get; set; } = "";
+            public string Message { get; set; } = "";
+        }
+
+        public static class Program
+        {
+            public static WebApplication Build(string matomoUrl)
+            {
+                var builder = WebApplication.CreateSlimBuilder();
+                builder.WebHost.UseUrls("http://127.0.0.1:0");
+                builder.Services.AddAntiforgery();
+                builder.Services.AddPiwikTracking(o =>
+                {
+                    o.Url = matomoUrl;
+                    o.AllowInsecureHttp = true;
+                    o.FlushInterval = TimeSpan.FromMilliseconds(50);
+                });
+                var app = builder.Build();
+                app.UseAntiforgery();
+                app.MapGet("/token", [DoNotTrack] (HttpContext context, IAntiforgery antiforgery) =>
+                {
+                    var tokens = antiforgery.GetAndStoreTokens(context);
+                    return TypedResults.Ok(new[] { tokens.FormFieldName, tokens.RequestToken! });
+                });
+                app.MapPost("/contact", [TrackAs("contact", Category = "support", Name = "{form.Topic}")] ([FromForm] ContactForm form) => TypedResults.NoContent());
+                app.UsePiwikTracking();
+                return app;
+            }
+        }
+        """;
 }
