@@ -238,7 +238,7 @@ public sealed class LayoutTests
     }
 
     [Fact]
-    public async Task A_body_that_fails_validation_records_nothing_as_a_binding_failure_does()
+    public async Task A_body_that_fails_validation_records_nothing_and_an_app_filter_s_refusal_records_the_failure_action()
     {
         var (output, run) = GeneratorHarness.Generate(
             GeneratorHarness.CreateCompilation("Validated.Api", LibraryLayouts.Validated), withRequestDelegateGenerator: true, rootNamespace: "Validated.Api", withValidationsGenerator: true);
@@ -250,10 +250,12 @@ public sealed class LayoutTests
             await CompileAndRunTests.Expect(client, HttpMethod.Post, "/signup", """{"email":"a@example.com","plan":"pro"}""", HttpStatusCode.Created);
             await CompileAndRunTests.Expect(client, HttpMethod.Post, "/signup", """{"email":"not-an-email","plan":"pro"}""", HttpStatusCode.BadRequest);
             await CompileAndRunTests.Expect(client, HttpMethod.Post, "/signup", """{"email":"b@example.com","plan":"sold-out"}""", HttpStatusCode.Conflict);
+            await CompileAndRunTests.Expect(client, HttpMethod.Post, "/invite", """{"email":"c-at-example.com","plan":"team"}""", HttpStatusCode.BadRequest);
         });
 
-        // The handler's own 409 is its failure; the validation's 400 came before the handler, like a failed binding.
-        Assert.Equal(["account/signup/pro/", "account/signup-failed/sold-out/"], tracked);
+        // The handler's own 409 is its failure; the validation's 400 came before the handler, like a failed binding. The
+        // app's own endpoint filter runs inside Piwik's, so its 400 counts as the endpoint's failure.
+        Assert.Equal(["account/signup/pro/", "account/signup-failed/sold-out/", "account/invite-failed/team/"], tracked);
     }
 
     [Fact]

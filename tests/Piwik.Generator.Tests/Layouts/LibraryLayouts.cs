@@ -165,7 +165,10 @@ internal static class LibraryLayouts
         }
         """;
 
-    /// <summary>.NET 10's minimal-API validation (<c>AddValidation()</c> and its generator): a body that fails validation answers 400 before the handler.</summary>
+    /// <summary>
+    /// .NET 10's minimal-API validation (<c>AddValidation()</c> and its generator): a body that fails validation answers
+    /// 400 before the handler; and an endpoint filter of the app's own that answers 400 without calling the handler.
+    /// </summary>
     public const string Validated = """
         using System.ComponentModel.DataAnnotations;
         using Microsoft.AspNetCore.Hosting;
@@ -173,6 +176,8 @@ internal static class LibraryLayouts
         namespace Validated.Api;
 
         public sealed record SignupRequest([property: Required, EmailAddress] string Email, [property: Required] string Plan);
+
+        public sealed record InviteRequest(string Email, string Plan);
 
         public static class Program
         {
@@ -190,6 +195,11 @@ internal static class LibraryLayouts
                 var app = builder.Build();
                 app.MapPost("/signup", [TrackAs("signup", Category = "account", Name = "{request.Plan}", FailureAction = "signup-failed")] (SignupRequest request) =>
                     request.Plan == "sold-out" ? Results.Conflict() : Results.Created("/accounts/1", null));
+
+                // The app's own validation filter (the FluentValidation shape): it answers 400 without calling the handler.
+                app.MapPost("/invite", [TrackAs("invite", Category = "account", Name = "{invite.Plan}", FailureAction = "invite-failed")] (InviteRequest invite) => Results.NoContent())
+                    .AddEndpointFilter(async (context, next) =>
+                        context.GetArgument<InviteRequest>(0).Email.Contains('@') ? await next(context) : Results.ValidationProblem(new Dictionary<string, string[]> { ["Email"] = ["invalid"] }));
                 app.UsePiwikTracking();
                 return app;
             }
