@@ -92,6 +92,15 @@ internal static class DiagnosticDescriptors
         "Two endpoints may share a category/action pair only when they mean the same thing: same HTTP method and the same Name and Value templates. Otherwise Matomo reports cannot tell them apart.",
         WellKnownDiagnosticTags.CompilationEnd);
 
+    /// <summary>PIWIK022: the project compiles with a C# version the generated code does not compile in.</summary>
+    public static readonly DiagnosticDescriptor LanguageVersionTooOld = Create(
+        DiagnosticIds.LanguageVersionTooOld,
+        "Piwik's generated code needs C# 11 or later",
+        "This project compiles with C# {0}, and Piwik's generated code needs C# 11 or later: none was generated, so templates, orders, searches, dimensions and the tracking plan would not work. Set <LangVersion> to 11 or later, or remove it (.NET 8 and later default to C# 12 or newer).",
+        DiagnosticSeverity.Error,
+        "The generator emits C# 11 (file-local types, raw string literals). Below that it generates nothing and this error says why, instead of compile errors in generated files.",
+        WellKnownDiagnosticTags.CompilationEnd);
+
     /// <summary>PIWIK010: a template that does not parse.</summary>
     public static readonly DiagnosticDescriptor InvalidTemplate = Create(
         DiagnosticIds.InvalidTemplate,

@@ -1,5 +1,6 @@
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Piwik.Generator.Model;
 
@@ -16,7 +17,8 @@ namespace Piwik.Generator;
 /// <remarks>
 /// No interceptors: the Request Delegate Generator already intercepts every <c>Map*</c> call, and a second
 /// interceptor fails the build (CS9153). The generator reports no diagnostics; a template it cannot bind simply gets
-/// no accessor, and the Piwik analyzer reports why.
+/// no accessor, and the Piwik analyzer reports why. Below C# 11 it generates nothing (its output uses file-local types
+/// and raw string literals), and the analyzer reports PIWIK022.
 /// </remarks>
 [Generator(LanguageNames.CSharp)]
 public sealed partial class PiwikGenerator : IIncrementalGenerator
@@ -33,9 +35,20 @@ public sealed partial class PiwikGenerator : IIncrementalGenerator
             .Where(static handler => handler is not null)
             .Select(static (handler, _) => handler!);
 
+    /// <summary>The C# version a compilation is parsed with, or null for none (no syntax tree yet).</summary>
+    internal static LanguageVersion? LanguageVersionOf(Compilation compilation) =>
+        compilation.SyntaxTrees.FirstOrDefault()?.Options is CSharpParseOptions options ? options.LanguageVersion : null;
+
+    /// <summary>Whether the generated code compiles in that C# version (C# 11: file-local types, raw string literals).</summary>
+    internal static bool CanGenerate(LanguageVersion version) => version >= LanguageVersion.CSharp11;
+
     /// <inheritdoc/>
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
+        var canGenerate = context.ParseOptionsProvider
+            .Select(static (options, _) => options is not CSharpParseOptions csharp || CanGenerate(csharp.LanguageVersion))
+            .WithTrackingName(TrackingNames.LanguageVersion);
+
         // Methods: ForAttributeWithMetadataName. Its transform gets a semantic model of its own, which is cheap for a
         // method: the symbol comes from the declaration, no body is bound.
         var methodHandlers = context.SyntaxProvider
@@ -76,10 +89,10 @@ public sealed partial class PiwikGenerator : IIncrementalGenerator
             .Select(static (lists, _) => lists.SelectMany(static list => list).Distinct().ToEquatableArray())
             .WithTrackingName(TrackingNames.AllExcludedRoutes);
 
-        context.RegisterSourceOutput(all.Combine(excludedRoutes), static (context, input) =>
+        context.RegisterSourceOutput(all.Combine(excludedRoutes).Combine(canGenerate), static (context, input) =>
         {
-            var (handlers, excluded) = input;
-            if (handlers.Count == 0 && excluded.Count == 0)
+            var ((handlers, excluded), generate) = input;
+            if (!generate || (handlers.Count == 0 && excluded.Count == 0))
             {
                 return;
             }
@@ -104,9 +117,10 @@ public sealed partial class PiwikGenerator : IIncrementalGenerator
             .Select(static (all, _) => all.Left.Left.Left.Concat(all.Left.Left.Right).Concat(all.Left.Right).Concat(all.Right).Distinct().ToEquatableArray())
             .WithTrackingName(TrackingNames.AllHitHandlers);
 
-        context.RegisterSourceOutput(hitHandlers, static (context, handlers) =>
+        context.RegisterSourceOutput(hitHandlers.Combine(canGenerate), static (context, input) =>
         {
-            if (handlers.Count > 0)
+            var (handlers, generate) = input;
+            if (generate && handlers.Count > 0)
             {
                 context.AddSource(HitEmitter.HintName, HitEmitter.Emit(handlers));
             }
@@ -137,10 +151,10 @@ public sealed partial class PiwikGenerator : IIncrementalGenerator
             .Select(static (pair, _) => PlanParser.PlanNamespace(pair.Left, pair.Right))
             .WithTrackingName(TrackingNames.PlanNamespace);
 
-        context.RegisterSourceOutput(plan.Combine(planNamespace), static (context, input) =>
+        context.RegisterSourceOutput(plan.Combine(planNamespace).Combine(canGenerate), static (context, input) =>
         {
-            var (rows, @namespace) = input;
-            if (rows.Count == 0)
+            var ((rows, @namespace), generate) = input;
+            if (!generate || rows.Count == 0)
             {
                 return;
             }

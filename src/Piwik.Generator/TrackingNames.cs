@@ -44,4 +44,7 @@ internal static class TrackingNames
 
     /// <summary>All of them, distinct, for the hit registrations file.</summary>
     public const string AllHitHandlers = "AllHitHandlers";
+
+    /// <summary>Whether the project's C# version can compile the generated code (C# 11 or later).</summary>
+    public const string LanguageVersion = "LanguageVersion";
 }

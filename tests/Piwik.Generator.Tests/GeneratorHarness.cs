@@ -41,11 +41,18 @@ internal static class GeneratorHarness
         """;
 
     public static CSharpCompilation CreateCompilation(string assemblyName, params string[] sources) =>
-        CSharpCompilation.Create(
+        CreateCompilation(assemblyName, LanguageVersion.Latest, sources);
+
+    /// <summary>A compilation at a given C# version (a project's <c>LangVersion</c>).</summary>
+    public static CSharpCompilation CreateCompilation(string assemblyName, LanguageVersion languageVersion, params string[] sources)
+    {
+        var options = ParseOptions.WithLanguageVersion(languageVersion);
+        return CSharpCompilation.Create(
             assemblyName,
-            [CSharpSyntaxTree.ParseText(Usings, ParseOptions, "Usings.cs"), .. sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, $"Source{i}.cs"))],
+            [CSharpSyntaxTree.ParseText(Usings, options, "Usings.cs"), .. sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, options, $"Source{i}.cs"))],
             References.Value,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+    }
 
     /// <param name="withRequestDelegateGenerator">Whether ASP.NET Core's Request Delegate Generator runs too.</param>
     /// <param name="trackSteps">Whether the driver records incremental steps.</param>
@@ -69,7 +76,10 @@ internal static class GeneratorHarness
     /// <summary>Runs the generators and returns the output compilation; fails on any generator or compiler error or warning.</summary>
     public static (Compilation Output, GeneratorDriverRunResult Run) Generate(CSharpCompilation compilation, bool withRequestDelegateGenerator = false, string? rootNamespace = null, bool withValidationsGenerator = false)
     {
-        var driver = CreateDriver(withRequestDelegateGenerator, rootNamespace: rootNamespace, withValidationsGenerator: withValidationsGenerator).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
+        // Generated sources are parsed as the project's own (the SDK passes the project's parse options to generators).
+        var driver = CreateDriver(withRequestDelegateGenerator, rootNamespace: rootNamespace, withValidationsGenerator: withValidationsGenerator)
+            .WithUpdatedParseOptions((CSharpParseOptions)compilation.SyntaxTrees.First().Options)
+            .RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
         Assert.Empty(generatorDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning));
         var problems = output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToArray();
         Assert.True(problems.Length == 0, string.Join(Environment.NewLine, problems.Select(d => d.ToString())));

@@ -49,7 +49,8 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.PlanEntryNotInCode,
         DiagnosticDescriptors.PlanEntryChanged,
         DiagnosticDescriptors.GoalActionNotUnique,
-        DiagnosticDescriptors.GoalNameOnTwoActions);
+        DiagnosticDescriptors.GoalNameOnTwoActions,
+        DiagnosticDescriptors.LanguageVersionTooOld);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -65,6 +66,11 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
             }
 
             new CompilationAnalysis(start.Compilation, known).Register(start);
+            if (PiwikGenerator.LanguageVersionOf(start.Compilation) is { } version && !PiwikGenerator.CanGenerate(version))
+            {
+                start.RegisterCompilationEndAction(end => end.ReportDiagnostic(Diagnostic.Create(
+                    DiagnosticDescriptors.LanguageVersionTooOld, Location.None, version.ToDisplayString())));
+            }
         });
     }
 

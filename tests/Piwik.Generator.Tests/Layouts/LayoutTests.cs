@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.Extensions.Logging;
 using Piwik.Testing;
 
@@ -282,6 +283,65 @@ public sealed class LayoutTests
 
         Assert.Equal(["support/contact/billing/"], tracked);
     }
+
+    [Fact]
+    public async Task A_project_below_CSharp_11_gets_PIWIK022_and_no_generated_code()
+    {
+        var (output, run) = GeneratorHarness.Generate(GeneratorHarness.CreateCompilation("Old.Lang.CSharp10", LanguageVersion.CSharp10, OldLanguageApp), rootNamespace: "Old.Lang");
+        Assert.Empty(run.Results.SelectMany(r => r.GeneratedSources));
+        var error = Assert.Single(await GeneratorHarness.AnalyzeAsync(output));
+        Assert.Equal("PIWIK022", error.Id);
+        Assert.Equal(DiagnosticSeverity.Error, error.Severity);
+        Assert.StartsWith("This project compiles with C# 10.0,", error.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(LanguageVersion.CSharp11)]
+    [InlineData(LanguageVersion.CSharp12)]
+    public async Task A_project_on_an_older_CSharp_version_builds_and_records(LanguageVersion version)
+    {
+        // A repository that pins <LangVersion> (without RDG, which needs C# 12): no diagnostic, every event.
+        var (output, _) = GeneratorHarness.Generate(GeneratorHarness.CreateCompilation("Old.Lang." + version, version, OldLanguageApp), rootNamespace: "Old.Lang");
+        Assert.Empty(await GeneratorHarness.AnalyzeAsync(output));
+
+        var tracked = await ServeAsync(GeneratorHarness.EmitAndLoad(output), "Old.Lang.Program", async client =>
+        {
+            await CompileAndRunTests.Expect(client, HttpMethod.Post, "/ratings/fiction", """{"stars":4,"book":"Dune"}""", HttpStatusCode.NoContent);
+            await CompileAndRunTests.Expect(client, HttpMethod.Get, "/search?q=dune", null, HttpStatusCode.OK);
+        });
+
+        Assert.Equal("books/rate/Dune/4", tracked[0]);
+        Assert.Equal(2, tracked.Length);
+    }
+
+    /// <summary>An app written in C# 10 (no newer syntax of its own): a body template and a site search.</summary>
+    private const string OldLanguageApp = """
+            using Microsoft.AspNetCore.Hosting;
+
+            namespace Old.Lang;
+
+            public sealed record Rating(int Stars, string Book);
+
+            public static class Program
+            {
+                public static WebApplication Build(string matomoUrl)
+                {
+                    var builder = WebApplication.CreateSlimBuilder();
+                    builder.WebHost.UseUrls("http://127.0.0.1:0");
+                    builder.Services.AddPiwikTracking(o =>
+                    {
+                        o.Url = matomoUrl;
+                        o.AllowInsecureHttp = true;
+                        o.FlushInterval = TimeSpan.FromMilliseconds(50);
+                    });
+                    var app = builder.Build();
+                    app.MapPost("/ratings/{shelf}", [TrackAs("rate", Category = "books", Name = "{rating.Book}", Value = "{rating.Stars}")] (string shelf, Rating rating) => Results.NoContent());
+                    app.MapGet("/search", [TrackSearch(Keyword = "{q}", Category = "books")] (string q) => Results.Ok());
+                    app.UsePiwikTracking();
+                    return app;
+                }
+            }
+            """;
 
     [Fact]
     public async Task A_controller_action_with_TrackAs_is_named_at_start_up_as_not_tracked()
