@@ -116,8 +116,9 @@ internal sealed class BuilderFlow
             }
 
             default:
-                // The application itself has no prefix; any other builder from outside the method may be a group.
-                var isApplication = _known.WebApplication is not null && InheritsFrom(value.Type, _known.WebApplication);
+                // The application itself has no prefix, nor has the builder a UseEndpoints callback is given (a Startup
+                // class); any other builder from outside the method may be a group.
+                var isApplication = (_known.WebApplication is not null && InheritsFrom(value.Type, _known.WebApplication)) || IsUseEndpointsBuilder(value);
                 return isApplication ? new GroupInfo(string.Empty, Complete: true, Excluded: false) : GroupInfo.Unknown;
         }
     }
@@ -220,6 +221,36 @@ internal sealed class BuilderFlow
         call.TargetMethod.Name == "NewVersionedApi"
         && call.TargetMethod.ContainingNamespace?.ToDisplayString() == "Microsoft.AspNetCore.Builder"
         && call.TargetMethod.ReturnType.Name == "IVersionedEndpointRouteBuilder";
+
+    /// <summary>
+    /// The parameter of a lambda passed to <c>UseEndpoints</c> (<c>app.UseEndpoints(endpoints =&gt; ...)</c>): the route
+    /// builder of the pipeline it is called on, with no prefix of its own.
+    /// </summary>
+    private static bool IsUseEndpointsBuilder(IOperation value)
+    {
+        if (value is not IParameterReferenceOperation { Parameter.ContainingSymbol: IMethodSymbol { MethodKind: MethodKind.AnonymousFunction } lambda })
+        {
+            return false;
+        }
+
+        for (var operation = value.Parent; operation is not null; operation = operation.Parent)
+        {
+            if (operation is IAnonymousFunctionOperation function && SymbolEqualityComparer.Default.Equals(function.Symbol, lambda))
+            {
+                var parent = function.Parent;
+                while (parent is IDelegateCreationOperation or IConversionOperation)
+                {
+                    parent = parent.Parent;
+                }
+
+                return parent is IArgumentOperation { Parent: IInvocationOperation call }
+                    && call.TargetMethod.Name == "UseEndpoints"
+                    && call.TargetMethod.ContainingType?.Name == "EndpointRoutingApplicationBuilderExtensions";
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The builder an extension call is made on (its first argument; the instance of an extension member call).</summary>
     private static IOperation? Receiver(IInvocationOperation call) =>

@@ -219,6 +219,14 @@ public sealed class LayoutTests
         var (assembly, diagnostics) = Build("Startup.Api." + call, source);
         Assert.Empty(diagnostics);
 
+        // The callback's builder is the pipeline's own, with no prefix: a typo is an error naming the whole route.
+        var typo = await GeneratorHarness.AnalyzeAsync(GeneratorHarness.Generate(
+            GeneratorHarness.CreateCompilation("Startup.Typo." + call, source.Replace("Name = \"{id}\", Value", "Name = \"{idd}\", Value", StringComparison.Ordinal)),
+            withRequestDelegateGenerator: true).Output);
+        Assert.Equal(
+            ["PIWIK002: Placeholder '{idd}' in the Name template is neither a route parameter of '/books/{id:int}/ratings' nor a parameter of the handler"],
+            typo.Select(d => d.Id + ": " + d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)));
+
         await using var matomo = await StandInMatomo.StartAsync();
         var logs = new LogCapture();
         using (var host = (IHost)assembly.GetType("Startup.Api.Program")!.GetMethod("Build")!.Invoke(null, [matomo.BaseUrl, logs])!)
