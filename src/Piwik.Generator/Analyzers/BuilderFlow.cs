@@ -95,9 +95,9 @@ internal sealed class BuilderFlow
                 // group.WithTags(...).RequireAuthorization(): the same builder; its conventions are found from MapGroup.
                 return Describe(call.Arguments[0].Value, depth + 1);
 
-            case IInvocationOperation call when IsVersionSet(call) && Receiver(call) is { } receiver:
+            case IInvocationOperation call when IsVersionSet(call):
                 // app.NewVersionedApi("Orders") (Asp.Versioning): a version set over the same routes, no prefix of its own.
-                return Describe(receiver, depth + 1);
+                return Describe(call.Arguments[0].Value, depth + 1);
 
             case ILocalReferenceOperation local:
             {
@@ -218,7 +218,7 @@ internal sealed class BuilderFlow
     /// analyzer cannot reference the package.
     /// </summary>
     private static bool IsVersionSet(IInvocationOperation call) =>
-        call.TargetMethod.Name == "NewVersionedApi"
+        call.TargetMethod is { Name: "NewVersionedApi", IsExtensionMethod: true }
         && call.TargetMethod.ContainingNamespace?.ToDisplayString() == "Microsoft.AspNetCore.Builder"
         && call.TargetMethod.ReturnType.Name == "IVersionedEndpointRouteBuilder";
 
@@ -251,10 +251,6 @@ internal sealed class BuilderFlow
 
         return false;
     }
-
-    /// <summary>The builder an extension call is made on (its first argument; the instance of an extension member call).</summary>
-    private static IOperation? Receiver(IInvocationOperation call) =>
-        call.Instance ?? call.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == 0)?.Value;
 
     /// <summary>A convention method (<c>TBuilder M&lt;TBuilder&gt;(this TBuilder)</c>) hands back the builder it was given.</summary>
     private static bool ReturnsReceiver(IInvocationOperation call)
