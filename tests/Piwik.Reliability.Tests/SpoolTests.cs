@@ -285,7 +285,9 @@ public class SpoolTests : IDisposable
     public async Task With_a_sync_interval_an_early_fsync_waits_and_covers_what_another_lane_writes_meanwhile()
     {
         var (spool, _) = Open(lanes: 2);
-        var interval = TimeSpan.FromMilliseconds(800);
+        // Long enough that c, started 100 ms after b, is written before b's wait ends even on a loaded machine (with 800 ms,
+        // one CI run saw c fsync on its own: (3, 0)).
+        var interval = TimeSpan.FromSeconds(2);
         Assert.Equal(1, spool.AppendAll([BatchOf("a", 1)], 0, syncInterval: interval)); // the spool's first fsync does not wait
         Assert.Equal((1, 0), (spool.RecordSyncs, spool.CoveredAppends));
 
@@ -297,7 +299,7 @@ public class SpoolTests : IDisposable
         Assert.Equal(1, await b.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(1, await c.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal((2, 1), (spool.RecordSyncs, spool.CoveredAppends)); // one fsync for b and c
-        Assert.True(started.Elapsed >= TimeSpan.FromMilliseconds(500), $"b's fsync did not wait: {started.Elapsed}");
+        Assert.True(started.Elapsed >= TimeSpan.FromMilliseconds(1500), $"b's fsync did not wait: {started.Elapsed}");
         var other = new Batch();
         var taken = await spool.TakeAsync(1, other, CancellationToken.None);
         spool.Commit(taken!, other.Count);
