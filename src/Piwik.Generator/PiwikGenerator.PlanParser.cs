@@ -186,7 +186,7 @@ public sealed partial class PiwikGenerator
                     && KnownSymbols.Create(compilation) is { EndpointRouteBuilderExtensions: not null } known)
                 {
                     Known = known;
-                    Flow = new BuilderFlow(known);
+                    Flow = new BuilderFlow(known, compilation);
                 }
             }
 

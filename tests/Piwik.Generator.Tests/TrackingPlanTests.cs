@@ -202,6 +202,50 @@ public sealed class TrackingPlanTests
     }
 
     [Fact]
+    public void Compiled_plan_has_the_whole_route_of_a_group_filled_in_another_method_when_every_caller_is_seen()
+    {
+        const string Source = """
+            using Microsoft.AspNetCore.Routing;
+
+            public static class Program
+            {
+                public static void Main()
+                {
+                    var app = WebApplication.Create();
+                    var api = app.MapGroup("/api");
+                    api.MapGroup("/users").MapUsers();
+                    app.MapGroup("/v1").MapShared();
+                    app.MapGroup("/v2").MapShared();
+                }
+            }
+
+            public static class UserEndpoints
+            {
+                public static RouteGroupBuilder MapUsers(this RouteGroupBuilder users)
+                {
+                    users.MapPost("/{id}/password", [TrackAs("password-change", Category = "account")] (int id) => Results.Ok());
+                    return users;
+                }
+
+                public static void MapShared(this IEndpointRouteBuilder app) => app.MapGet("/status", [TrackAs("status")] () => "up");
+            }
+            """;
+
+        // An application: its methods have no callers but its own. MapShared's two callers disagree: its prefix stays unseen.
+        var application = GeneratorHarness.CreateCompilation("PlanCallers", Source);
+        application = application.WithOptions(application.Options.WithOutputKind(OutputKind.ConsoleApplication));
+        Assert.Equal(
+            ["GET \u2026/status (relative): (default)/status", "POST /api/users/{id}/password: account/password-change"],
+            ReadPlan(GeneratorHarness.EmitAndLoad(GeneratorHarness.Generate(application).Output)).Select(r => r.ToString()).Order(StringComparer.Ordinal));
+
+        // The same code as a library: an application referencing it may call its public methods on groups of its own.
+        Assert.Equal(
+            ["GET \u2026/status (relative): (default)/status", "POST \u2026/{id}/password (relative): account/password-change"],
+            ReadPlan(GeneratorHarness.EmitAndLoad(GeneratorHarness.Generate(GeneratorHarness.CreateCompilation("PlanCallersLibrary", Source)).Output))
+                .Select(r => r.ToString()).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void Compiled_plan_lists_orders_searches_and_dimensions_alone_and_beside_TrackAs()
     {
         var rows = ReadPlan(GeneratorHarness.EmitAndLoad(GeneratorHarness.Generate(GeneratorHarness.CreateCompilation("PlanHitRows", Hits)).Output));

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
@@ -22,24 +24,38 @@ internal readonly record struct GroupInfo(string Prefix, bool Complete, bool Exc
 }
 
 /// <summary>
-/// Intra-method data flow for endpoint builders and handlers: follows <c>MapGroup</c> chains, locals assigned from
-/// them, and convention calls made on them anywhere in the method (conventions apply whatever their order, so
-/// <c>group.ExcludeFromTracking()</c> after the <c>Map*</c> calls counts too). Anything that comes from outside the
-/// method (a parameter, a field) is unknown: its prefix is null and it is not excluded.
+/// Data flow for endpoint builders and handlers: follows <c>MapGroup</c> chains, locals assigned from them, and
+/// convention calls made on them anywhere in the method (conventions apply whatever their order, so
+/// <c>group.ExcludeFromTracking()</c> after the <c>Map*</c> calls counts too). A builder that is a parameter is followed
+/// to the arguments its method is given (<see cref="CallSites"/>): when every call gives the same prefix, the routes
+/// are whole. Anything else from outside the method (a field, a method some callers of which cannot be seen, callers
+/// that disagree) is unknown: its prefix is not complete and it is excluded only if every caller's builder is.
 /// </summary>
 internal sealed class BuilderFlow
 {
     private const int MaxDepth = 8;
+
+    // How many methods a builder is followed out of (a group made in Program.cs, filled in MapApi, whose groups are
+    // filled in MapUsers: two).
+    private const int MaxHops = 4;
     private readonly KnownSymbols _known;
+    private readonly CallSites? _callSites;
+    private readonly ConcurrentDictionary<IParameterSymbol, ImmutableArray<IOperation>> _arguments = new(SymbolEqualityComparer.Default);
 
     // One index of locals per method body, built on first use: a Program.cs with hundreds of Map* calls on the same
     // locals would otherwise walk the whole body once per call. Weak keys: bodies go away with their analysis pass.
     private readonly ConditionalWeakTable<IOperation, LocalIndex> _indexes = new();
 
-    public BuilderFlow(KnownSymbols known) => _known = known;
+    /// <param name="known">The compilation's known types.</param>
+    /// <param name="compilation">The compilation whose callers are read to follow a builder parameter; null to leave parameters unknown.</param>
+    public BuilderFlow(KnownSymbols known, Compilation? compilation)
+    {
+        _known = known;
+        _callSites = compilation is null ? null : new CallSites(compilation);
+    }
 
     /// <summary>Describes the builder a <c>Map*</c> or <c>MapGroup</c> call receives.</summary>
-    public GroupInfo Describe(IOperation builder) => Describe(builder, 0);
+    public GroupInfo Describe(IOperation builder) => Describe(builder, 0, 0);
 
     /// <summary>
     /// Whether convention calls on the endpoint (<c>app.MapGet(...).ExcludeFromTracking()</c>) exclude it.
@@ -69,7 +85,7 @@ internal sealed class BuilderFlow
         }
     }
 
-    private GroupInfo Describe(IOperation builder, int depth)
+    private GroupInfo Describe(IOperation builder, int depth, int hops)
     {
         var value = EndpointCall.Unwrap(builder);
         if (depth > MaxDepth)
@@ -81,7 +97,7 @@ internal sealed class BuilderFlow
         {
             case IInvocationOperation call when IsMapGroup(call):
             {
-                var parent = Describe(call.Arguments[0].Value, depth + 1);
+                var parent = Describe(call.Arguments[0].Value, depth + 1, hops);
                 var prefixArgument = call.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == 1);
                 var excluded = parent.Excluded || ConventionCalls(call, 0).Any(IsExclusion);
 
@@ -93,11 +109,11 @@ internal sealed class BuilderFlow
 
             case IInvocationOperation call when ReturnsReceiver(call):
                 // group.WithTags(...).RequireAuthorization(): the same builder; its conventions are found from MapGroup.
-                return Describe(call.Arguments[0].Value, depth + 1);
+                return Describe(call.Arguments[0].Value, depth + 1, hops);
 
             case IInvocationOperation call when IsVersionSet(call):
                 // app.NewVersionedApi("Orders") (Asp.Versioning): a version set over the same routes, no prefix of its own.
-                return Describe(call.Arguments[0].Value, depth + 1);
+                return Describe(call.Arguments[0].Value, depth + 1, hops);
 
             case ILocalReferenceOperation local:
             {
@@ -107,20 +123,38 @@ internal sealed class BuilderFlow
                     return GroupInfo.Unknown;
                 }
 
-                var described = sources.Select(source => Describe(source, depth + 1)).ToList();
-                var first = described[0];
-                var excludedEverywhere = described.All(d => d.Excluded);
-                return described.All(d => d == first with { Excluded = d.Excluded })
-                    ? first with { Excluded = excludedEverywhere }
-                    : GroupInfo.Unknown with { Excluded = excludedEverywhere };
+                return Merge(sources.Select(source => Describe(source, depth + 1, hops)));
+            }
+
+            case IParameterReferenceOperation { Parameter: var parameter } when !IsApplication(value):
+            {
+                // A builder handed in by the method's callers: what each of them gives it, when all of them can be seen.
+                var arguments = hops < MaxHops && _callSites is not null ? _arguments.GetOrAdd(parameter, _callSites.ArgumentsFor) : default;
+                return arguments.IsDefault ? GroupInfo.Unknown : Merge(arguments.Select(argument => Describe(argument, 0, hops + 1)));
             }
 
             default:
                 // The application itself has no prefix, nor has the builder a UseEndpoints callback is given (a Startup
                 // class); any other builder from outside the method may be a group.
-                var isApplication = (_known.WebApplication is not null && InheritsFrom(value.Type, _known.WebApplication)) || IsUseEndpointsBuilder(value);
-                return isApplication ? new GroupInfo(string.Empty, Complete: true, Excluded: false) : GroupInfo.Unknown;
+                return IsApplication(value) ? new GroupInfo(string.Empty, Complete: true, Excluded: false) : GroupInfo.Unknown;
         }
+    }
+
+    private bool IsApplication(IOperation value) =>
+        (_known.WebApplication is not null && InheritsFrom(value.Type, _known.WebApplication)) || IsUseEndpointsBuilder(value);
+
+    /// <summary>
+    /// One builder that may be any of several (a local assigned twice, a parameter given by several callers): what they
+    /// all are when they agree, else unknown; excluded only when all of them are.
+    /// </summary>
+    private static GroupInfo Merge(IEnumerable<GroupInfo> candidates)
+    {
+        var described = candidates.ToList();
+        var first = described[0];
+        var excludedEverywhere = described.All(d => d.Excluded);
+        return described.All(d => d == first with { Excluded = d.Excluded })
+            ? first with { Excluded = excludedEverywhere }
+            : GroupInfo.Unknown with { Excluded = excludedEverywhere };
     }
 
     /// <summary>

@@ -90,7 +90,7 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
         {
             _compilation = compilation;
             _known = known;
-            _flow = new BuilderFlow(known);
+            _flow = new BuilderFlow(known, compilation);
             _excludedRoutes = ExcludedRoutes(compilation, known);
         }
 
