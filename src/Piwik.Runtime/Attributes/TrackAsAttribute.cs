@@ -49,6 +49,14 @@ public sealed class TrackAsAttribute : Attribute
     public string? FailureAction { get; set; }
 
     /// <summary>
+    /// Whether a redirect (3xx) the endpoint answers is a success, recorded as <see cref="Action"/> like a 2xx answer: for
+    /// an endpoint that answers a form it accepted with a redirect (Post/Redirect/Get, a login that signs in and
+    /// redirects). Default: <c>false</c>, meaning a redirect records nothing. Applies to the endpoint's order and search
+    /// too. A redirect made by middleware before the endpoint ran (to a login page, to HTTPS) records nothing either way.
+    /// </summary>
+    public bool RedirectIsSuccess { get; set; }
+
+    /// <summary>
     /// The name of a Matomo goal that this event converts, for example <c>Sign-ups</c>. Default: <c>null</c> (not a goal).
     /// </summary>
     /// <remarks>

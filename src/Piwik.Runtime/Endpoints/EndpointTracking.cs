@@ -188,11 +188,11 @@ internal sealed partial class EndpointTracking
         {
             // Nothing to read from the arguments that the route values do not hold, and nothing to record on failure:
             // the finally convention wraps the endpoint's request delegate, so the endpoint keeps its unfiltered path.
-            marker.Unfiltered = plan;
+            marker.Unfiltered = plan with { RedirectIsSuccess = attribute.RedirectIsSuccess };
             return;
         }
 
-        marker.Filtered = new EventRecording(handler, _recorder);
+        marker.Filtered = new EventRecording(handler, attribute.RedirectIsSuccess, _recorder);
         AddFilter(builder, marker, handler.ReadsResult, recordsFailure: handler.FailureAction is not null);
     }
 
@@ -220,7 +220,7 @@ internal sealed partial class EndpointTracking
             LogNoGeneratedHits(_logger, builder.DisplayName ?? method.Name);
         }
 
-        var marker = TrackingEndpointMetadata.ForHits(handler, new HitRecording(handler, generated, hits, _recorder));
+        var marker = TrackingEndpointMetadata.ForHits(handler, new HitRecording(handler, attribute?.RedirectIsSuccess ?? false, generated, hits, _recorder));
         builder.Metadata.Add(marker);
         AddFilter(builder, marker, keepResult: (handler?.ReadsResult ?? false) || (generated?.ReadsResult ?? false), recordsFailure: handler?.FailureAction is not null);
     }

@@ -21,13 +21,15 @@ internal sealed class HitRecording : IEndpointRecording
     private readonly Func<EndpointFilterInvocationContext, TrackedOrderLine[]?>? _items;
     private readonly bool _order;
     private readonly bool _search;
+    private readonly bool _redirectIsSuccess;
     private readonly int[] _dimensionIds;
     private readonly RequestRecorder _recorder;
     private readonly PiwikMetrics _metrics;
 
-    public HitRecording(TrackedHandler? trackedEvent, HitHandler? generated, HitAttributes attributes, RequestRecorder recorder)
+    public HitRecording(TrackedHandler? trackedEvent, bool redirectIsSuccess, HitHandler? generated, HitAttributes attributes, RequestRecorder recorder)
     {
         _event = trackedEvent;
+        _redirectIsSuccess = redirectIsSuccess;
         _accessors = generated?.Accessors ?? new Func<EndpointFilterInvocationContext, TrackedValue>?[HitKey.FirstDimension + attributes.Dimensions.Count];
         _items = generated?.Items;
         _order = attributes.Order is not null;
@@ -39,8 +41,8 @@ internal sealed class HitRecording : IEndpointRecording
 
     public void Record(HttpContext context, int status, EndpointFilterInvocationContext? invocation)
     {
-        var success = status is >= 200 and < 300;
-        var action = _event is null ? null : success ? _event.Action : status is >= 400 and < 500 ? _event.FailureAction : null;
+        var success = ResponseOutcome.IsSuccess(status, _redirectIsSuccess);
+        var action = _event is null ? null : success ? _event.Action : ResponseOutcome.IsFailure(status) ? _event.FailureAction : null;
         if ((!success && action is null) || (invocation ?? InvocationHandoff.Find(context)) is not { } run)
         {
             return; // nothing to record for this status, or the handler never ran (binding failed)

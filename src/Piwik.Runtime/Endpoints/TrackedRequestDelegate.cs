@@ -9,7 +9,8 @@ namespace Piwik.Endpoints;
 /// The request delegate of a <see cref="TrackAsAttribute"/> endpoint whose handler needs nothing from its arguments
 /// that the route values do not hold (no <c>Name</c> or <c>Value</c> template, or one bound by
 /// <see cref="RouteTemplateBinder"/>) and records nothing on failure (no <c>FailureAction</c>): it wraps the endpoint's
-/// own delegate instead of adding an endpoint filter, and records the action when the endpoint answered 2xx.
+/// own delegate instead of adding an endpoint filter, and records the action when the endpoint answered 2xx (or 3xx,
+/// with <see cref="TrackAsAttribute.RedirectIsSuccess"/>).
 /// Exceptions pass through and record nothing.
 /// </summary>
 /// <remarks>
@@ -30,12 +31,14 @@ internal sealed class TrackedRequestDelegate : RecordingRequestDelegate
     private readonly TrackedHandler _handler;
     private readonly Func<HttpContext, TrackedValue>? _name;
     private readonly Func<HttpContext, TrackedValue>? _value;
+    private readonly bool _redirectIsSuccess;
     private readonly RequestRecorder _recorder;
 
     private TrackedRequestDelegate(RequestDelegate next, Plan plan, RequestRecorder recorder)
         : base(next)
     {
         _handler = plan.Handler;
+        _redirectIsSuccess = plan.RedirectIsSuccess;
         _name = plan.Name;
         _value = plan.Value;
         _recorder = recorder;
@@ -72,12 +75,16 @@ internal sealed class TrackedRequestDelegate : RecordingRequestDelegate
     protected override void Record(HttpContext context, TimeSpan endpointTime)
     {
         // TryRecord never throws: admission, capture and queueing failures are counted there.
-        if (context.Response.StatusCode is >= 200 and < 300)
+        if (ResponseOutcome.IsSuccess(context.Response.StatusCode, _redirectIsSuccess))
         {
             _recorder.TryRecord(context, _handler.Category, _handler.Action, _name, _value, context);
         }
     }
 
     /// <summary>The handler, and its templates bound to route values.</summary>
-    internal sealed record Plan(TrackedHandler Handler, Func<HttpContext, TrackedValue>? Name, Func<HttpContext, TrackedValue>? Value);
+    internal sealed record Plan(TrackedHandler Handler, Func<HttpContext, TrackedValue>? Name, Func<HttpContext, TrackedValue>? Value)
+    {
+        /// <summary>The handler's <see cref="TrackAsAttribute.RedirectIsSuccess"/>.</summary>
+        public bool RedirectIsSuccess { get; init; }
+    }
 }
