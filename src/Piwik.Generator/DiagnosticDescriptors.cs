@@ -101,6 +101,14 @@ internal static class DiagnosticDescriptors
         "The generator emits C# 11 (file-local types, raw string literals). Below that it generates nothing and this error says why, instead of compile errors in generated files.",
         WellKnownDiagnosticTags.CompilationEnd);
 
+    /// <summary>PIWIK023: a <c>[TrackAs]</c> handler whose declared results never answer 2xx, but may redirect.</summary>
+    public static readonly DiagnosticDescriptor RedirectRecordsNothing = Create(
+        DiagnosticIds.RedirectRecordsNothing,
+        "[TrackAs] handler answers with a redirect, which records nothing",
+        "'{0}' returns {1}, which never answers 2xx: its redirect records nothing unless [TrackAs] sets RedirectIsSuccess = true",
+        DiagnosticSeverity.Warning,
+        "Only a 2xx answer records the action. A handler that answers its success with a redirect (Post/Redirect/Get) says so with RedirectIsSuccess = true; without it the event is never recorded.");
+
     /// <summary>PIWIK010: a template that does not parse.</summary>
     public static readonly DiagnosticDescriptor InvalidTemplate = Create(
         DiagnosticIds.InvalidTemplate,

@@ -29,6 +29,7 @@ internal static class DiagnosticIds
     public const string ResultHasNoValue = "PIWIK020";
     public const string OrderItemsUnreadable = "PIWIK021";
     public const string LanguageVersionTooOld = "PIWIK022";
+    public const string RedirectRecordsNothing = "PIWIK023";
     public const string PlanEntryNotInFile = "PIWIK030";
     public const string PlanEntryNotInCode = "PIWIK031";
     public const string PlanEntryChanged = "PIWIK032";

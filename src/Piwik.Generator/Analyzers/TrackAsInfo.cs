@@ -25,6 +25,7 @@ internal sealed class TrackAsInfo
                 case "Value": Value = text; break;
                 case "FailureAction": FailureAction = text; HasFailureAction = true; break;
                 case "Goal": Goal = text; break;
+                case "RedirectIsSuccess": RedirectIsSuccess = argument.Value.Value is true; break;
             }
         }
 
@@ -54,6 +55,9 @@ internal sealed class TrackAsInfo
 
     /// <summary>The Matomo goal this event converts (<c>Goal = "Sign-ups"</c>); null when it is not a goal.</summary>
     public string? Goal { get; }
+
+    /// <summary>Whether a 3xx answer records the action (<c>RedirectIsSuccess = true</c>).</summary>
+    public bool RedirectIsSuccess { get; }
 
     public ParsedTemplate? NameTemplate { get; }
 

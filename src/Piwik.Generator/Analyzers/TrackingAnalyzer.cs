@@ -7,6 +7,7 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
+using Piwik.Generator.Binding;
 using Piwik.Shared;
 
 namespace Piwik.Generator.Analyzers;
@@ -50,7 +51,8 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.PlanEntryChanged,
         DiagnosticDescriptors.GoalActionNotUnique,
         DiagnosticDescriptors.GoalNameOnTwoActions,
-        DiagnosticDescriptors.LanguageVersionTooOld);
+        DiagnosticDescriptors.LanguageVersionTooOld,
+        DiagnosticDescriptors.RedirectRecordsNothing);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -230,6 +232,10 @@ public sealed class TrackingAnalyzer : DiagnosticAnalyzer
             }
 
             TemplateChecks.CheckAttribute(info, handler, compilation, report);
+            if (!info.RedirectIsSuccess && ResultTypes.OnlyRedirectsOrFailures(handler.ReturnType) is { } results)
+            {
+                report(Diagnostic.Create(DiagnosticDescriptors.RedirectRecordsNothing, syntax.GetLocation(), HandlerNames.Of(handler), results));
+            }
 
             if (!isLambda)
             {

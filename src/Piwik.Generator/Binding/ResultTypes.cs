@@ -75,6 +75,32 @@ internal static class ResultTypes
         return value;
     }
 
+    /// <summary>
+    /// The declared result as written (<c>RedirectHttpResult</c>, <c>Results&lt;RedirectHttpResult, NotFound&gt;</c>) when
+    /// every answer it can give is a redirect or a 4xx, at least one a redirect: a handler that never answers 2xx.
+    /// Null for anything that may answer 2xx, or whose status the compiler cannot see (<c>IResult</c>).
+    /// </summary>
+    public static string? OnlyRedirectsOrFailures(ITypeSymbol returnType)
+    {
+        if (Awaited(returnType, out _) is not INamedTypeSymbol type || type.TypeKind == TypeKind.Error)
+        {
+            return null;
+        }
+
+        var arms = IsNested(type) ? type.TypeArguments.ToList() : new List<ITypeSymbol> { type };
+        return arms.Any(IsRedirect) && arms.All(a => IsRedirect(a) || IsClientError(a)) ? Display(type) : null;
+    }
+
+    private static bool IsRedirect(ITypeSymbol type) =>
+        type is INamedTypeSymbol { Name: "RedirectHttpResult" or "RedirectToRouteHttpResult" } && IsHttpResults(type.ContainingNamespace);
+
+    /// <summary>The typed results that always answer 4xx.</summary>
+    private static bool IsClientError(ITypeSymbol type) =>
+        type is INamedTypeSymbol { Name: "NotFound" or "BadRequest" or "UnauthorizedHttpResult" or "Conflict" or "UnprocessableEntity" or "ForbidHttpResult" or "ValidationProblem" }
+        && IsHttpResults(type.ContainingNamespace);
+
+    private static bool IsHttpResults(INamespaceSymbol? ns) => ns is { Name: "HttpResults" } && IsAspNetCoreHttp(ns.ContainingNamespace);
+
     /// <summary>What a <c>Task&lt;T&gt;</c> or <c>ValueTask&lt;T&gt;</c> gives; null for <c>void</c>, <c>Task</c> and <c>ValueTask</c> (named in <paramref name="name"/>).</summary>
     private static ITypeSymbol? Awaited(ITypeSymbol type, out string? name)
     {
