@@ -1,3 +1,4 @@
+using Piwik.CodeFixes;
 using Piwik.Generator;
 
 namespace Piwik.Analyzers.Tests;
@@ -38,4 +39,24 @@ public sealed class RedirectTests
         RecordsNothing(0, "lambda", "RedirectHttpResult"),
         RecordsNothing(1, "lambda", "Results<RedirectHttpResult, UnauthorizedHttpResult, BadRequest<string>>"),
         RecordsNothing(2, "Api.Go", "RedirectToRouteHttpResult"));
+
+    [Fact]
+    public Task The_code_fix_says_the_redirect_is_the_success() => Verify.CodeFix<RedirectIsSuccessCodeFixProvider>("""
+        using Microsoft.AspNetCore.Http.HttpResults;
+        using Piwik;
+        var app = WebApplication.Create();
+        app.MapPost("/logout", [{|#0:TrackAs("logout")|}] () => TypedResults.Redirect("/"));
+        app.MapPost("/login", [{|#1:TrackAs("login", FailureAction = "login-failed")|}] Results<RedirectHttpResult, UnauthorizedHttpResult> (string password) =>
+            password == "x" ? TypedResults.Redirect("/home") : TypedResults.Unauthorized());
+        """, """
+        using Microsoft.AspNetCore.Http.HttpResults;
+        using Piwik;
+        var app = WebApplication.Create();
+        app.MapPost("/logout", [TrackAs("logout", RedirectIsSuccess = true)] () => TypedResults.Redirect("/"));
+        app.MapPost("/login", [TrackAs("login", FailureAction = "login-failed", RedirectIsSuccess = true)] Results<RedirectHttpResult, UnauthorizedHttpResult> (string password) =>
+            password == "x" ? TypedResults.Redirect("/home") : TypedResults.Unauthorized());
+        """,
+        "Piwik.RedirectIsSuccess",
+        RecordsNothing(0, "lambda", "RedirectHttpResult"),
+        RecordsNothing(1, "lambda", "Results<RedirectHttpResult, UnauthorizedHttpResult>"));
 }
