@@ -7,11 +7,18 @@
 # Wall time is the target's measure; CPU time (user + sys of the build and the compiler) is printed too, as it moves less
 # with other work on the machine.
 #
-#   bench/build-cost.sh              # ENDPOINTS=1000 REPS=3
+# LAYOUT=modules spreads the endpoints over module files, as real apps map them: each a static class whose
+# Map…(this IEndpointRouteBuilder app) extension makes a group and fills it, called from Program.cs (the analyzer and
+# the plan follow each builder to that call).
+#
+#   bench/build-cost.sh              # ENDPOINTS=1000 REPS=3 LAYOUT=program
+#   LAYOUT=modules bench/build-cost.sh   # 10 endpoints per module file
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 ENDPOINTS=${ENDPOINTS:-1000}
 REPS=${REPS:-3}
+LAYOUT=${LAYOUT:-program}
+PER_MODULE=10
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 work=$(mktemp -d)
@@ -34,19 +41,42 @@ generate() { # dir, with-generator(true|false)
     echo '  </ItemGroup>'
     echo '</Project>'
   } >"$dir/App.csproj"
+  endpoint() { # builder, i: one Map* call
+    local b=$1 i=$2
+    case $((i % 4)) in
+      0) echo "$b.MapGet(\"/items$i/{id}\", [TrackAs(\"view$i\", Category = \"items\", Name = \"{id}\")] (int id) => TypedResults.Ok(id));" ;;
+      1) echo "$b.MapPost(\"/orders$i\", [TrackAs(\"create$i\", Category = \"orders\", Name = \"{order.Plan}\", Value = \"{order.Total}\")] (Order order) => TypedResults.Created(\"/orders$i/1\"));" ;;
+      2) echo "$b.MapDelete(\"/groups$i/{groupId}/members/{memberId}\", [TrackAs(\"leave$i\", Category = \"groups\", Name = \"{groupId}\", FailureAction = \"leave-failed$i\")] (string groupId, int memberId) => memberId > 0 ? Results.NoContent() : Results.NotFound());" ;;
+      3) echo "$b.MapGet(\"/search$i\", [TrackAs(\"search$i\", Category = \"search\")] (string? q) => TypedResults.Ok(q ?? \"\"));" ;;
+    esac
+  }
+  rm -f "$dir"/Module*.cs
   {
     echo 'using Piwik;'
     echo 'var builder = WebApplication.CreateSlimBuilder(args);'
     echo 'builder.Services.AddPiwikTracking(builder.Configuration.GetSection("Piwik"));'
     echo 'var app = builder.Build();'
-    for i in $(seq 1 "$ENDPOINTS"); do
-      case $((i % 4)) in
-        0) echo "app.MapGet(\"/items$i/{id}\", [TrackAs(\"view$i\", Category = \"items\", Name = \"{id}\")] (int id) => TypedResults.Ok(id));" ;;
-        1) echo "app.MapPost(\"/orders$i\", [TrackAs(\"create$i\", Category = \"orders\", Name = \"{order.Plan}\", Value = \"{order.Total}\")] (Order order) => TypedResults.Created(\"/orders$i/1\"));" ;;
-        2) echo "app.MapDelete(\"/groups$i/{groupId}/members/{memberId}\", [TrackAs(\"leave$i\", Category = \"groups\", Name = \"{groupId}\", FailureAction = \"leave-failed$i\")] (string groupId, int memberId) => memberId > 0 ? Results.NoContent() : Results.NotFound());" ;;
-        3) echo "app.MapGet(\"/search$i\", [TrackAs(\"search$i\", Category = \"search\")] (string? q) => TypedResults.Ok(q ?? \"\"));" ;;
-      esac
-    done
+    if [ "$LAYOUT" = modules ]; then
+      for m in $(seq 1 $(( (ENDPOINTS + PER_MODULE - 1) / PER_MODULE ))); do
+        echo "app.MapModule$m();"
+        {
+          echo 'using Piwik;'
+          echo "internal static class Module$m"
+          echo '{'
+          echo "    public static IEndpointRouteBuilder MapModule$m(this IEndpointRouteBuilder app)"
+          echo '    {'
+          echo "        var group = app.MapGroup(\"/m$m\");"
+          for i in $(seq $(( (m - 1) * PER_MODULE + 1 )) $(( m * PER_MODULE < ENDPOINTS ? m * PER_MODULE : ENDPOINTS ))); do
+            echo "        $(endpoint group "$i")"
+          done
+          echo '        return app;'
+          echo '    }'
+          echo '}'
+        } >"$dir/Module$m.cs"
+      done
+    else
+      for i in $(seq 1 "$ENDPOINTS"); do endpoint app "$i"; done
+    fi
     echo 'app.UsePiwikTracking();'
     echo 'app.Run();'
     echo 'internal sealed record Order(string Plan, decimal Total);'
@@ -63,7 +93,7 @@ time_build() { # dir -> "wall cpu" seconds of one full rebuild (cpu: user + sys 
 
 generate "$work/without" false
 generate "$work/with" true
-echo "App: $ENDPOINTS endpoints with [TrackAs], RDG on; $REPS full rebuilds each (--no-incremental), alternating; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "App: $ENDPOINTS endpoints with [TrackAs] ($LAYOUT layout), RDG on; $REPS full rebuilds each (--no-incremental), alternating; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 without=(); with=(); without_cpu=(); with_cpu=()
 for _ in $(seq 1 "$REPS"); do
   read -r wall cpu <<<"$(time_build "$work/without")"; without+=("$wall"); without_cpu+=("$cpu")

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -20,10 +21,11 @@ internal sealed class CallSites
     private readonly Compilation _compilation;
     private readonly bool _isApplication;
 
-    // Per method name, the simple names in the compilation's source that read like it (found by text first: a file
-    // whose text does not contain the name is not walked). A handful of names per compilation: the methods that are
-    // given builders.
+    // Per method name, the simple names in the compilation's source that read like it; per file, the identifiers it
+    // uses, read once, so that a name is looked for only in the files that use it (an app with hundreds of modules
+    // walks each file's syntax once per module it names, not once per module).
     private readonly ConcurrentDictionary<string, ImmutableArray<SimpleNameSyntax>> _names = new();
+    private readonly ConcurrentDictionary<SyntaxTree, HashSet<string>> _identifiers = new();
     private readonly ConcurrentDictionary<SyntaxTree, SemanticModel> _models = new();
 
     public CallSites(Compilation compilation)
@@ -142,7 +144,7 @@ internal sealed class CallSites
         var names = ImmutableArray.CreateBuilder<SimpleNameSyntax>();
         foreach (var tree in _compilation.SyntaxTrees)
         {
-            if (tree.GetText().ToString().IndexOf(name, System.StringComparison.Ordinal) < 0)
+            if (!_identifiers.GetOrAdd(tree, IdentifiersOf).Contains(name))
             {
                 continue;
             }
@@ -157,6 +159,20 @@ internal sealed class CallSites
         }
 
         return names.ToImmutable();
+    }
+
+    private static HashSet<string> IdentifiersOf(SyntaxTree tree)
+    {
+        var identifiers = new HashSet<string>(System.StringComparer.Ordinal);
+        foreach (var token in tree.GetRoot().DescendantTokens())
+        {
+            if (token.IsKind(SyntaxKind.IdentifierToken))
+            {
+                identifiers.Add(token.ValueText);
+            }
+        }
+
+        return identifiers;
     }
 
 #pragma warning disable RS1030 // The callers of a method are in other trees than the operation being analyzed; one model per tree, kept for the compilation.
