@@ -128,7 +128,9 @@ public class SenderTests
             o.Url = matomo.BaseUrl;
             o.BatchSize = 2;
             o.MaxConcurrentBatches = 1;
-            o.FlushInterval = TimeSpan.FromMilliseconds(50);
+            // Batches cut by size only: the first is e0 and e1, whose third send is the reset. With a 50 ms flush timer, a
+            // test thread held up between e0 and e1 on a loaded machine could send e0 alone (one ambiguous event, not two).
+            o.FlushInterval = TimeSpan.FromHours(1);
             o.MaxRetryDelay = TimeSpan.FromSeconds(2);
         });
         var started = DateTime.UtcNow;
@@ -156,7 +158,9 @@ public class SenderTests
             o.Url = matomo.BaseUrl;
             o.BatchSize = 2;
             o.MaxConcurrentBatches = 1;
-            o.FlushInterval = TimeSpan.FromMilliseconds(50);
+            // The timer sends "third" alone; it must not send "first" alone too, should the test thread be held up between
+            // "first" and "second" on a loaded machine (50 ms was a window such a pause can overrun).
+            o.FlushInterval = TimeSpan.FromSeconds(1);
         });
         app.Tracker.TrackEvent("c", "first");
         app.Tracker.TrackEvent("c", "second");
