@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Collections.Generic;
-using System.Collections.Immutable;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
@@ -40,7 +38,6 @@ internal sealed class BuilderFlow
     private const int MaxHops = 4;
     private readonly KnownSymbols _known;
     private readonly CallSites? _callSites;
-    private readonly ConcurrentDictionary<IParameterSymbol, ImmutableArray<IOperation>> _arguments = new(SymbolEqualityComparer.Default);
 
     // One index of locals per method body, built on first use: a Program.cs with hundreds of Map* calls on the same
     // locals would otherwise walk the whole body once per call. Weak keys: bodies go away with their analysis pass.
@@ -129,7 +126,7 @@ internal sealed class BuilderFlow
             case IParameterReferenceOperation { Parameter: var parameter } when !IsApplication(value):
             {
                 // A builder handed in by the method's callers: what each of them gives it, when all of them can be seen.
-                var arguments = hops < MaxHops && _callSites is not null ? _arguments.GetOrAdd(parameter, _callSites.ArgumentsFor) : default;
+                var arguments = hops < MaxHops && _callSites is not null ? _callSites.ArgumentsFor(parameter) : default;
                 return arguments.IsDefault ? GroupInfo.Unknown : Merge(arguments.Select(argument => Describe(argument, 0, hops + 1)));
             }
 

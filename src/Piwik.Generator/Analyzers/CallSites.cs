@@ -27,6 +27,7 @@ internal sealed class CallSites
     private readonly ConcurrentDictionary<string, ImmutableArray<SimpleNameSyntax>> _names = new();
     private readonly ConcurrentDictionary<SyntaxTree, HashSet<string>> _identifiers = new();
     private readonly ConcurrentDictionary<SyntaxTree, SemanticModel> _models = new();
+    private readonly ConcurrentDictionary<IParameterSymbol, ImmutableArray<IOperation>> _arguments = new(SymbolEqualityComparer.Default);
 
     public CallSites(Compilation compilation)
     {
@@ -36,9 +37,11 @@ internal sealed class CallSites
 
     /// <summary>
     /// The argument given for <paramref name="parameter"/> at each call of its method, or default when a caller may not
-    /// be seen (see the class) or the method is never called here.
+    /// be seen (see the class) or the method is never called here. Read once per parameter.
     /// </summary>
-    public ImmutableArray<IOperation> ArgumentsFor(IParameterSymbol parameter)
+    public ImmutableArray<IOperation> ArgumentsFor(IParameterSymbol parameter) => _arguments.GetOrAdd(parameter, FindArguments);
+
+    private ImmutableArray<IOperation> FindArguments(IParameterSymbol parameter)
     {
         if (parameter.ContainingSymbol is not IMethodSymbol method || !HasOnlyVisibleCallers(method))
         {
@@ -102,7 +105,8 @@ internal sealed class CallSites
 
     private static bool ImplementsAnInterface(IMethodSymbol method)
     {
-        if (method.IsStatic || method.ContainingType is not { } type)
+        // Static methods too: a static abstract interface member is called through a type parameter.
+        if (method.ContainingType is not { } type)
         {
             return false;
         }
